@@ -1,0 +1,28 @@
+// Secrets: random tokens, SHA-256 digests for high-entropy secrets, argon2id for passwords.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace dockmon {
+
+// Initialises libsodium; safe to call more than once. Throws std::runtime_error when it cannot.
+void crypto_init();
+
+// `bytes` random bytes as URL-safe base64 without padding (32 bytes -> 43 characters).
+std::string random_token(std::size_t bytes = 32);
+
+// A random version-4 UUID in its canonical text form.
+std::string random_uuid();
+
+// Lower-case hex SHA-256 of the input. For high-entropy secrets (tokens, API keys) only.
+std::string sha256_hex(std::string_view data);
+
+// argon2id (libsodium's interactive limits) in the encoded form that carries its own salt and parameters.
+std::string hash_password(std::string_view password);
+bool verify_password(std::string_view encoded_hash, std::string_view password);
+
+// Equality that takes the same time wherever the first difference is.
+bool constant_time_equal(std::string_view a, std::string_view b);
+
+}  // namespace dockmon

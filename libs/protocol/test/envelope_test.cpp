@@ -1,0 +1,100 @@
+#include "dockmon/protocol/envelope.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace dockmon;
+using namespace dockmon::protocol;
+
+TEST(envelope, command_carries_id_twice_and_payload) {
+  auto o = to_json(command{"c1", "ping", json::object{{"x", 1}}});
+  EXPECT_EQ(o.at("type"), "command");
+  EXPECT_EQ(o.at("id"), "c1");
+  EXPECT_EQ(o.at("correlation_id"), "c1");
+  EXPECT_EQ(o.at("command"), "ping");
+  EXPECT_EQ(o.at("payload").at("x"), 1);
+  EXPECT_TRUE(o.contains("timestamp"));
+}
+
+TEST(envelope, container_operation_nested_round_trip) {
+  auto o = to_json(container_operation{"c2", "stop", "abc123", json::object{{"timeout", 5}}});
+  EXPECT_EQ(o.at("payload").at("action"), "stop");
+  auto m = parse_server_message(json::value(o));
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->type, server_message::kind::container_operation);
+  EXPECT_EQ(m->op.id, "c2");
+  EXPECT_EQ(m->op.action, "stop");
+  EXPECT_EQ(m->op.container_id, "abc123");
+  EXPECT_EQ(m->op.params.at("timeout"), 5);
+  EXPECT_FALSE(m->op.params.contains("action"));
+}
+
+TEST(envelope, container_operation_flat_form_is_accepted) {
+  auto m = parse_server_message(json::parse(
+      R"({"type":"container_operation","correlation_id":"c3","action":"rename","container_id":"x","new_name":"y"})"));
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->op.action, "rename");
+  EXPECT_EQ(m->op.params.at("new_name"), "y");
+  EXPECT_FALSE(m->op.params.contains("type"));
+  EXPECT_FALSE(m->op.params.contains("correlation_id"));
+}
+
+TEST(envelope, server_messages_without_ids_or_names_are_refused) {
+  EXPECT_FALSE(parse_server_message(json::parse(R"({"type":"command","command":"ping"})")).has_value());
+  EXPECT_FALSE(parse_server_message(json::parse(R"({"type":"command","id":"a b","command":"ping"})")).has_value());
+  EXPECT_FALSE(parse_server_message(json::parse(R"({"type":"command","id":"c"})")).has_value());
+  EXPECT_FALSE(parse_server_message(json::parse(R"({"type":"container_operation","id":"c","payload":{}})")).has_value());
+  EXPECT_FALSE(parse_server_message(json::parse("42")).has_value());
+  auto other = parse_server_message(json::parse(R"({"type":"something_new"})"));
+  ASSERT_TRUE(other.has_value());
+  EXPECT_EQ(other->type, server_message::kind::other);
+}
+
+TEST(envelope, response_encoding) {
+  auto ok = response_frame("c1", json::object{{"pong", true}});
+  EXPECT_EQ(ok.at("type"), "response");
+  EXPECT_EQ(ok.at("id"), "c1");
+  EXPECT_FALSE(ok.contains("error"));
+  auto bad = response_frame("c1", nullptr, "unknown command: foo");
+  EXPECT_EQ(bad.at("error"), "unknown command: foo");
+  auto m = parse_agent_message(json::value(bad));
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->type, agent_message::kind::response);
+  EXPECT_FALSE(m->success);
+  EXPECT_EQ(m->error, "unknown command: foo");
+}
+
+TEST(envelope, flat_operation_replies) {
+  auto ok = operation_success("c9", json::object{{"container_id", "abc"}, {"status", "stopped"}});
+  EXPECT_EQ(ok.at("success"), true);
+  EXPECT_FALSE(ok.contains("type"));
+  auto m = parse_agent_message(json::value(ok));
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->type, agent_message::kind::operation_reply);
+  EXPECT_EQ(m->correlation_id, "c9");
+  EXPECT_TRUE(m->success);
+  EXPECT_EQ(m->payload.at("status"), "stopped");
+  auto f = parse_agent_message(json::value(operation_failure("c9", "No such container: x")));
+  ASSERT_TRUE(f.has_value());
+  EXPECT_FALSE(f->success);
+  EXPECT_EQ(f->error, "No such container: x");
+}
+
+TEST(envelope, events_stats_and_heartbeat) {
+  auto e = parse_agent_message(json::value(event_frame("container_event", json::object{{"action", "start"}})));
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->type, agent_message::kind::event);
+  EXPECT_EQ(e->event_name, "container_event");
+  auto s = parse_agent_message(json::value(host_stats_frame(12.5, 40, 1000)));
+  ASSERT_TRUE(s.has_value());
+  EXPECT_EQ(s->type, agent_message::kind::host_stats);
+  EXPECT_EQ(s->payload.at("cpu_percent"), 12.5);
+  auto h = parse_agent_message(json::parse(R"({"type":"heartbeat"})"));
+  ASSERT_TRUE(h.has_value());
+  EXPECT_EQ(h->type, agent_message::kind::heartbeat);
+  EXPECT_FALSE(parse_agent_message(json::parse(R"({"type":"event","command":"x","payload":3})")).has_value());
+}
+
+TEST(envelope, known_actions) {
+  EXPECT_TRUE(known_container_action("get_logs"));
+  EXPECT_FALSE(known_container_action("exec"));
+}
