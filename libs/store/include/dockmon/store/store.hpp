@@ -1,0 +1,150 @@
+// The server's persistent state behind one interface; sqlite/ implements it (postgres/ later).
+// Every call blocks: the server runs them on its database pool, never on an I/O thread.
+// Implementations are safe to call from several threads at once.
+#pragma once
+
+#include "dockmon/common/time.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dockmon::store {
+
+// A failure of the database itself (I/O, corruption, constraint that should not happen).
+class store_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct user {
+  std::string id;
+  std::string username;
+  std::string password_hash;  // argon2id encoded
+  std::string role;           // admin | operator | viewer
+};
+
+// Who is calling, as resolved from a session cookie or an API key.
+struct principal {
+  std::string user_id;
+  std::string username;
+  std::string role;
+  std::string via;  // "session" or "api_key"
+};
+
+// What an agent tells about its host when it registers (DESIGN.md section 4).
+struct system_info {
+  std::string hostname;
+  std::string os_type;
+  std::string os_version;
+  std::string kernel_version;
+  std::string docker_version;
+  std::string daemon_started_at;
+  std::int64_t total_memory = 0;
+  std::int64_t num_cpus = 0;
+};
+
+struct agent_record {
+  std::string id;
+  std::string host_id;
+  std::string engine_id;
+  std::string version;
+  std::string proto_version;
+  std::string capabilities;  // JSON object text, as the agent sent it
+  std::string status;        // online | offline | degraded
+  std::string last_seen_at;  // ISO 8601, empty when never
+  std::string registered_at;
+};
+
+struct host_record {
+  std::string id;
+  std::string name;
+  std::string connection_type;  // "agent"
+  system_info info;
+  std::string created_at;
+  std::string updated_at;
+  std::optional<agent_record> agent;
+};
+
+// What the agent presented at registration, beyond the token.
+struct agent_registration {
+  std::string engine_id;
+  std::string version;
+  std::string proto_version;
+  std::string capabilities;  // JSON object text
+  system_info info;
+};
+
+enum class registration_status {
+  ok,
+  unknown_token,  // no such registration token
+  expired_token,
+  used_token,
+  wrong_engine,  // permanent token presented with another engine_id
+};
+
+struct registration_outcome {
+  registration_status status = registration_status::unknown_token;
+  std::string agent_id;
+  std::string host_id;
+};
+
+class store {
+ public:
+  virtual ~store() = default;
+
+  // users, sessions, API keys
+  virtual std::size_t count_users() = 0;
+  // Throws store_error when the name is taken.
+  virtual user create_user(std::string_view username, std::string_view password_hash, std::string_view role) = 0;
+  virtual std::optional<user> find_user_by_name(std::string_view username) = 0;
+
+  virtual void create_session(std::string_view token_hash, std::string_view user_id, sys_clock::time_point expires_at) = 0;
+  // Only a session that has not expired at `now`.
+  virtual std::optional<principal> find_session(std::string_view token_hash, sys_clock::time_point now) = 0;
+  virtual void delete_session(std::string_view token_hash) = 0;
+
+  // Returns the new key's id.
+  virtual std::string create_api_key(std::string_view name, std::string_view key_hash, std::string_view user_id,
+                                     std::string_view role) = 0;
+  // principal.role is the key's role.
+  virtual std::optional<principal> find_api_key(std::string_view key_hash) = 0;
+
+  // registration
+  virtual void create_registration_token(std::string_view token_hash, std::string_view user_id,
+                                         sys_clock::time_point expires_at) = 0;
+
+  // Spends a registration token and creates the agent and its host, in one transaction. When the
+  // engine_id is already known, the existing agent and host are kept (same ids) and bound to the new
+  // permanent token. Nothing changes unless the outcome is ok.
+  virtual registration_outcome register_with_token(std::string_view registration_token_hash,
+                                                   std::string_view permanent_token_hash,
+                                                   const agent_registration& reg, sys_clock::time_point now) = 0;
+
+  // Reconnect with a permanent token: refuses a token bound to another engine_id; on success refreshes the
+  // agent's version, capabilities and the host's system info, in one transaction.
+  virtual registration_outcome reconnect_with_permanent_token(std::string_view permanent_token_hash,
+                                                              const agent_registration& reg,
+                                                              sys_clock::time_point now) = 0;
+
+  virtual void set_agent_status(std::string_view agent_id, std::string_view status, sys_clock::time_point last_seen) = 0;
+  // Marks every agent offline (server start: no agent is connected yet).
+  virtual void mark_all_agents_offline() = 0;
+
+  virtual std::vector<host_record> list_hosts() = 0;
+  virtual std::optional<host_record> find_host(std::string_view host_id) = 0;
+
+  // audit log of user operations
+  virtual void append_audit(std::string_view user_id, std::string_view action, std::string_view target,
+                            std::string_view result, sys_clock::time_point at) = 0;
+};
+
+// "sqlite:///abs/path/dockmon.db" or "sqlite://relative/path.db"; creates the file and runs migrations.
+// Throws store_error with a message that says what to fix (bad URL, unwritable folder, newer schema).
+std::unique_ptr<store> open_store(std::string_view url);
+
+}  // namespace dockmon::store

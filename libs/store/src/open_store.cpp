@@ -1,0 +1,47 @@
+// open_store: picks the store implementation from the database URL (Drogon-style sqlite:// / postgresql://).
+#include "dockmon/store/store.hpp"
+#include "sqlite/sqlite_store.hpp"
+
+#include <filesystem>
+#include <string>
+#include <system_error>
+
+namespace dockmon::store {
+
+namespace {
+
+constexpr std::string_view accepted_forms =
+    "use sqlite:///absolute/path/dockmon.db or sqlite://relative/path/dockmon.db";
+
+std::unique_ptr<store> open_sqlite(std::string_view url, std::string_view path_text) {
+  if (path_text.empty() || path_text == "/") {
+    throw store_error("database URL '" + std::string(url) + "' names no file; " + std::string(accepted_forms));
+  }
+  std::filesystem::path file{std::string(path_text)};
+  if (!file.has_filename()) {
+    throw store_error("database URL '" + std::string(url) + "' names a folder, not a file; " +
+                      std::string(accepted_forms));
+  }
+  if (auto parent = file.parent_path(); !parent.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(parent, ec);
+    if (ec) {
+      throw store_error("cannot create the database folder " + parent.string() + ": " + ec.message() +
+                        "; choose a writable --data-dir or --database-url");
+    }
+  }
+  return std::make_unique<sqlite::sqlite_store>(file);
+}
+
+}  // namespace
+
+std::unique_ptr<store> open_store(std::string_view url) {
+  constexpr std::string_view sqlite_prefix = "sqlite://";
+  if (url.starts_with(sqlite_prefix)) return open_sqlite(url, url.substr(sqlite_prefix.size()));
+  if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
+    throw store_error("PostgreSQL support is not built yet; use sqlite://");
+  }
+  throw store_error("unsupported database URL '" + std::string(url) + "'; " + std::string(accepted_forms));
+}
+
+}  // namespace dockmon::store

@@ -1,0 +1,530 @@
+// SQLite-backed store: WAL mode, versioned migrations, parameterised statements only, one transaction per
+// multi-row change.
+#include "sqlite/sqlite_store.hpp"
+
+#include "dockmon/common/crypto.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+namespace dockmon::store::sqlite {
+
+namespace {
+
+// SQLITE_TRANSIENT without the old-style cast in its macro: SQLite copies the bound text at once, so a
+// temporary (say, a formatted time) may die before the statement steps.
+const sqlite3_destructor_type copy_bound_text = reinterpret_cast<sqlite3_destructor_type>(static_cast<std::intptr_t>(-1));
+
+struct migration {
+  int version;
+  const char* sql;
+};
+
+// Append-only: a released migration is never edited, a change is a new entry.
+constexpr migration migrations[] = {
+    {1, R"sql(
+CREATE TABLE users (
+  id            TEXT PRIMARY KEY,
+  username      TEXT NOT NULL UNIQUE,
+  password_hash TEXT NOT NULL,
+  role          TEXT NOT NULL,
+  created_at    TEXT NOT NULL
+);
+CREATE TABLE sessions (
+  token_hash TEXT PRIMARY KEY,
+  user_id    TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  created_at TEXT NOT NULL,
+  expires_at TEXT NOT NULL
+);
+CREATE INDEX sessions_user ON sessions(user_id);
+CREATE TABLE api_keys (
+  id         TEXT PRIMARY KEY,
+  name       TEXT NOT NULL,
+  key_hash   TEXT NOT NULL UNIQUE,
+  user_id    TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  role       TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  expires_at TEXT NULL,
+  revoked    INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX api_keys_user ON api_keys(user_id);
+CREATE TABLE registration_tokens (
+  token_hash         TEXT PRIMARY KEY,
+  created_by_user_id TEXT NOT NULL,
+  created_at         TEXT NOT NULL,
+  expires_at         TEXT NOT NULL,
+  used               INTEGER NOT NULL DEFAULT 0,
+  used_at            TEXT NULL
+);
+CREATE TABLE docker_hosts (
+  id                TEXT PRIMARY KEY,
+  name              TEXT NOT NULL,
+  connection_type   TEXT NOT NULL,
+  os_type           TEXT NOT NULL DEFAULT '',
+  os_version        TEXT NOT NULL DEFAULT '',
+  kernel_version    TEXT NOT NULL DEFAULT '',
+  docker_version    TEXT NOT NULL DEFAULT '',
+  daemon_started_at TEXT NOT NULL DEFAULT '',
+  total_memory      INTEGER NOT NULL DEFAULT 0,
+  num_cpus          INTEGER NOT NULL DEFAULT 0,
+  created_at        TEXT NOT NULL,
+  updated_at        TEXT NOT NULL
+);
+CREATE TABLE agents (
+  id            TEXT PRIMARY KEY,
+  host_id       TEXT NOT NULL UNIQUE REFERENCES docker_hosts(id) ON DELETE CASCADE,
+  engine_id     TEXT NOT NULL UNIQUE,
+  version       TEXT NOT NULL DEFAULT '',
+  proto_version TEXT NOT NULL DEFAULT '',
+  capabilities  TEXT NOT NULL DEFAULT '{}',
+  status        TEXT NOT NULL DEFAULT 'offline',
+  last_seen_at  TEXT NULL,
+  registered_at TEXT NOT NULL,
+  token_hash    TEXT NOT NULL UNIQUE
+);
+CREATE TABLE events (
+  id             INTEGER PRIMARY KEY AUTOINCREMENT,
+  host_id        TEXT NOT NULL,
+  container_id   TEXT NOT NULL DEFAULT '',
+  container_name TEXT NOT NULL DEFAULT '',
+  type           TEXT NOT NULL,
+  action         TEXT NOT NULL,
+  message        TEXT NOT NULL DEFAULT '',
+  timestamp      TEXT NOT NULL
+);
+CREATE INDEX events_host_time ON events(host_id, timestamp);
+CREATE INDEX events_time ON events(timestamp);
+CREATE TABLE audit_log (
+  id      INTEGER PRIMARY KEY AUTOINCREMENT,
+  at      TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  action  TEXT NOT NULL,
+  target  TEXT NOT NULL,
+  result  TEXT NOT NULL
+);
+CREATE INDEX audit_log_at ON audit_log(at);
+)sql"},
+};
+
+static_assert(std::size(migrations) == latest_schema_version, "every schema version needs its migration");
+
+// Creates the file readable by its owner only before SQLite opens it: it holds password and token hashes.
+// SQLite gives the -wal and -shm files the same mode as the database.
+void create_private_file(const std::filesystem::path& file) {
+  int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    throw store_error("cannot create database file " + file.string() + ": " + std::strerror(errno) +
+                      "; check that the folder exists and is writable");
+  }
+  ::close(fd);
+  // An existing file may have been created with a wider mode by an older build or by hand.
+  if (::chmod(file.c_str(), 0600) != 0) {
+    throw store_error("cannot set mode 0600 on " + file.string() + ": " + std::strerror(errno));
+  }
+}
+
+const char* select_host_sql =
+    "SELECT h.id, h.name, h.connection_type, h.os_type, h.os_version, h.kernel_version, h.docker_version, "
+    "h.daemon_started_at, h.total_memory, h.num_cpus, h.created_at, h.updated_at, "
+    "a.id, a.engine_id, a.version, a.proto_version, a.capabilities, a.status, a.last_seen_at, a.registered_at "
+    "FROM docker_hosts h LEFT JOIN agents a ON a.host_id = h.id ";
+
+host_record read_host(const statement& s) {
+  host_record h;
+  h.id = s.text(0);
+  h.name = s.text(1);
+  h.connection_type = s.text(2);
+  h.info.hostname = h.name;
+  h.info.os_type = s.text(3);
+  h.info.os_version = s.text(4);
+  h.info.kernel_version = s.text(5);
+  h.info.docker_version = s.text(6);
+  h.info.daemon_started_at = s.text(7);
+  h.info.total_memory = s.int64(8);
+  h.info.num_cpus = s.int64(9);
+  h.created_at = s.text(10);
+  h.updated_at = s.text(11);
+  if (!s.is_null(12)) {
+    agent_record a;
+    a.id = s.text(12);
+    a.host_id = h.id;
+    a.engine_id = s.text(13);
+    a.version = s.text(14);
+    a.proto_version = s.text(15);
+    a.capabilities = s.text(16);
+    a.status = s.text(17);
+    a.last_seen_at = s.text(18);
+    a.registered_at = s.text(19);
+    h.agent = std::move(a);
+  }
+  return h;
+}
+
+}  // namespace
+
+// ---- connection ----
+
+connection::connection(const std::filesystem::path& file) {
+  create_private_file(file);
+  int rc = sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw store_error("cannot open database " + file.string() + ": " + msg);
+  }
+  sqlite3_extended_result_codes(db_, 1);
+}
+
+connection::~connection() { sqlite3_close(db_); }
+
+void connection::exec(const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err != nullptr ? err : sqlite3_errmsg(db_);
+    sqlite3_free(err);
+    throw store_error("database error: " + msg);
+  }
+}
+
+void connection::fail(std::string_view what) const {
+  throw store_error("database error while " + std::string(what) + ": " + sqlite3_errmsg(db_));
+}
+
+// ---- statement ----
+
+statement::statement(connection& conn, std::string_view sql) : conn_(conn) {
+  if (sqlite3_prepare_v2(conn.get(), sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr) != SQLITE_OK) {
+    conn.fail("preparing a statement");
+  }
+}
+
+statement::~statement() { sqlite3_finalize(stmt_); }
+
+statement& statement::bind(int index, std::string_view text) {
+  // A null pointer would bind SQL NULL; an empty string must stay an empty string.
+  const char* data = text.data() != nullptr ? text.data() : "";
+  if (sqlite3_bind_text64(stmt_, index, data, text.size(), copy_bound_text, SQLITE_UTF8) != SQLITE_OK) {
+    conn_.fail("binding a value");
+  }
+  return *this;
+}
+
+statement& statement::bind(int index, std::int64_t value) {
+  if (sqlite3_bind_int64(stmt_, index, value) != SQLITE_OK) conn_.fail("binding a value");
+  return *this;
+}
+
+statement& statement::bind_null(int index) {
+  if (sqlite3_bind_null(stmt_, index) != SQLITE_OK) conn_.fail("binding a value");
+  return *this;
+}
+
+bool statement::step() {
+  int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  last_error_ = rc;
+  conn_.fail("running a statement");
+}
+
+void statement::run() {
+  while (step()) {
+  }
+}
+
+std::string statement::text(int column) const {
+  const unsigned char* p = sqlite3_column_text(stmt_, column);
+  if (p == nullptr) return {};
+  return std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)));
+}
+
+std::int64_t statement::int64(int column) const { return sqlite3_column_int64(stmt_, column); }
+
+bool statement::is_null(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
+
+// ---- transaction ----
+
+transaction::transaction(connection& conn) : conn_(conn) { conn_.exec("BEGIN IMMEDIATE"); }
+
+transaction::~transaction() {
+  if (!done_) sqlite3_exec(conn_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+void transaction::commit() {
+  conn_.exec("COMMIT");
+  done_ = true;
+}
+
+// ---- store ----
+
+sqlite_store::sqlite_store(const std::filesystem::path& file) : conn_(file) {
+  conn_.exec("PRAGMA busy_timeout = 5000");
+  // journal_mode answers with a row; WAL lets the web API read while an agent's registration writes.
+  {
+    statement s(conn_, "PRAGMA journal_mode = WAL");
+    if (s.step() && s.text(0) != "wal") {
+      throw store_error("database " + file.string() + " cannot use WAL mode (journal_mode is " + s.text(0) + ")");
+    }
+  }
+  conn_.exec("PRAGMA synchronous = NORMAL");
+  conn_.exec("PRAGMA foreign_keys = ON");
+  migrate();
+}
+
+void sqlite_store::migrate() {
+  // One transaction for the check and every step, so two servers opening the same file cannot both migrate.
+  transaction tx(conn_);
+  conn_.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
+  std::int64_t current = 0;
+  {
+    statement s(conn_, "SELECT COALESCE(MAX(version), 0) FROM schema_version");
+    if (s.step()) current = s.int64(0);
+  }
+  if (current > latest_schema_version) {
+    throw store_error("database schema version " + std::to_string(current) +
+                      " is newer than this build supports (" + std::to_string(latest_schema_version) +
+                      "); upgrade dockmon-server");
+  }
+  for (const auto& m : migrations) {
+    if (m.version <= current) continue;
+    conn_.exec(m.sql);
+    statement s(conn_, "INSERT INTO schema_version (version, applied_at) VALUES (?1, ?2)");
+    s.bind_all(std::int64_t{m.version}, now_iso8601()).run();
+  }
+  tx.commit();
+}
+
+std::size_t sqlite_store::count_users() {
+  std::lock_guard lock(mutex_);
+  statement s(conn_, "SELECT COUNT(*) FROM users");
+  return s.step() ? static_cast<std::size_t>(s.int64(0)) : 0;
+}
+
+user sqlite_store::create_user(std::string_view username, std::string_view password_hash, std::string_view role) {
+  std::lock_guard lock(mutex_);
+  user u{random_uuid(), std::string(username), std::string(password_hash), std::string(role)};
+  statement s(conn_, "INSERT INTO users (id, username, password_hash, role, created_at) VALUES (?1, ?2, ?3, ?4, ?5)");
+  s.bind_all(u.id, u.username, u.password_hash, u.role, now_iso8601());
+  try {
+    s.run();
+  } catch (const store_error&) {
+    if (s.last_error() == SQLITE_CONSTRAINT_UNIQUE) {
+      throw store_error("user name '" + u.username + "' is already taken");
+    }
+    throw;
+  }
+  return u;
+}
+
+std::optional<user> sqlite_store::find_user_by_name(std::string_view username) {
+  std::lock_guard lock(mutex_);
+  statement s(conn_, "SELECT id, username, password_hash, role FROM users WHERE username = ?1");
+  s.bind_all(username);
+  if (!s.step()) return std::nullopt;
+  return user{s.text(0), s.text(1), s.text(2), s.text(3)};
+}
+
+void sqlite_store::create_session(std::string_view token_hash, std::string_view user_id,
+                                  sys_clock::time_point expires_at) {
+  std::lock_guard lock(mutex_);
+  statement s(conn_, "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)");
+  s.bind_all(token_hash, user_id, now_iso8601(), to_iso8601(expires_at)).run();
+}
+
+std::optional<principal> sqlite_store::find_session(std::string_view token_hash, sys_clock::time_point now) {
+  std::lock_guard lock(mutex_);
+  statement s(conn_,
+              "SELECT u.id, u.username, u.role FROM sessions s JOIN users u ON u.id = s.user_id "
+              "WHERE s.token_hash = ?1 AND s.expires_at > ?2");
+  s.bind_all(token_hash, to_iso8601(now));
+  if (!s.step()) return std::nullopt;
+  return principal{s.text(0), s.text(1), s.text(2), "session"};
+}
+
+void sqlite_store::delete_session(std::string_view token_hash) {
+  std::lock_guard lock(mutex_);
+  statement s(conn_, "DELETE FROM sessions WHERE token_hash = ?1");
+  s.bind_all(token_hash).run();
+}
+
+std::string sqlite_store::create_api_key(std::string_view name, std::string_view key_hash, std::string_view user_id,
+                                         std::string_view role) {
+  std::lock_guard lock(mutex_);
+  std::string id = random_uuid();
+  statement s(conn_,
+              "INSERT INTO api_keys (id, name, key_hash, user_id, role, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+  s.bind_all(id, name, key_hash, user_id, role, now_iso8601()).run();
+  return id;
+}
+
+std::optional<principal> sqlite_store::find_api_key(std::string_view key_hash) {
+  std::lock_guard lock(mutex_);
+  statement s(conn_,
+              "SELECT u.id, u.username, k.role FROM api_keys k JOIN users u ON u.id = k.user_id "
+              "WHERE k.key_hash = ?1 AND k.revoked = 0 AND (k.expires_at IS NULL OR k.expires_at > ?2)");
+  s.bind_all(key_hash, now_iso8601());
+  if (!s.step()) return std::nullopt;
+  return principal{s.text(0), s.text(1), s.text(2), "api_key"};
+}
+
+void sqlite_store::create_registration_token(std::string_view token_hash, std::string_view user_id,
+                                             sys_clock::time_point expires_at) {
+  std::lock_guard lock(mutex_);
+  statement s(conn_,
+              "INSERT INTO registration_tokens (token_hash, created_by_user_id, created_at, expires_at, used) "
+              "VALUES (?1, ?2, ?3, ?4, 0)");
+  s.bind_all(token_hash, user_id, now_iso8601(), to_iso8601(expires_at)).run();
+}
+
+void sqlite_store::refresh_agent(std::string_view agent_id, std::string_view host_id,
+                                 std::string_view permanent_token_hash, const agent_registration& reg,
+                                 const std::string& now) {
+  {
+    statement s(conn_,
+                "UPDATE agents SET token_hash = ?2, version = ?3, proto_version = ?4, capabilities = ?5, "
+                "status = 'online', last_seen_at = ?6 WHERE id = ?1");
+    s.bind_all(agent_id, permanent_token_hash, reg.version, reg.proto_version, reg.capabilities, now).run();
+  }
+  statement s(conn_,
+              "UPDATE docker_hosts SET os_type = ?2, os_version = ?3, kernel_version = ?4, docker_version = ?5, "
+              "daemon_started_at = ?6, total_memory = ?7, num_cpus = ?8, updated_at = ?9 WHERE id = ?1");
+  s.bind_all(host_id, reg.info.os_type, reg.info.os_version, reg.info.kernel_version, reg.info.docker_version,
+             reg.info.daemon_started_at, reg.info.total_memory, reg.info.num_cpus, now)
+      .run();
+}
+
+registration_outcome sqlite_store::register_with_token(std::string_view registration_token_hash,
+                                                       std::string_view permanent_token_hash,
+                                                       const agent_registration& reg, sys_clock::time_point now) {
+  std::lock_guard lock(mutex_);
+  const std::string now_text = to_iso8601(now);
+  registration_outcome out;
+  // Every refusal returns before the first write; the transaction's destructor rolls back the read lock.
+  transaction tx(conn_);
+  {
+    statement s(conn_, "SELECT used, expires_at FROM registration_tokens WHERE token_hash = ?1");
+    s.bind_all(registration_token_hash);
+    if (!s.step()) {
+      out.status = registration_status::unknown_token;
+      return out;
+    }
+    if (s.int64(0) != 0) {
+      out.status = registration_status::used_token;
+      return out;
+    }
+    if (s.text(1) <= now_text) {
+      out.status = registration_status::expired_token;
+      return out;
+    }
+  }
+  {
+    statement s(conn_, "UPDATE registration_tokens SET used = 1, used_at = ?2 WHERE token_hash = ?1");
+    s.bind_all(registration_token_hash, now_text).run();
+  }
+  bool known = false;
+  {
+    statement s(conn_, "SELECT id, host_id FROM agents WHERE engine_id = ?1");
+    s.bind_all(reg.engine_id);
+    if (s.step()) {
+      known = true;
+      out.agent_id = s.text(0);
+      out.host_id = s.text(1);
+    }
+  }
+  if (known) {
+    refresh_agent(out.agent_id, out.host_id, permanent_token_hash, reg, now_text);
+  } else {
+    out.agent_id = random_uuid();
+    out.host_id = random_uuid();
+    {
+      statement s(conn_,
+                  "INSERT INTO docker_hosts (id, name, connection_type, os_type, os_version, kernel_version, "
+                  "docker_version, daemon_started_at, total_memory, num_cpus, created_at, updated_at) "
+                  "VALUES (?1, ?2, 'agent', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)");
+      s.bind_all(out.host_id, reg.info.hostname, reg.info.os_type, reg.info.os_version, reg.info.kernel_version,
+                 reg.info.docker_version, reg.info.daemon_started_at, reg.info.total_memory, reg.info.num_cpus,
+                 now_text)
+          .run();
+    }
+    statement s(conn_,
+                "INSERT INTO agents (id, host_id, engine_id, version, proto_version, capabilities, status, "
+                "last_seen_at, registered_at, token_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'online', ?7, ?7, ?8)");
+    s.bind_all(out.agent_id, out.host_id, reg.engine_id, reg.version, reg.proto_version, reg.capabilities, now_text,
+               permanent_token_hash)
+        .run();
+  }
+  tx.commit();
+  out.status = registration_status::ok;
+  return out;
+}
+
+registration_outcome sqlite_store::reconnect_with_permanent_token(std::string_view permanent_token_hash,
+                                                                  const agent_registration& reg,
+                                                                  sys_clock::time_point now) {
+  std::lock_guard lock(mutex_);
+  const std::string now_text = to_iso8601(now);
+  registration_outcome out;
+  transaction tx(conn_);
+  {
+    statement s(conn_, "SELECT id, host_id, engine_id FROM agents WHERE token_hash = ?1");
+    s.bind_all(permanent_token_hash);
+    if (!s.step()) {
+      out.status = registration_status::unknown_token;
+      return out;
+    }
+    if (s.text(2) != reg.engine_id) {
+      out.status = registration_status::wrong_engine;
+      return out;
+    }
+    out.agent_id = s.text(0);
+    out.host_id = s.text(1);
+  }
+  refresh_agent(out.agent_id, out.host_id, permanent_token_hash, reg, now_text);
+  tx.commit();
+  out.status = registration_status::ok;
+  return out;
+}
+
+void sqlite_store::set_agent_status(std::string_view agent_id, std::string_view status,
+                                    sys_clock::time_point last_seen) {
+  std::lock_guard lock(mutex_);
+  statement s(conn_, "UPDATE agents SET status = ?2, last_seen_at = ?3 WHERE id = ?1");
+  s.bind_all(agent_id, status, to_iso8601(last_seen)).run();
+}
+
+void sqlite_store::mark_all_agents_offline() {
+  std::lock_guard lock(mutex_);
+  statement s(conn_, "UPDATE agents SET status = 'offline' WHERE status <> 'offline'");
+  s.run();
+}
+
+std::vector<host_record> sqlite_store::list_hosts() {
+  std::lock_guard lock(mutex_);
+  statement s(conn_, std::string(select_host_sql) + "ORDER BY h.name, h.id");
+  std::vector<host_record> hosts;
+  while (s.step()) hosts.push_back(read_host(s));
+  return hosts;
+}
+
+std::optional<host_record> sqlite_store::find_host(std::string_view host_id) {
+  std::lock_guard lock(mutex_);
+  statement s(conn_, std::string(select_host_sql) + "WHERE h.id = ?1");
+  s.bind_all(host_id);
+  if (!s.step()) return std::nullopt;
+  return read_host(s);
+}
+
+void sqlite_store::append_audit(std::string_view user_id, std::string_view action, std::string_view target,
+                                std::string_view result, sys_clock::time_point at) {
+  std::lock_guard lock(mutex_);
+  statement s(conn_, "INSERT INTO audit_log (at, user_id, action, target, result) VALUES (?1, ?2, ?3, ?4, ?5)");
+  s.bind_all(to_iso8601(at), user_id, action, target, result).run();
+}
+
+}  // namespace dockmon::store::sqlite

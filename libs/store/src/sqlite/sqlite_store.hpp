@@ -1,0 +1,139 @@
+// The SQLite implementation of dockmon::store, with the thin RAII wrappers over the C API it needs.
+// One connection, guarded by a mutex: the server's load is a few writes a second, WAL keeps reads cheap.
+#pragma once
+
+#include "dockmon/store/store.hpp"
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace dockmon::store::sqlite {
+
+// Owns a sqlite3 connection.
+class connection {
+ public:
+  explicit connection(const std::filesystem::path& file);
+  ~connection();
+  connection(const connection&) = delete;
+  connection& operator=(const connection&) = delete;
+
+  sqlite3* get() const { return db_; }
+  // Runs fixed SQL without parameters (pragmas, migrations, BEGIN/COMMIT); never pass it outside input.
+  void exec(const char* sql);
+  [[noreturn]] void fail(std::string_view what) const;
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+// Owns a prepared statement; values go in only through bind, never into the SQL text.
+class statement {
+ public:
+  statement(connection& conn, std::string_view sql);
+  ~statement();
+  statement(const statement&) = delete;
+  statement& operator=(const statement&) = delete;
+
+  statement& bind(int index, std::string_view text);
+  statement& bind(int index, std::int64_t value);
+  statement& bind_null(int index);
+
+  // Binds its arguments to ?1, ?2, ... in order.
+  template <typename... Args>
+  statement& bind_all(const Args&... args) {
+    int index = 0;
+    (bind_one(++index, args), ...);
+    return *this;
+  }
+
+  // true when a row is ready, false when done; throws store_error on failure.
+  bool step();
+  // Steps to completion, for statements that return no rows.
+  void run();
+
+  std::string text(int column) const;
+  std::int64_t int64(int column) const;
+  bool is_null(int column) const;
+  // The extended result code of the last failed step, 0 when none.
+  int last_error() const { return last_error_; }
+
+ private:
+  void bind_one(int index, std::string_view v) { bind(index, v); }
+  void bind_one(int index, const std::string& v) { bind(index, std::string_view(v)); }
+  void bind_one(int index, const char* v) { bind(index, std::string_view(v)); }
+  void bind_one(int index, std::int64_t v) { bind(index, v); }
+  void bind_one(int index, std::nullopt_t) { bind_null(index); }
+
+  connection& conn_;
+  sqlite3_stmt* stmt_ = nullptr;
+  int last_error_ = 0;
+};
+
+// BEGIN IMMEDIATE on construction; ROLLBACK on destruction unless commit() ran.
+class transaction {
+ public:
+  explicit transaction(connection& conn);
+  ~transaction();
+  transaction(const transaction&) = delete;
+  transaction& operator=(const transaction&) = delete;
+  void commit();
+
+ private:
+  connection& conn_;
+  bool done_ = false;
+};
+
+// The schema version this build migrates to.
+inline constexpr int latest_schema_version = 1;
+
+class sqlite_store final : public store {
+ public:
+  explicit sqlite_store(const std::filesystem::path& file);
+
+  std::size_t count_users() override;
+  user create_user(std::string_view username, std::string_view password_hash, std::string_view role) override;
+  std::optional<user> find_user_by_name(std::string_view username) override;
+
+  void create_session(std::string_view token_hash, std::string_view user_id, sys_clock::time_point expires_at) override;
+  std::optional<principal> find_session(std::string_view token_hash, sys_clock::time_point now) override;
+  void delete_session(std::string_view token_hash) override;
+
+  std::string create_api_key(std::string_view name, std::string_view key_hash, std::string_view user_id,
+                             std::string_view role) override;
+  std::optional<principal> find_api_key(std::string_view key_hash) override;
+
+  void create_registration_token(std::string_view token_hash, std::string_view user_id,
+                                 sys_clock::time_point expires_at) override;
+  registration_outcome register_with_token(std::string_view registration_token_hash,
+                                           std::string_view permanent_token_hash, const agent_registration& reg,
+                                           sys_clock::time_point now) override;
+  registration_outcome reconnect_with_permanent_token(std::string_view permanent_token_hash,
+                                                      const agent_registration& reg,
+                                                      sys_clock::time_point now) override;
+
+  void set_agent_status(std::string_view agent_id, std::string_view status, sys_clock::time_point last_seen) override;
+  void mark_all_agents_offline() override;
+
+  std::vector<host_record> list_hosts() override;
+  std::optional<host_record> find_host(std::string_view host_id) override;
+
+  void append_audit(std::string_view user_id, std::string_view action, std::string_view target,
+                    std::string_view result, sys_clock::time_point at) override;
+
+ private:
+  void migrate();
+  // Refreshes an existing agent and its host from what the agent presented; caller holds a transaction.
+  void refresh_agent(std::string_view agent_id, std::string_view host_id, std::string_view permanent_token_hash,
+                     const agent_registration& reg, const std::string& now);
+
+  std::mutex mutex_;
+  connection conn_;
+};
+
+}  // namespace dockmon::store::sqlite

@@ -1,0 +1,486 @@
+// Tests of the SQLite store against a real database file in a fresh temporary folder.
+#include "dockmon/store/store.hpp"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace dockmon::store {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+class sqlite_store_test : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string templ = (fs::temp_directory_path() / "dockmon-store-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(templ.data()), nullptr);
+    dir_ = templ;
+    db_path_ = dir_ / "data" / "dockmon.db";  // "data" does not exist yet: open_store must create it
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  std::unique_ptr<store> open() { return open_store("sqlite://" + db_path_.string()); }
+
+  // Runs raw SQL on the file, as an operator or another build might.
+  void raw_exec(const std::string& sql) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(db_path_.c_str(), &db), SQLITE_OK);
+    char* err = nullptr;
+    int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
+    std::string msg = err != nullptr ? err : "";
+    sqlite3_free(err);
+    sqlite3_close(db);
+    ASSERT_EQ(rc, SQLITE_OK) << msg;
+  }
+
+  static agent_registration sample_registration(std::string engine_id = "ENGINE-1") {
+    agent_registration reg;
+    reg.engine_id = std::move(engine_id);
+    reg.version = "1.0.0";
+    reg.proto_version = "1";
+    reg.capabilities = R"({"stats":true})";
+    reg.info.hostname = "node-a";
+    reg.info.os_type = "linux";
+    reg.info.os_version = "Debian 12";
+    reg.info.kernel_version = "6.1.0";
+    reg.info.docker_version = "24.0.7";
+    reg.info.daemon_started_at = "2026-01-01T00:00:00Z";
+    reg.info.total_memory = 8LL * 1024 * 1024 * 1024;
+    reg.info.num_cpus = 4;
+    return reg;
+  }
+
+  fs::path dir_;
+  fs::path db_path_;
+  sys_clock::time_point now_ = sys_clock::now();
+};
+
+TEST_F(sqlite_store_test, migrations_run_once_and_reopening_keeps_data) {
+  {
+    auto s = open();
+    EXPECT_EQ(s->count_users(), 0u);
+    s->create_user("alice", "hash", "admin");
+  }
+  auto s = open();  // a second migration run would fail on CREATE TABLE
+  EXPECT_EQ(s->count_users(), 1u);
+  ASSERT_TRUE(s->find_user_by_name("alice"));
+}
+
+TEST_F(sqlite_store_test, newer_schema_version_is_refused) {
+  open().reset();
+  raw_exec("INSERT INTO schema_version (version, applied_at) VALUES (99, 'x')");
+  try {
+    open();
+    FAIL() << "expected store_error";
+  } catch (const store_error& e) {
+    EXPECT_NE(std::string(e.what()).find("database schema version 99 is newer than this build supports (1); "
+                                         "upgrade dockmon-server"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+TEST_F(sqlite_store_test, database_file_is_private_to_its_owner) {
+  open().reset();
+  struct stat st {};
+  ASSERT_EQ(::stat(db_path_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+TEST_F(sqlite_store_test, existing_file_with_wide_mode_is_narrowed) {
+  fs::create_directories(db_path_.parent_path());
+  { std::FILE* f = std::fopen(db_path_.c_str(), "w"); ASSERT_NE(f, nullptr); std::fclose(f); }
+  ASSERT_EQ(::chmod(db_path_.c_str(), 0644), 0);
+  open().reset();
+  struct stat st {};
+  ASSERT_EQ(::stat(db_path_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+TEST_F(sqlite_store_test, relative_url_is_relative_to_working_directory) {
+  auto old = fs::current_path();
+  fs::current_path(dir_);
+  EXPECT_NO_THROW(open_store("sqlite://rel/sub/x.db"));
+  fs::current_path(old);
+  EXPECT_TRUE(fs::exists(dir_ / "rel" / "sub" / "x.db"));
+}
+
+TEST_F(sqlite_store_test, bad_urls_give_store_error) {
+  EXPECT_THROW(open_store("mysql://x"), store_error);
+  EXPECT_THROW(open_store("/plain/path.db"), store_error);
+  EXPECT_THROW(open_store("sqlite://"), store_error);
+  EXPECT_THROW(open_store("sqlite:///"), store_error);
+  try {
+    open_store("postgresql://u@h/db");
+    FAIL() << "expected store_error";
+  } catch (const store_error& e) {
+    EXPECT_STREQ(e.what(), "PostgreSQL support is not built yet; use sqlite://");
+  }
+  try {
+    open_store("ftp://x");
+    FAIL() << "expected store_error";
+  } catch (const store_error& e) {
+    EXPECT_NE(std::string(e.what()).find("sqlite:///"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(sqlite_store_test, unwritable_folder_gives_store_error) {
+  if (::geteuid() == 0) GTEST_SKIP() << "root can write anywhere";
+  fs::create_directories(dir_ / "ro");
+  fs::permissions(dir_ / "ro", fs::perms::owner_read | fs::perms::owner_exec);
+  EXPECT_THROW(open_store("sqlite://" + (dir_ / "ro" / "sub" / "x.db").string()), store_error);
+  EXPECT_THROW(open_store("sqlite://" + (dir_ / "ro" / "x.db").string()), store_error);
+  fs::permissions(dir_ / "ro", fs::perms::owner_all);
+}
+
+TEST_F(sqlite_store_test, folder_that_cannot_be_created_gives_store_error) {
+  // A regular file where a folder should be: fails even for root, unlike a read-only folder.
+  { std::FILE* f = std::fopen((dir_ / "file").c_str(), "w"); ASSERT_NE(f, nullptr); std::fclose(f); }
+  EXPECT_THROW(open_store("sqlite://" + (dir_ / "file" / "sub" / "x.db").string()), store_error);
+}
+
+TEST_F(sqlite_store_test, database_uses_wal_mode) {
+  open().reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(db_path_.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  std::string mode = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  EXPECT_EQ(mode, "wal");
+}
+
+TEST_F(sqlite_store_test, failed_registration_rolls_back_and_store_stays_usable) {
+  auto s = open();
+  s->create_registration_token("reg-1", "admin-id", now_ + 1h);
+  s->create_registration_token("reg-2", "admin-id", now_ + 1h);
+  ASSERT_EQ(s->register_with_token("reg-1", "perm-taken", sample_registration("E1"), now_).status,
+            registration_status::ok);
+  // Another engine with a permanent token hash already bound: the UNIQUE constraint throws mid-transaction.
+  EXPECT_THROW(s->register_with_token("reg-2", "perm-taken", sample_registration("E2"), now_), store_error);
+  EXPECT_EQ(s->list_hosts().size(), 1u);  // the host row inserted before the failure is gone
+  EXPECT_EQ(s->register_with_token("reg-2", "perm-new", sample_registration("E2"), now_).status,
+            registration_status::ok);  // and the token was not spent
+  EXPECT_EQ(s->list_hosts().size(), 2u);
+}
+
+TEST_F(sqlite_store_test, users_are_created_and_found_and_names_are_unique) {
+  auto s = open();
+  user u = s->create_user("bob", "argon-hash", "operator");
+  EXPECT_FALSE(u.id.empty());
+  auto found = s->find_user_by_name("bob");
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->id, u.id);
+  EXPECT_EQ(found->password_hash, "argon-hash");
+  EXPECT_EQ(found->role, "operator");
+  EXPECT_FALSE(s->find_user_by_name("BOB"));
+  EXPECT_THROW(s->create_user("bob", "other", "viewer"), store_error);
+  EXPECT_EQ(s->count_users(), 1u);
+}
+
+TEST_F(sqlite_store_test, sessions_expire_and_can_be_deleted) {
+  auto s = open();
+  user u = s->create_user("carol", "h", "viewer");
+  s->create_session("sess-hash", u.id, now_ + 1h);
+  auto p = s->find_session("sess-hash", now_);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->user_id, u.id);
+  EXPECT_EQ(p->username, "carol");
+  EXPECT_EQ(p->role, "viewer");
+  EXPECT_EQ(p->via, "session");
+  EXPECT_FALSE(s->find_session("sess-hash", now_ + 1h));
+  EXPECT_FALSE(s->find_session("sess-hash", now_ + 2h));
+  EXPECT_FALSE(s->find_session("other", now_));
+  s->delete_session("sess-hash");
+  EXPECT_FALSE(s->find_session("sess-hash", now_));
+}
+
+TEST_F(sqlite_store_test, api_keys_resolve_with_their_own_role) {
+  auto s = open();
+  user u = s->create_user("dave", "h", "admin");
+  std::string id = s->create_api_key("ci", "key-hash", u.id, "viewer");
+  EXPECT_FALSE(id.empty());
+  auto p = s->find_api_key("key-hash");
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->user_id, u.id);
+  EXPECT_EQ(p->username, "dave");
+  EXPECT_EQ(p->role, "viewer");
+  EXPECT_EQ(p->via, "api_key");
+  EXPECT_FALSE(s->find_api_key("nope"));
+  EXPECT_THROW(s->create_api_key("dup", "key-hash", u.id, "viewer"), store_error);
+}
+
+TEST_F(sqlite_store_test, revoked_or_expired_api_keys_are_ignored) {
+  auto s = open();
+  user u = s->create_user("erin", "h", "admin");
+  s->create_api_key("a", "revoked-hash", u.id, "admin");
+  s->create_api_key("b", "expired-hash", u.id, "admin");
+  s->create_api_key("c", "future-hash", u.id, "admin");
+  s.reset();
+  raw_exec("UPDATE api_keys SET revoked = 1 WHERE key_hash = 'revoked-hash';"
+           "UPDATE api_keys SET expires_at = '2000-01-01T00:00:00Z' WHERE key_hash = 'expired-hash';"
+           "UPDATE api_keys SET expires_at = '2999-01-01T00:00:00Z' WHERE key_hash = 'future-hash';");
+  s = open();
+  EXPECT_FALSE(s->find_api_key("revoked-hash"));
+  EXPECT_FALSE(s->find_api_key("expired-hash"));
+  EXPECT_TRUE(s->find_api_key("future-hash"));
+}
+
+TEST_F(sqlite_store_test, registration_token_is_single_use) {
+  auto s = open();
+  s->create_registration_token("reg-1", "admin-id", now_ + 15min);
+  auto first = s->register_with_token("reg-1", "perm-1", sample_registration("E1"), now_);
+  EXPECT_EQ(first.status, registration_status::ok);
+  auto second = s->register_with_token("reg-1", "perm-2", sample_registration("E2"), now_);
+  EXPECT_EQ(second.status, registration_status::used_token);
+  EXPECT_EQ(s->list_hosts().size(), 1u);
+}
+
+TEST_F(sqlite_store_test, expired_and_unknown_registration_tokens_change_nothing) {
+  auto s = open();
+  s->create_registration_token("reg-old", "admin-id", now_ - 1s);
+  s->create_registration_token("reg-now", "admin-id", now_);
+  EXPECT_EQ(s->register_with_token("reg-old", "p", sample_registration(), now_).status,
+            registration_status::expired_token);
+  EXPECT_EQ(s->register_with_token("reg-now", "p", sample_registration(), now_).status,
+            registration_status::expired_token);
+  EXPECT_EQ(s->register_with_token("reg-none", "p", sample_registration(), now_).status,
+            registration_status::unknown_token);
+  EXPECT_TRUE(s->list_hosts().empty());
+  // A refused attempt leaves the token unspent: it still works while valid.
+  EXPECT_EQ(s->register_with_token("reg-now", "p", sample_registration(), now_ - 1min).status,
+            registration_status::ok);
+}
+
+TEST_F(sqlite_store_test, registration_creates_host_and_agent_with_system_info) {
+  auto s = open();
+  s->create_registration_token("reg", "admin-id", now_ + 15min);
+  auto reg = sample_registration();
+  auto out = s->register_with_token("reg", "perm", reg, now_);
+  ASSERT_EQ(out.status, registration_status::ok);
+  auto hosts = s->list_hosts();
+  ASSERT_EQ(hosts.size(), 1u);
+  const host_record& h = hosts[0];
+  EXPECT_EQ(h.id, out.host_id);
+  EXPECT_EQ(h.name, "node-a");
+  EXPECT_EQ(h.connection_type, "agent");
+  EXPECT_EQ(h.info.os_type, "linux");
+  EXPECT_EQ(h.info.os_version, "Debian 12");
+  EXPECT_EQ(h.info.kernel_version, "6.1.0");
+  EXPECT_EQ(h.info.docker_version, "24.0.7");
+  EXPECT_EQ(h.info.daemon_started_at, "2026-01-01T00:00:00Z");
+  EXPECT_EQ(h.info.total_memory, 8LL * 1024 * 1024 * 1024);
+  EXPECT_EQ(h.info.num_cpus, 4);
+  EXPECT_EQ(h.created_at, to_iso8601(now_));
+  ASSERT_TRUE(h.agent);
+  EXPECT_EQ(h.agent->id, out.agent_id);
+  EXPECT_EQ(h.agent->host_id, out.host_id);
+  EXPECT_EQ(h.agent->engine_id, "ENGINE-1");
+  EXPECT_EQ(h.agent->version, "1.0.0");
+  EXPECT_EQ(h.agent->proto_version, "1");
+  EXPECT_EQ(h.agent->capabilities, R"({"stats":true})");
+  EXPECT_EQ(h.agent->status, "online");
+  EXPECT_EQ(h.agent->last_seen_at, to_iso8601(now_));
+  EXPECT_EQ(h.agent->registered_at, to_iso8601(now_));
+
+  auto one = s->find_host(out.host_id);
+  ASSERT_TRUE(one);
+  EXPECT_EQ(one->name, "node-a");
+  EXPECT_FALSE(s->find_host("no-such-host"));
+}
+
+TEST_F(sqlite_store_test, list_hosts_is_ordered_by_name) {
+  auto s = open();
+  for (auto [token, engine, name] : {std::tuple{"r1", "E1", "zeta"}, {"r2", "E2", "alpha"}, {"r3", "E3", "mid"}}) {
+    s->create_registration_token(token, "admin-id", now_ + 1h);
+    auto reg = sample_registration(engine);
+    reg.info.hostname = name;
+    ASSERT_EQ(s->register_with_token(token, std::string("perm-") + token, reg, now_).status,
+              registration_status::ok);
+  }
+  auto hosts = s->list_hosts();
+  ASSERT_EQ(hosts.size(), 3u);
+  EXPECT_EQ(hosts[0].name, "alpha");
+  EXPECT_EQ(hosts[1].name, "mid");
+  EXPECT_EQ(hosts[2].name, "zeta");
+}
+
+TEST_F(sqlite_store_test, same_engine_registering_again_keeps_ids_and_takes_the_new_token) {
+  auto s = open();
+  s->create_registration_token("reg-1", "admin-id", now_ + 1h);
+  s->create_registration_token("reg-2", "admin-id", now_ + 1h);
+  auto first = s->register_with_token("reg-1", "perm-1", sample_registration(), now_);
+  ASSERT_EQ(first.status, registration_status::ok);
+  auto reg = sample_registration();
+  reg.version = "2.0.0";
+  reg.info.docker_version = "25.0.0";
+  auto second = s->register_with_token("reg-2", "perm-2", reg, now_ + 1min);
+  ASSERT_EQ(second.status, registration_status::ok);
+  EXPECT_EQ(second.agent_id, first.agent_id);
+  EXPECT_EQ(second.host_id, first.host_id);
+  auto hosts = s->list_hosts();
+  ASSERT_EQ(hosts.size(), 1u);
+  EXPECT_EQ(hosts[0].info.docker_version, "25.0.0");
+  EXPECT_EQ(hosts[0].agent->version, "2.0.0");
+  // The old permanent token no longer works, the new one does.
+  EXPECT_EQ(s->reconnect_with_permanent_token("perm-1", reg, now_).status, registration_status::unknown_token);
+  EXPECT_EQ(s->reconnect_with_permanent_token("perm-2", reg, now_).status, registration_status::ok);
+}
+
+TEST_F(sqlite_store_test, permanent_token_reconnect_refreshes_info) {
+  auto s = open();
+  s->create_registration_token("reg", "admin-id", now_ + 1h);
+  auto first = s->register_with_token("reg", "perm", sample_registration(), now_);
+  ASSERT_EQ(first.status, registration_status::ok);
+  s->set_agent_status(first.agent_id, "offline", now_);
+  auto reg = sample_registration();
+  reg.version = "1.1.0";
+  reg.proto_version = "2";
+  reg.capabilities = R"({"stats":true,"logs":true})";
+  reg.info.kernel_version = "6.5.0";
+  reg.info.num_cpus = 16;
+  auto later = now_ + 10min;
+  auto out = s->reconnect_with_permanent_token("perm", reg, later);
+  ASSERT_EQ(out.status, registration_status::ok);
+  EXPECT_EQ(out.agent_id, first.agent_id);
+  EXPECT_EQ(out.host_id, first.host_id);
+  auto h = s->find_host(first.host_id);
+  ASSERT_TRUE(h && h->agent);
+  EXPECT_EQ(h->agent->version, "1.1.0");
+  EXPECT_EQ(h->agent->proto_version, "2");
+  EXPECT_EQ(h->agent->capabilities, R"({"stats":true,"logs":true})");
+  EXPECT_EQ(h->agent->status, "online");
+  EXPECT_EQ(h->agent->last_seen_at, to_iso8601(later));
+  EXPECT_EQ(h->agent->registered_at, to_iso8601(now_));
+  EXPECT_EQ(h->info.kernel_version, "6.5.0");
+  EXPECT_EQ(h->info.num_cpus, 16);
+  EXPECT_EQ(h->updated_at, to_iso8601(later));
+  EXPECT_EQ(s->reconnect_with_permanent_token("unknown", reg, later).status, registration_status::unknown_token);
+}
+
+TEST_F(sqlite_store_test, permanent_token_from_another_engine_is_refused_and_changes_nothing) {
+  auto s = open();
+  s->create_registration_token("reg", "admin-id", now_ + 1h);
+  auto first = s->register_with_token("reg", "perm", sample_registration("E1"), now_);
+  ASSERT_EQ(first.status, registration_status::ok);
+  auto before = s->find_host(first.host_id);
+  auto intruder = sample_registration("E2");
+  intruder.version = "6.6.6";
+  intruder.info.os_type = "windows";
+  auto out = s->reconnect_with_permanent_token("perm", intruder, now_ + 1h);
+  EXPECT_EQ(out.status, registration_status::wrong_engine);
+  auto after = s->find_host(first.host_id);
+  ASSERT_TRUE(before && after && after->agent);
+  EXPECT_EQ(after->agent->engine_id, "E1");
+  EXPECT_EQ(after->agent->version, before->agent->version);
+  EXPECT_EQ(after->agent->last_seen_at, before->agent->last_seen_at);
+  EXPECT_EQ(after->info.os_type, before->info.os_type);
+  EXPECT_EQ(after->updated_at, before->updated_at);
+}
+
+TEST_F(sqlite_store_test, agent_status_and_mark_all_offline) {
+  auto s = open();
+  std::vector<std::string> agent_ids;
+  for (std::string e : {"E1", "E2"}) {
+    s->create_registration_token("reg-" + e, "admin-id", now_ + 1h);
+    auto out = s->register_with_token("reg-" + e, "perm-" + e, sample_registration(e), now_);
+    ASSERT_EQ(out.status, registration_status::ok);
+    agent_ids.push_back(out.agent_id);
+  }
+  auto seen = now_ + 5min;
+  s->set_agent_status(agent_ids[0], "degraded", seen);
+  for (const auto& h : s->list_hosts()) {
+    ASSERT_TRUE(h.agent);
+    if (h.agent->id == agent_ids[0]) {
+      EXPECT_EQ(h.agent->status, "degraded");
+      EXPECT_EQ(h.agent->last_seen_at, to_iso8601(seen));
+    } else {
+      EXPECT_EQ(h.agent->status, "online");
+    }
+  }
+  s->mark_all_agents_offline();
+  for (const auto& h : s->list_hosts()) {
+    EXPECT_EQ(h.agent->status, "offline");
+    EXPECT_FALSE(h.agent->last_seen_at.empty());  // last_seen_at is kept: it says when it was last there
+  }
+}
+
+TEST_F(sqlite_store_test, sql_metacharacters_and_markup_are_stored_verbatim) {
+  auto s = open();
+  const std::string nasty = "x'); DROP TABLE users; -- \"<script>alert(1)</script>\" % _ \\ ?1";
+  user u = s->create_user(nasty, nasty, "viewer");
+  auto found = s->find_user_by_name(nasty);
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->username, nasty);
+  EXPECT_EQ(found->password_hash, nasty);
+  EXPECT_FALSE(s->find_user_by_name("x"));
+  EXPECT_FALSE(s->find_user_by_name("%"));  // no LIKE matching
+
+  s->create_registration_token("reg", u.id, now_ + 1h);
+  auto reg = sample_registration(nasty);
+  reg.info.hostname = "<script>alert('host')</script>";
+  reg.capabilities = nasty;
+  auto out = s->register_with_token("reg", nasty, reg, now_);
+  ASSERT_EQ(out.status, registration_status::ok);
+  auto h = s->find_host(out.host_id);
+  ASSERT_TRUE(h && h->agent);
+  EXPECT_EQ(h->name, "<script>alert('host')</script>");
+  EXPECT_EQ(h->agent->engine_id, nasty);
+  EXPECT_EQ(h->agent->capabilities, nasty);
+  EXPECT_EQ(s->reconnect_with_permanent_token(nasty, reg, now_).status, registration_status::ok);
+  s->append_audit(u.id, nasty, nasty, "ok", now_);
+
+  // An empty string stays an empty string, not NULL.
+  user empty = s->create_user("", "", "");
+  EXPECT_TRUE(s->find_user_by_name(""));
+  EXPECT_EQ(s->count_users(), 2u);
+  (void)empty;
+}
+
+TEST_F(sqlite_store_test, concurrent_calls_from_four_threads_succeed) {
+  auto s = open();
+  user admin = s->create_user("admin", "h", "admin");
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      try {
+        for (int i = 0; i < 25; ++i) {
+          std::string tag = std::to_string(t) + "-" + std::to_string(i);
+          s->create_session("sess-" + tag, admin.id, now_ + 1h);
+          if (!s->find_session("sess-" + tag, now_)) ++failures;
+          s->create_registration_token("reg-" + tag, admin.id, now_ + 1h);
+          auto out = s->register_with_token("reg-" + tag, "perm-" + tag, sample_registration("E-" + tag), now_);
+          if (out.status != registration_status::ok) ++failures;
+          s->set_agent_status(out.agent_id, "online", now_);
+          s->append_audit(admin.id, "test", tag, "ok", now_);
+          (void)s->list_hosts();
+        }
+      } catch (const std::exception&) {
+        ++failures;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(s->list_hosts().size(), 100u);
+}
+
+}  // namespace
+}  // namespace dockmon::store
