@@ -1,0 +1,96 @@
+// Environment parsing for dockmon-agent.
+#include "config.hpp"
+
+#include "dockmon/protocol/registration.hpp"
+
+#include <charconv>
+
+namespace dockmon::agent {
+
+std::string server_url::describe() const {
+  return std::string(tls ? "wss://" : "ws://") + host + ":" + port + target;
+}
+
+server_url parse_server_url(std::string_view url) {
+  const auto bad = [&](std::string_view why) {
+    return config_error("DOCKMON_URL", "'" + std::string(url) + "' " + std::string(why) +
+                                           "; expected e.g. https://dockmon.example.com or http://127.0.0.1:8080");
+  };
+  server_url out;
+  std::string_view rest;
+  if (url.rfind("https://", 0) == 0) { out.tls = true; rest = url.substr(8); }
+  else if (url.rfind("wss://", 0) == 0) { out.tls = true; rest = url.substr(6); }
+  else if (url.rfind("http://", 0) == 0) { rest = url.substr(7); }
+  else if (url.rfind("ws://", 0) == 0) { rest = url.substr(5); }
+  else throw bad("has no http://, https://, ws:// or wss:// scheme");
+  auto slash = rest.find('/');
+  std::string_view authority = rest.substr(0, slash);
+  std::string_view path = slash == std::string_view::npos ? std::string_view() : rest.substr(slash);
+  if (authority.empty()) throw bad("has no host");
+  if (authority.find('@') != std::string_view::npos) throw bad("must not carry credentials");
+  std::string_view host = authority, port;
+  if (authority.front() == '[') {
+    auto close = authority.find(']');
+    if (close == std::string_view::npos) throw bad("has an unclosed [IPv6] host");
+    host = authority.substr(1, close - 1);
+    auto after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') throw bad("has junk after the host");
+      port = after.substr(1);
+    }
+  } else if (auto colon = authority.rfind(':'); colon != std::string_view::npos) {
+    host = authority.substr(0, colon);
+    port = authority.substr(colon + 1);
+  }
+  if (host.empty()) throw bad("has no host");
+  for (unsigned char c : host)
+    if (!(std::isalnum(c) || c == '.' || c == '-' || c == ':' || c == '_')) throw bad("has an invalid host name");
+  if (port.empty()) port = out.tls ? "443" : "80";
+  unsigned p = 0;
+  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), p);
+  if (ec != std::errc{} || end != port.data() + port.size() || p == 0 || p > 65535) throw bad("has an invalid port");
+  if (path.find_first_of("?#") != std::string_view::npos) throw bad("must not carry a query or fragment");
+  while (!path.empty() && path.back() == '/') path.remove_suffix(1);
+  if (path.size() >= 13 && path.substr(path.size() - 13) == "/api/agent/ws") path.remove_suffix(13);
+  out.host = std::string(host);
+  out.port = std::string(port);
+  out.target = std::string(path) + "/api/agent/ws";
+  return out;
+}
+
+agent_config load_agent_config(const env_lookup& env) {
+  agent_config cfg;
+  auto url = env("DOCKMON_URL");
+  if (!url) throw config_error("DOCKMON_URL", "is required: the address of dockmon-server, e.g. http://127.0.0.1:8080");
+  cfg.server = parse_server_url(*url);
+
+  if (auto t = env("REGISTRATION_TOKEN")) cfg.registration_token = *t;
+  if (auto t = env("PERMANENT_TOKEN")) cfg.permanent_token = *t;
+  for (auto [name, value] : {std::pair{"REGISTRATION_TOKEN", &cfg.registration_token},
+                             std::pair{"PERMANENT_TOKEN", &cfg.permanent_token}}) {
+    if (!value->empty() && (value->size() > protocol::max_token_length || !protocol::valid_identifier(*value)))
+      throw config_error(name, "is malformed: 1-255 characters of A-Z a-z 0-9 _ : -");
+  }
+  if (auto v = env("DOCKER_HOST")) cfg.docker_host = *v;
+  if (auto v = env("DATA_PATH")) cfg.data_path = *v;
+  if (auto v = env("LOG_LEVEL")) cfg.log_level = *v;
+  if (auto v = env("LOG_JSON")) cfg.log_json = parse_bool("LOG_JSON", *v);
+  if (auto v = env("RECONNECT_INITIAL")) cfg.reconnect_initial = parse_duration("RECONNECT_INITIAL", *v);
+  if (auto v = env("RECONNECT_MAX")) cfg.reconnect_max = parse_duration("RECONNECT_MAX", *v);
+  if (cfg.reconnect_initial.count() < 100) throw config_error("RECONNECT_INITIAL", "must be at least 100ms");
+  if (cfg.reconnect_max < cfg.reconnect_initial)
+    throw config_error("RECONNECT_MAX", "must not be shorter than RECONNECT_INITIAL");
+  if (auto v = env("AGENT_NAME")) {
+    if (v->size() > 255) throw config_error("AGENT_NAME", "is longer than 255 characters");
+    cfg.agent_name = *v;
+  }
+  if (auto v = env("INSECURE_SKIP_VERIFY")) cfg.insecure_skip_verify = parse_bool("INSECURE_SKIP_VERIFY", *v);
+  if (auto v = env("DOCKMON_CA_FILE")) cfg.ca_file = *v;
+  if (auto v = env("STATS_INTERVAL")) {
+    cfg.stats_interval = parse_duration("STATS_INTERVAL", *v);
+    if (cfg.stats_interval.count() < 250) throw config_error("STATS_INTERVAL", "must be at least 250ms");
+  }
+  return cfg;
+}
+
+}  // namespace dockmon::agent

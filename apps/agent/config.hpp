@@ -1,0 +1,48 @@
+// dockmon-agent's settings, from the environment as DockMon's agent reads them (DESIGN.md section 7).
+#pragma once
+
+#include "dockmon/common/env.hpp"
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+
+namespace dockmon::agent {
+
+// DOCKMON_URL split for dialing: http->ws, https->wss, the agent path appended.
+struct server_url {
+  bool tls = false;
+  std::string host;
+  std::string port;
+  std::string target;  // e.g. /api/agent/ws, after any path prefix of the URL
+  std::string describe() const;
+};
+// Throws config_error("DOCKMON_URL", ...) on anything but http(s)://host[:port][/prefix] or ws(s)://.
+server_url parse_server_url(std::string_view url);
+
+struct agent_config {
+  server_url server;
+  std::string registration_token;
+  std::string permanent_token;
+  std::string docker_host = "unix:///var/run/docker.sock";
+  std::string data_path = "/data";
+  std::string log_level = "info";
+  bool log_json = false;
+  std::chrono::milliseconds reconnect_initial{std::chrono::seconds(1)};
+  std::chrono::milliseconds reconnect_max{std::chrono::seconds(60)};
+  std::string agent_name;
+  bool insecure_skip_verify = false;
+  std::string ca_file;
+  std::chrono::milliseconds stats_interval{std::chrono::seconds(2)};
+
+  std::string token_file() const { return data_path + "/permanent_token"; }
+};
+
+using env_lookup = std::function<std::optional<std::string>(const char*)>;
+
+// Reads every setting through `env` (the process environment in production, a map in tests).
+// Throws config_error naming the variable on a missing or malformed value.
+agent_config load_agent_config(const env_lookup& env);
+
+}  // namespace dockmon::agent

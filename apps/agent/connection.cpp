@@ -1,0 +1,254 @@
+// Dial, register, serve, reconnect.
+#include "connection.hpp"
+
+#include "dockmon/common/backoff.hpp"
+#include "dockmon/common/ws_outbox.hpp"
+#include "system_info.hpp"
+#include "token_file.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace dockmon::agent {
+
+namespace {
+
+using namespace std::chrono_literals;
+using tcp = net::ip::tcp;
+
+constexpr auto connect_timeout = 15s;
+constexpr auto auth_timeout = 30s;
+constexpr std::size_t max_server_frame = 4 * 1024 * 1024;
+constexpr std::size_t max_outbox = 4096;
+constexpr std::size_t max_commands_in_flight = 64;
+
+template <class Stream>
+using ws_of = websocket::stream<Stream>;
+
+template <class Stream>
+void set_client_timeouts(ws_of<Stream>& ws) {
+  // Beast's client defaults turn pings off; a dead server must be noticed within 45 s.
+  websocket::stream_base::timeout t{};
+  t.handshake_timeout = 30s;
+  t.idle_timeout = 45s;
+  t.keep_alive_pings = true;
+  ws.set_option(t);
+  ws.read_message_max(max_server_frame);
+  ws.set_option(websocket::stream_base::decorator(
+      [](websocket::request_type& req) { req.set(http::field::user_agent, "dockmon-agent/" DOCKMON_VERSION); }));
+}
+
+// One command at a time per coroutine; replies go through the outbox so the reader never waits.
+template <class Stream>
+net::awaitable<void> run_one(dispatcher& d, std::shared_ptr<ws_outbox<ws_of<Stream>>> outbox,
+                             std::shared_ptr<std::size_t> in_flight, protocol::server_message msg) {
+  try {
+    auto reply = co_await d.handle(std::move(msg));
+    if (reply) outbox->push(json::serialize(*reply));
+  } catch (const std::exception& e) {
+    spdlog::error("command failed unexpectedly: {}", e.what());
+  }
+  --*in_flight;
+}
+
+}  // namespace
+
+connection::connection(net::any_io_executor ex, agent_config config, docker::client& docker)
+    : executor_(ex),
+      config_(std::move(config)),
+      docker_(docker),
+      dispatcher_(docker, config_.agent_name),
+      tls_(ssl::context::tls_client) {
+  tls_.set_default_verify_paths();
+  if (!config_.ca_file.empty()) tls_.load_verify_file(config_.ca_file);
+  tls_.set_verify_mode(config_.insecure_skip_verify ? ssl::verify_none : ssl::verify_peer);
+  if (auto stored = read_token_file(config_.token_file())) stored_token_ = *stored;
+}
+
+std::string connection::current_token() const {
+  // PERMANENT_TOKEN > stored file > REGISTRATION_TOKEN, as DockMon's agent.
+  if (!config_.permanent_token.empty()) return config_.permanent_token;
+  if (!stored_token_.empty()) return stored_token_;
+  return config_.registration_token;
+}
+
+net::awaitable<void> connection::run_forever() {
+  backoff delays(config_.reconnect_initial, config_.reconnect_max);
+  net::steady_timer pause(executor_);
+  for (;;) {
+    ended how = ended::never_connected;
+    try {
+      how = co_await attempt();
+    } catch (const std::exception& e) {
+      spdlog::error("connection attempt failed: {}", e.what());
+    }
+    if (how == ended::registered_then_dropped) delays.reset();
+    auto delay = delays.next();
+    spdlog::info("reconnecting to {} in {} ms", config_.server.describe(), delay.count());
+    pause.expires_after(delay);
+    co_await pause.async_wait(use_tuple);
+  }
+}
+
+net::awaitable<connection::ended> connection::attempt() {
+  if (current_token().empty()) {
+    spdlog::error("no token: set REGISTRATION_TOKEN (from the server's 'add host') or PERMANENT_TOKEN");
+    co_return ended::refused;
+  }
+  tcp::resolver resolver(executor_);
+  auto [resolve_ec, endpoints] = co_await resolver.async_resolve(config_.server.host, config_.server.port, use_tuple);
+  if (resolve_ec) {
+    spdlog::warn("cannot resolve {}: {}", config_.server.host, resolve_ec.message());
+    co_return ended::never_connected;
+  }
+  beast::tcp_stream tcp_stream(executor_);
+  tcp_stream.expires_after(connect_timeout);
+  auto [connect_ec, ep] = co_await tcp_stream.async_connect(endpoints, use_tuple);
+  if (connect_ec) {
+    spdlog::warn("cannot connect to {}: {}", config_.server.describe(), connect_ec.message());
+    co_return ended::never_connected;
+  }
+  std::string host_header = config_.server.host + ":" + config_.server.port;
+
+  if (!config_.server.tls) {
+    auto ws = std::make_shared<ws_of<beast::tcp_stream>>(std::move(tcp_stream));
+    auto [hs_ec] = co_await ws->async_handshake(host_header, config_.server.target, use_tuple);
+    if (hs_ec) {
+      spdlog::warn("WebSocket handshake with {} failed: {}", config_.server.describe(), hs_ec.message());
+      co_return ended::never_connected;
+    }
+    beast::get_lowest_layer(*ws).expires_never();
+    co_return co_await serve(ws);
+  }
+
+  if (config_.insecure_skip_verify)
+    spdlog::warn("INSECURE_SKIP_VERIFY is set: the server's certificate is NOT checked; anyone in the path can impersonate it");
+  auto ws = std::make_shared<ws_of<beast::ssl_stream<beast::tcp_stream>>>(std::move(tcp_stream), tls_);
+  auto& tls_stream = ws->next_layer();
+  // SSL_set_tlsext_host_name spelled out: the macro's C cast trips -Wold-style-cast.
+  if (SSL_ctrl(tls_stream.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+               const_cast<char*>(config_.server.host.c_str())) != 1) {
+    spdlog::warn("cannot set TLS server name {}", config_.server.host);
+    co_return ended::never_connected;
+  }
+  if (!config_.insecure_skip_verify) tls_stream.set_verify_callback(ssl::host_name_verification(config_.server.host));
+  auto [tls_ec] = co_await tls_stream.async_handshake(ssl::stream_base::client, use_tuple);
+  if (tls_ec) {
+    spdlog::warn("TLS handshake with {} failed: {}", config_.server.describe(), tls_ec.message());
+    co_return ended::never_connected;
+  }
+  auto [hs_ec] = co_await ws->async_handshake(host_header, config_.server.target, use_tuple);
+  if (hs_ec) {
+    spdlog::warn("WebSocket handshake with {} failed: {}", config_.server.describe(), hs_ec.message());
+    co_return ended::never_connected;
+  }
+  beast::get_lowest_layer(*ws).expires_never();
+  co_return co_await serve(ws);
+}
+
+template <class Stream>
+net::awaitable<connection::ended> connection::serve(std::shared_ptr<websocket::stream<Stream>> ws) {
+  set_client_timeouts(*ws);
+
+  auto facts = co_await read_host_facts(docker_);
+  if (!facts) {
+    spdlog::error("cannot read the Docker engine's facts ({}): {}", docker_.where().describe(), facts.error().message);
+    co_return ended::never_connected;
+  }
+  protocol::register_frame reg;
+  reg.token = current_token();
+  reg.engine_id = facts->engine_id;
+  reg.hostname = config_.agent_name.empty() ? facts->hostname : config_.agent_name;
+  reg.version = DOCKMON_VERSION;
+  reg.proto_version = std::string(protocol::proto_version);
+  reg.capabilities = dispatcher::capabilities();
+  reg.os_type = facts->os_type;
+  reg.os_version = facts->os_version;
+  reg.kernel_version = facts->kernel_version;
+  reg.docker_version = facts->docker_version;
+  reg.daemon_started_at = facts->daemon_started_at;
+  reg.total_memory = facts->total_memory;
+  reg.num_cpus = facts->num_cpus;
+  reg.agent_os = "linux";
+  reg.agent_arch = go_arch();
+  auto [reg_ec, reg_n] = co_await ws->async_write(net::buffer(json::serialize(protocol::to_json(reg))), use_tuple);
+  if (reg_ec) co_return ended::never_connected;
+
+  // The answer to register, within a deadline of its own.
+  beast::flat_buffer buffer;
+  net::steady_timer deadline(executor_);
+  deadline.expires_after(auth_timeout);
+  deadline.async_wait([ws](error_code ec) {
+    if (!ec) beast::get_lowest_layer(*ws).close();
+  });
+  auto [auth_ec, auth_n] = co_await ws->async_read(buffer, use_tuple);
+  deadline.cancel();
+  if (auth_ec) {
+    spdlog::warn("no answer to registration: {}", auth_ec.message());
+    co_return ended::never_connected;
+  }
+  error_code parse_ec;
+  auto auth_value = json::parse(beast::buffers_to_string(buffer.data()), parse_ec);
+  buffer.consume(buffer.size());
+  if (parse_ec) {
+    spdlog::error("the server's answer to registration is not JSON");
+    co_return ended::refused;
+  }
+  auto auth = protocol::parse_auth_reply(auth_value);
+  if (!auth) {
+    spdlog::error("the server's answer to registration is malformed: {}", auth.error().message);
+    co_return ended::refused;
+  }
+  if (!auth->ok) {
+    spdlog::error("registration refused by the server: {}", auth->error);
+    co_return ended::refused;
+  }
+  const auto& granted = auth->success;
+  if (!granted.permanent_token.empty() && granted.permanent_token != stored_token_ &&
+      granted.permanent_token != config_.permanent_token) {
+    try {
+      write_token_file(config_.token_file(), granted.permanent_token);
+      stored_token_ = granted.permanent_token;
+      spdlog::info("permanent token stored in {}", config_.token_file());
+    } catch (const std::exception& e) {
+      // Still usable for this connection; the next start would need a new registration token.
+      stored_token_ = granted.permanent_token;
+      spdlog::error("cannot store the permanent token: {}", e.what());
+    }
+  }
+  spdlog::info("registered with {} as agent {} for host {}", config_.server.describe(), granted.agent_id, granted.host_id);
+
+  auto outbox = std::make_shared<ws_outbox<websocket::stream<Stream>>>(ws, max_outbox);
+  net::co_spawn(executor_, ws_outbox<websocket::stream<Stream>>::run(outbox), net::detached);
+  auto in_flight = std::make_shared<std::size_t>(0);
+  for (;;) {
+    auto [ec, n] = co_await ws->async_read(buffer, use_tuple);
+    if (ec) {
+      spdlog::warn("connection to the server lost: {}", ec.message());
+      break;
+    }
+    auto value = json::parse(beast::buffers_to_string(buffer.data()), parse_ec);
+    buffer.consume(buffer.size());
+    if (parse_ec) {
+      spdlog::warn("server sent a frame that is not JSON; ignored");
+      continue;
+    }
+    auto msg = protocol::parse_server_message(value);
+    if (!msg) {
+      spdlog::warn("server sent a malformed message: {}", msg.error().message);
+      continue;
+    }
+    if (*in_flight >= max_commands_in_flight) {
+      auto id = msg->type == protocol::server_message::kind::command ? msg->cmd.id : msg->op.id;
+      outbox->push(json::serialize(msg->type == protocol::server_message::kind::command
+                                       ? protocol::response_frame(id, nullptr, "agent busy: too many commands at once")
+                                       : protocol::operation_failure(id, "agent busy: too many commands at once")));
+      continue;
+    }
+    ++*in_flight;
+    net::co_spawn(executor_, run_one<Stream>(dispatcher_, outbox, in_flight, std::move(*msg)), net::detached);
+  }
+  outbox->close();
+  co_return ended::registered_then_dropped;
+}
+
+}  // namespace dockmon::agent

@@ -1,0 +1,34 @@
+// The agent's link to the server: dial, register, serve commands, and on any failure wait with
+// backoff and dial again, forever.
+#pragma once
+
+#include "config.hpp"
+#include "dispatcher.hpp"
+
+namespace dockmon::agent {
+
+class connection {
+ public:
+  connection(net::any_io_executor ex, agent_config config, docker::client& docker);
+
+  // Runs until the process stops.
+  net::awaitable<void> run_forever();
+
+  // How one connection attempt ended.
+  enum class ended { never_connected, refused, registered_then_dropped };
+
+ private:
+  template <class Stream>
+  net::awaitable<ended> serve(std::shared_ptr<websocket::stream<Stream>> ws);
+  net::awaitable<ended> attempt();
+  std::string current_token() const;
+
+  net::any_io_executor executor_;
+  agent_config config_;
+  docker::client& docker_;
+  dispatcher dispatcher_;
+  ssl::context tls_;
+  std::string stored_token_;  // from the token file, or the last one the server issued
+};
+
+}  // namespace dockmon::agent

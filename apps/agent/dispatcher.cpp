@@ -1,0 +1,152 @@
+// Command and container-operation handlers on top of the Docker client. Every command is logged.
+#include "dispatcher.hpp"
+
+#include "dockmon/common/time.hpp"
+#include "system_info.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace dockmon::agent {
+
+namespace {
+
+json::object docker_failure(std::string_view correlation_id, const docker::error& e) {
+  auto reply = protocol::operation_failure(correlation_id, e.message);
+  // Our addition (DockMon ignores it): lets the server answer 404/409 instead of a generic 502.
+  if (e.code == docker::errc::status) reply["status_code"] = e.http_status;
+  return reply;
+}
+
+std::optional<int> int_param(const json::object& p, std::string_view key, int min, int max) {
+  auto* v = p.if_contains(key);
+  if (v == nullptr || v->is_null()) return std::nullopt;
+  std::int64_t n = 0;
+  if (v->is_int64()) n = v->get_int64();
+  else if (v->is_uint64()) n = static_cast<std::int64_t>(std::min<std::uint64_t>(v->get_uint64(), INT32_MAX));
+  else if (v->is_double()) n = static_cast<std::int64_t>(v->get_double());
+  else return std::nullopt;
+  return static_cast<int>(std::clamp<std::int64_t>(n, min, max));
+}
+
+bool bool_param(const json::object& p, std::string_view key) {
+  auto* v = p.if_contains(key);
+  return v != nullptr && v->is_bool() && v->get_bool();
+}
+
+}  // namespace
+
+json::object dispatcher::capabilities() {
+  json::object caps;
+  caps["container_operations"] = true;
+  caps["container_updates"] = false;
+  caps["event_streaming"] = false;
+  caps["stats_collection"] = false;
+  caps["self_update"] = false;
+  caps["compose_deployments"] = false;
+  caps["shell_access"] = false;
+  caps["multi_env_files"] = false;
+  caps["stats_batch"] = false;
+  return caps;
+}
+
+net::awaitable<std::optional<json::object>> dispatcher::handle(protocol::server_message msg) {
+  switch (msg.type) {
+    case protocol::server_message::kind::command:
+      co_return co_await run_command(std::move(msg.cmd));
+    case protocol::server_message::kind::container_operation:
+      co_return co_await run_operation(std::move(msg.op));
+    case protocol::server_message::kind::other:
+      break;
+  }
+  spdlog::debug("ignoring server message of type '{}'", msg.type_name.substr(0, 64));
+  co_return std::nullopt;
+}
+
+net::awaitable<json::object> dispatcher::run_command(protocol::command cmd) {
+  spdlog::info("command {} id={}", cmd.name.substr(0, 64), cmd.id);
+  if (cmd.name == "ping") {
+    json::object pong;
+    pong["pong"] = true;
+    pong["timestamp"] = now_iso8601();
+    co_return protocol::response_frame(cmd.id, std::move(pong));
+  }
+  if (cmd.name == "get_system_info") {
+    auto facts = co_await read_host_facts(docker_);
+    if (!facts) co_return protocol::response_frame(cmd.id, nullptr, facts.error().message);
+    auto info = to_json(*facts);
+    if (!agent_name_.empty()) info["hostname"] = agent_name_;
+    info["agent_version"] = DOCKMON_VERSION;
+    co_return protocol::response_frame(cmd.id, std::move(info));
+  }
+  if (cmd.name == "list_containers") {
+    auto list = co_await docker_.list_containers(true);
+    if (!list) co_return protocol::response_frame(cmd.id, nullptr, list.error().message);
+    co_return protocol::response_frame(cmd.id, std::move(*list));
+  }
+  spdlog::warn("unknown command '{}' refused", cmd.name.substr(0, 64));
+  co_return protocol::response_frame(cmd.id, nullptr, "unknown command: " + cmd.name.substr(0, 64));
+}
+
+net::awaitable<json::object> dispatcher::run_operation(protocol::container_operation op) {
+  const auto& id = op.container_id;
+  spdlog::info("container_operation {} container={} id={}", op.action.substr(0, 32), id.substr(0, 80), op.id);
+  if (!protocol::known_container_action(op.action))
+    co_return protocol::operation_failure(op.id, "unknown action: " + op.action.substr(0, 64));
+  if (!docker::valid_container_ref(id))
+    co_return protocol::operation_failure(op.id, "invalid container id");
+
+  json::object fields;
+  fields["container_id"] = id;
+  const auto& p = op.params;
+  if (op.action == "start" || op.action == "stop" || op.action == "restart" || op.action == "kill") {
+    docker::result<void> r;
+    std::string status;
+    if (op.action == "start") {
+      r = co_await docker_.start_container(id);
+      status = "started";
+    } else if (op.action == "stop") {
+      r = co_await docker_.stop_container(id, int_param(p, "timeout", 0, 3600));
+      status = "stopped";
+    } else if (op.action == "restart") {
+      r = co_await docker_.restart_container(id, int_param(p, "timeout", 0, 3600));
+      status = "restarted";
+    } else {
+      r = co_await docker_.kill_container(id, "SIGKILL");
+      status = "killed";
+    }
+    if (!r) co_return docker_failure(op.id, r.error());
+    fields["status"] = status;
+    co_return protocol::operation_success(op.id, std::move(fields));
+  }
+  if (op.action == "rename") {
+    auto* name = p.if_contains("new_name");
+    if (name == nullptr || !name->is_string() || !docker::valid_container_ref(name->get_string()))
+      co_return protocol::operation_failure(op.id, "new_name is missing or not a valid container name");
+    std::string new_name(name->get_string());
+    auto r = co_await docker_.rename_container(id, new_name);
+    if (!r) co_return docker_failure(op.id, r.error());
+    fields["status"] = "renamed";
+    fields["new_name"] = new_name;
+    co_return protocol::operation_success(op.id, std::move(fields));
+  }
+  if (op.action == "remove") {
+    auto r = co_await docker_.remove_container(id, bool_param(p, "force"));
+    if (!r) co_return docker_failure(op.id, r.error());
+    fields["removed"] = true;
+    co_return protocol::operation_success(op.id, std::move(fields));
+  }
+  if (op.action == "get_logs") {
+    auto tail = static_cast<unsigned>(int_param(p, "tail", 0, max_log_tail).value_or(100));
+    auto logs = co_await docker_.container_logs(id, tail, max_log_bytes);
+    if (!logs) co_return docker_failure(op.id, logs.error());
+    fields["logs"] = std::move(*logs);
+    co_return protocol::operation_success(op.id, std::move(fields));
+  }
+  // inspect
+  auto inspected = co_await docker_.inspect_container(id);
+  if (!inspected) co_return docker_failure(op.id, inspected.error());
+  fields["container"] = std::move(*inspected);
+  co_return protocol::operation_success(op.id, std::move(fields));
+}
+
+}  // namespace dockmon::agent

@@ -1,0 +1,59 @@
+// dockmon-agent: reads its settings from the environment and keeps the host connected to dockmon-server.
+#include "config.hpp"
+#include "connection.hpp"
+#include "dockmon/common/crypto.hpp"
+#include "dockmon/common/log.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <cstring>
+
+using namespace dockmon;
+using namespace dockmon::agent;
+
+int main(int argc, char** argv) {
+  if (argc > 1 && (std::strcmp(argv[1], "--version") == 0)) {
+    std::printf("dockmon-agent %s\n", DOCKMON_VERSION);
+    return 0;
+  }
+  if (argc > 1) {
+    std::fprintf(stderr,
+                 "dockmon-agent takes its settings from the environment: DOCKMON_URL (required), REGISTRATION_TOKEN or "
+                 "PERMANENT_TOKEN, DOCKER_HOST, DATA_PATH, LOG_LEVEL, LOG_JSON, RECONNECT_INITIAL, RECONNECT_MAX, "
+                 "AGENT_NAME, INSECURE_SKIP_VERIFY, DOCKMON_CA_FILE, STATS_INTERVAL\n");
+    return argc == 2 && std::strcmp(argv[1], "--help") == 0 ? 0 : 2;
+  }
+  agent_config config;
+  docker::endpoint engine;
+  try {
+    config = load_agent_config([](const char* name) { return env_value(name); });
+    init_logging(config.log_level, config.log_json);
+    engine = docker::parse_docker_host(config.docker_host);
+    crypto_init();
+  } catch (const config_error& e) {
+    std::fprintf(stderr, "dockmon-agent: bad setting %s\n", e.what());
+    return 2;
+  }
+  try {
+    net::io_context ioc(1);
+    docker::client docker(ioc.get_executor(), engine);
+    connection link(ioc.get_executor(), config, docker);
+    spdlog::info("dockmon-agent {} starting: server {}, engine {}", DOCKMON_VERSION, config.server.describe(),
+                 engine.describe());
+    net::co_spawn(ioc, link.run_forever(), [](std::exception_ptr e) {
+      if (e) std::rethrow_exception(e);
+    });
+    net::signal_set signals(ioc, SIGINT, SIGTERM);
+    signals.async_wait([&](error_code ec, int sig) {
+      if (ec) return;
+      spdlog::info("signal {}: stopping", sig);
+      ioc.stop();
+    });
+    ioc.run();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "dockmon-agent: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

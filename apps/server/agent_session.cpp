@@ -1,0 +1,238 @@
+// Agent WebSocket sessions: registration with its deadline and rules, a bounded outbox with one
+// writer, and the read loop that hands replies to the hub.
+#include "agent_session.hpp"
+
+#include "dockmon/common/crypto.hpp"
+#include "dockmon/common/ws_outbox.hpp"
+#include "dockmon/protocol/registration.hpp"
+
+#include <spdlog/spdlog.h>
+
+
+namespace dockmon::server {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr auto registration_deadline = 30s;
+constexpr std::size_t max_registration_frame = 64 * 1024;
+constexpr std::size_t max_agent_frame = 16 * 1024 * 1024;  // a 10 MiB log answer plus its JSON escaping
+constexpr std::size_t max_outbox = 1024;
+constexpr auto last_seen_interval = 60s;
+
+// The connection as the hub sees it: the hub's handle on an outbox drained by one writer.
+class ws_connection final : public agent_connection {
+ public:
+  ws_connection(std::shared_ptr<ws_outbox<agent_websocket>> outbox, std::string agent_id, std::string host_id)
+      : agent_connection(std::move(agent_id), std::move(host_id)), outbox_(std::move(outbox)) {}
+
+  void send(std::string frame) override {
+    if (outbox_->closed()) return;
+    if (!outbox_->push(std::move(frame))) close("outbox full: the agent does not read fast enough");
+  }
+
+  void close(std::string_view reason) override {
+    if (!logged_close_) spdlog::info("closing connection of agent {}: {}", agent_id(), reason);
+    logged_close_ = true;
+    outbox_->close();
+  }
+
+  bool closed() const { return outbox_->closed(); }
+
+ private:
+  std::shared_ptr<ws_outbox<agent_websocket>> outbox_;
+  bool logged_close_ = false;
+};
+
+std::string refusal_text(store::registration_status s) {
+  switch (s) {
+    case store::registration_status::unknown_token: return "Invalid registration token";
+    case store::registration_status::expired_token: return "Registration token has expired";
+    case store::registration_status::used_token: return "Registration token has already been used";
+    case store::registration_status::wrong_engine: return "Token is bound to a different Docker engine";
+    case store::registration_status::ok: break;
+  }
+  return "Registration refused";
+}
+
+store::agent_registration to_registration(const protocol::register_frame& f) {
+  store::agent_registration reg;
+  reg.engine_id = f.engine_id;
+  reg.version = f.version;
+  reg.proto_version = f.proto_version;
+  reg.capabilities = json::serialize(f.capabilities);
+  reg.info.hostname = f.hostname.empty() ? f.engine_id : f.hostname;
+  reg.info.os_type = f.os_type;
+  reg.info.os_version = f.os_version;
+  reg.info.kernel_version = f.kernel_version;
+  reg.info.docker_version = f.docker_version;
+  reg.info.daemon_started_at = f.daemon_started_at;
+  reg.info.total_memory = f.total_memory;
+  reg.info.num_cpus = f.num_cpus;
+  return reg;
+}
+
+net::awaitable<void> refuse(agent_websocket& ws, std::string reason, std::string_view peer) {
+  spdlog::warn("agent registration from {} refused: {}", peer, reason);
+  co_await ws.async_write(net::buffer(json::serialize(protocol::auth_error_frame(reason))), use_tuple);
+  co_await ws.async_close(websocket::close_reason(websocket::close_code::policy_error, "authentication failed"), use_tuple);
+}
+
+struct registered {
+  protocol::auth_success reply;
+  std::string refusal;  // non-empty when refused
+};
+
+net::awaitable<registered> authenticate(server_context& ctx, const protocol::register_frame& frame) {
+  auto reg = to_registration(frame);
+  auto presented_hash = sha256_hex(frame.token);
+  auto now = sys_clock::now();
+  // A permanent token first; a token that is none is tried as a registration token.
+  // Lambdas are built outside co_await expressions: g++ 12 destroys such temporaries twice.
+  auto reconnect = ctx.with_store([presented_hash, reg, now](store::store& s) {
+    return s.reconnect_with_permanent_token(presented_hash, reg, now);
+  });
+  auto outcome = co_await std::move(reconnect);
+  std::string permanent = frame.token;
+  if (outcome.status == store::registration_status::unknown_token) {
+    permanent = random_token();
+    auto permanent_hash = sha256_hex(permanent);
+    auto enrol = ctx.with_store([presented_hash, permanent_hash, reg, now](store::store& s) {
+      return s.register_with_token(presented_hash, permanent_hash, reg, now);
+    });
+    outcome = co_await std::move(enrol);
+  }
+  registered r;
+  if (outcome.status != store::registration_status::ok) {
+    r.refusal = refusal_text(outcome.status);
+    co_return r;
+  }
+  r.reply.agent_id = outcome.agent_id;
+  r.reply.host_id = outcome.host_id;
+  r.reply.permanent_token = permanent;
+  r.reply.server_version = DOCKMON_VERSION;
+  co_return r;
+}
+
+// Reads the register frame within the deadline. Empty text on timeout or a dropped connection.
+net::awaitable<std::string> read_first_frame(agent_websocket& ws) {
+  net::steady_timer deadline(ws.get_executor());
+  deadline.expires_after(registration_deadline);
+  deadline.async_wait([&ws](error_code ec) {
+    if (!ec) beast::get_lowest_layer(ws).close();  // ends the read below
+  });
+  beast::flat_buffer buffer;
+  auto [ec, n] = co_await ws.async_read(buffer, use_tuple);
+  deadline.cancel();
+  if (ec) co_return std::string();
+  if (!ws.got_text()) co_return std::string("\x01");  // binary: refused by the parser as not JSON
+  co_return beast::buffers_to_string(buffer.data());
+}
+
+}  // namespace
+
+net::awaitable<void> run_agent_session(server_context& ctx, beast::tcp_stream stream,
+                                       http::request<http::string_body> upgrade) {
+  std::string peer;
+  {
+    error_code ec;
+    auto ep = stream.socket().remote_endpoint(ec);
+    peer = ec ? "unknown peer" : ep.address().to_string() + ":" + std::to_string(ep.port());
+  }
+  stream.expires_never();  // the WebSocket's own timeouts take over
+  auto ws = std::make_shared<agent_websocket>(std::move(stream));
+  websocket::stream_base::timeout timeouts{};
+  timeouts.handshake_timeout = 30s;
+  timeouts.idle_timeout = 45s;  // a ping goes out after half of it; silence for all of it drops the agent
+  timeouts.keep_alive_pings = true;
+  ws->set_option(timeouts);
+  ws->read_message_max(max_registration_frame);
+  ws->set_option(websocket::stream_base::decorator(
+      [](websocket::response_type& res) { res.set(http::field::server, "dockmon-server/" DOCKMON_VERSION); }));
+
+  auto [accept_ec] = co_await ws->async_accept(upgrade, use_tuple);
+  if (accept_ec) {
+    spdlog::debug("agent WebSocket handshake with {} failed: {}", peer, accept_ec.message());
+    co_return;
+  }
+
+  std::string first = co_await read_first_frame(*ws);
+  if (first.empty()) {
+    spdlog::warn("agent at {} sent no registration within {} s (or hung up)", peer, registration_deadline.count());
+    co_return;
+  }
+  auto frame = protocol::parse_register(std::string_view(first));
+  if (!frame) {
+    co_await refuse(*ws, frame.error().message, peer);
+    co_return;
+  }
+  registered reg = co_await authenticate(ctx, *frame);
+  if (!reg.refusal.empty()) {
+    co_await refuse(*ws, reg.refusal, peer);
+    co_return;
+  }
+  auto [write_ec, written] = co_await ws->async_write(net::buffer(json::serialize(protocol::to_json(reg.reply))), use_tuple);
+  if (write_ec) co_return;
+
+  ws->read_message_max(max_agent_frame);
+  auto outbox = std::make_shared<ws_outbox<agent_websocket>>(ws, max_outbox);
+  auto connection = std::make_shared<ws_connection>(outbox, reg.reply.agent_id, reg.reply.host_id);
+  ctx.hub.attach(connection);
+  spdlog::info("agent {} ({} {}) online for host {} from {}", reg.reply.agent_id, frame->hostname, frame->version,
+               reg.reply.host_id, peer);
+  net::co_spawn(ws->get_executor(), ws_outbox<agent_websocket>::run(outbox), net::detached);
+
+  auto last_seen_write = std::chrono::steady_clock::now();
+  beast::flat_buffer buffer;
+  for (;;) {
+    auto [ec, n] = co_await ws->async_read(buffer, use_tuple);
+    if (ec) {
+      if (!connection->closed()) spdlog::info("agent {} disconnected: {}", reg.reply.agent_id, ec.message());
+      break;
+    }
+    error_code parse_ec;
+    auto value = json::parse(std::string_view(static_cast<const char*>(buffer.data().data()), buffer.size()), parse_ec);
+    buffer.consume(buffer.size());
+    if (parse_ec) {
+      spdlog::warn("agent {} sent a frame that is not JSON; ignored", reg.reply.agent_id);
+      continue;
+    }
+    auto msg = protocol::parse_agent_message(value);
+    if (!msg) {
+      spdlog::warn("agent {} sent a malformed frame: {}", reg.reply.agent_id, msg.error().message);
+      continue;
+    }
+    switch (msg->type) {
+      case protocol::agent_message::kind::response:
+      case protocol::agent_message::kind::operation_reply:
+        ctx.hub.on_reply(*connection, *msg);
+        break;
+      case protocol::agent_message::kind::event:
+        spdlog::debug("agent {} event {}", reg.reply.agent_id, msg->event_name);
+        break;
+      case protocol::agent_message::kind::host_stats:
+      case protocol::agent_message::kind::heartbeat:
+      case protocol::agent_message::kind::other:
+        break;
+    }
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_seen_write > last_seen_interval) {
+      last_seen_write = now;
+      auto agent_id = reg.reply.agent_id;
+      auto wall = sys_clock::now();
+      auto seen = ctx.with_store([agent_id, wall](store::store& s) { s.set_agent_status(agent_id, "online", wall); });
+      co_await std::move(seen);
+    }
+  }
+  connection->close("connection ended");
+  if (ctx.hub.detach(*connection)) {
+    auto agent_id = reg.reply.agent_id;
+    auto wall = sys_clock::now();
+    auto gone = ctx.with_store([agent_id, wall](store::store& s) { s.set_agent_status(agent_id, "offline", wall); });
+    co_await std::move(gone);
+    spdlog::info("agent {} offline", agent_id);
+  }
+}
+
+}  // namespace dockmon::server

@@ -1,0 +1,68 @@
+// HTTP sessions: bounded reads with deadlines, routing to the REST API, hand-off of agent upgrades.
+#include "http_session.hpp"
+
+#include "agent_session.hpp"
+#include "rest_api.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace dockmon::server {
+
+namespace {
+using namespace std::chrono_literals;
+constexpr std::size_t max_request_body = 1024 * 1024;
+constexpr std::size_t max_request_header = 16 * 1024;
+constexpr auto request_deadline = 30s;  // the whole request, headers and body: slow clients are cut off
+constexpr auto keep_alive_idle = 60s;
+}  // namespace
+
+net::awaitable<void> run_http_session(server_context& ctx, net::ip::tcp::socket socket) {
+  beast::tcp_stream stream(std::move(socket));
+  beast::flat_buffer buffer;
+  bool first = true;
+  for (;;) {
+    http::request_parser<http::string_body> parser;
+    parser.body_limit(max_request_body);
+    parser.header_limit(max_request_header);
+    stream.expires_after(first ? request_deadline : keep_alive_idle);
+    first = false;
+    auto [ec, n] = co_await http::async_read(stream, buffer, parser, use_tuple);
+    if (ec == http::error::end_of_stream || ec == net::error::eof || ec == beast::error::timeout ||
+        ec == net::error::connection_reset || ec == net::error::operation_aborted)
+      break;
+    if (ec) {
+      // Oversized or malformed input gets a clear answer before the connection closes.
+      http::request<http::string_body> dummy{http::verb::get, "/", 11};
+      dummy.keep_alive(false);
+      auto status = ec == http::error::body_limit || ec == http::error::header_limit ? http::status::payload_too_large
+                                                                                      : http::status::bad_request;
+      auto res = error_response(dummy, status, "malformed or oversized request: " + ec.message());
+      stream.expires_after(5s);
+      co_await http::async_write(stream, res, use_tuple);
+      break;
+    }
+    auto req = parser.release();
+    if (websocket::is_upgrade(req)) {
+      std::string_view target = req.target();
+      if (target == "/api/agent/ws" || target.rfind("/api/agent/ws?", 0) == 0) {
+        co_await run_agent_session(ctx, std::move(stream), std::move(req));
+        co_return;
+      }
+      auto res = error_response(req, http::status::not_found, "no WebSocket endpoint here");
+      res.keep_alive(false);
+      co_await http::async_write(stream, res, use_tuple);
+      break;
+    }
+    bool keep_alive = req.keep_alive();
+    auto res = co_await handle_request(ctx, std::move(req));
+    res.set(http::field::server, "dockmon-server/" DOCKMON_VERSION);
+    res.set("X-Content-Type-Options", "nosniff");
+    stream.expires_after(request_deadline);
+    auto [write_ec, written] = co_await http::async_write(stream, res, use_tuple);
+    if (write_ec || !keep_alive) break;
+  }
+  error_code ignored;
+  stream.socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
+}
+
+}  // namespace dockmon::server

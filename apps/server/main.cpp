@@ -1,0 +1,66 @@
+// dockmon-server: reads its settings, opens the store, and serves HTTP, the REST API and agents on one port.
+#include "auth.hpp"
+#include "config.hpp"
+#include "dockmon/common/crypto.hpp"
+#include "dockmon/common/log.hpp"
+#include "listener.hpp"
+#include "server_context.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <filesystem>
+
+using namespace dockmon;
+using namespace dockmon::server;
+
+int main(int argc, char** argv) {
+  server_config config;
+  try {
+    config = parse_server_config(argc, argv);
+    init_logging(config.log_level, config.log_json);
+    crypto_init();
+  } catch (const config_error& e) {
+    std::fprintf(stderr, "dockmon-server: bad setting %s\n", e.what());
+    return 2;
+  }
+  try {
+    std::filesystem::create_directories(config.data_dir);
+    auto db = store::open_store(config.database_url);
+    db->mark_all_agents_offline();
+    if (auto generated = bootstrap_admin(*db, config.admin_password); !generated.empty()) {
+      std::printf("admin password (shown once): %s\n", generated.c_str());
+      std::fflush(stdout);
+    }
+    if (!config.tls_cert.empty()) spdlog::warn("TLS is not served yet by this build; --tls-cert is ignored");
+
+    net::io_context ioc(1);
+    server_context ctx(ioc.get_executor(), config, std::move(db));
+    auto acceptor = bind_listener(ioc.get_executor(), config.listen);
+    auto bound = acceptor.local_endpoint();
+    std::printf("dockmon-server %s listening on http://%s:%u\n", DOCKMON_VERSION, bound.address().to_string().c_str(),
+                static_cast<unsigned>(bound.port()));
+    std::fflush(stdout);
+    spdlog::info("listening on {}:{}, database {}", bound.address().to_string(), bound.port(), config.database_url);
+
+    net::co_spawn(ioc, accept_loop(ctx, std::move(acceptor)), [](std::exception_ptr e) {
+      if (e) std::rethrow_exception(e);
+    });
+    net::signal_set signals(ioc, SIGINT, SIGTERM);
+    signals.async_wait([&](error_code ec, int sig) {
+      if (ec) return;
+      spdlog::info("signal {}: shutting down", sig);
+      ctx.hub.close_all("server shutting down");
+      ioc.stop();
+    });
+    ioc.run();
+    ctx.db_pool.join();
+  } catch (const config_error& e) {
+    std::fprintf(stderr, "dockmon-server: bad setting %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "dockmon-server: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

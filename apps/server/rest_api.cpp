@@ -1,0 +1,478 @@
+// REST handlers. Input is checked here, at the boundary; agents are reached only through the hub.
+#include "rest_api.hpp"
+
+#include "auth.hpp"
+#include "dockmon/common/crypto.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+#include <vector>
+
+namespace dockmon::server {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+response json_response(const request& req, http::status status, const json::value& body) {
+  response res{status, req.version()};
+  res.set(http::field::content_type, "application/json");
+  res.set(http::field::cache_control, "no-store");
+  res.keep_alive(req.keep_alive());
+  res.body() = json::serialize(body);
+  res.prepare_payload();
+  return res;
+}
+
+std::vector<std::string_view> split_path(std::string_view path) {
+  std::vector<std::string_view> parts;
+  while (!path.empty()) {
+    if (path.front() == '/') {
+      path.remove_prefix(1);
+      continue;
+    }
+    auto end = path.find('/');
+    parts.push_back(path.substr(0, end));
+    if (end == std::string_view::npos) break;
+    path.remove_prefix(end);
+  }
+  return parts;
+}
+
+// The raw value of one query parameter (ours are plain tokens: numbers and true/false).
+std::optional<std::string_view> query_param(std::string_view query, std::string_view name) {
+  while (!query.empty()) {
+    auto end = query.find('&');
+    auto pair = query.substr(0, end);
+    auto eq = pair.find('=');
+    if (pair.substr(0, eq) == name) return eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+    if (end == std::string_view::npos) break;
+    query.remove_prefix(end + 1);
+  }
+  return std::nullopt;
+}
+
+// Container ids and names as Docker accepts them; anything else never reaches an agent.
+bool valid_container_ref(std::string_view s) {
+  if (s.empty() || s.size() > 255) return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    if (!alnum && (i == 0 || (c != '_' && c != '.' && c != '-'))) return false;
+  }
+  return true;
+}
+
+bool valid_host_id(std::string_view s) {
+  if (s.empty() || s.size() > 64) return false;
+  for (unsigned char c : s)
+    if (!((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || (c >= '0' && c <= '9') || c == '-')) return false;
+  return true;
+}
+
+std::optional<json::object> json_body(const request& req) {
+  if (req.body().empty()) return json::object{};
+  error_code ec;
+  auto v = json::parse(req.body(), ec);
+  if (ec || !v.is_object()) return std::nullopt;
+  return std::move(v.as_object());
+}
+
+std::string string_field(const json::object& o, std::string_view key) {
+  auto* v = o.if_contains(key);
+  return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
+}
+
+json::value capabilities_json(const std::string& text) {
+  error_code ec;
+  auto v = json::parse(text, ec);
+  return ec ? json::value(json::object{}) : v;
+}
+
+json::object host_json(const store::host_record& h, bool online) {
+  json::object o;
+  o["id"] = h.id;
+  o["name"] = h.name;
+  o["connection_type"] = h.connection_type;
+  o["os_type"] = h.info.os_type;
+  o["os_version"] = h.info.os_version;
+  o["kernel_version"] = h.info.kernel_version;
+  o["docker_version"] = h.info.docker_version;
+  o["daemon_started_at"] = h.info.daemon_started_at;
+  o["total_memory"] = h.info.total_memory;
+  o["num_cpus"] = h.info.num_cpus;
+  o["created_at"] = h.created_at;
+  o["updated_at"] = h.updated_at;
+  o["status"] = online ? "online" : "offline";
+  if (h.agent) {
+    json::object a;
+    a["id"] = h.agent->id;
+    a["engine_id"] = h.agent->engine_id;
+    a["version"] = h.agent->version;
+    a["proto_version"] = h.agent->proto_version;
+    a["capabilities"] = capabilities_json(h.agent->capabilities);
+    // The hub is the truth for "connected now"; the store remembers the last state across restarts.
+    a["status"] = online ? "online" : "offline";
+    a["last_seen_at"] = online ? now_iso8601() : h.agent->last_seen_at;
+    a["registered_at"] = h.agent->registered_at;
+    o["agent"] = std::move(a);
+  } else {
+    o["agent"] = nullptr;
+  }
+  return o;
+}
+
+// Docker's container summary, reduced to what the API promises.
+json::object container_summary(const json::value& docker) {
+  json::object out;
+  if (!docker.is_object()) return out;
+  const auto& c = docker.get_object();
+  std::string id = string_field(c, "Id");
+  out["id"] = id;
+  out["short_id"] = id.substr(0, 12);
+  std::string name;
+  if (auto* names = c.if_contains("Names"); names != nullptr && names->is_array() && !names->get_array().empty() &&
+                                              names->get_array()[0].is_string()) {
+    name = std::string(names->get_array()[0].get_string());
+    if (!name.empty() && name.front() == '/') name.erase(0, 1);
+  }
+  out["name"] = name;
+  out["image"] = string_field(c, "Image");
+  out["state"] = string_field(c, "State");
+  out["status"] = string_field(c, "Status");
+  if (auto* created = c.if_contains("Created"); created != nullptr && created->is_number()) {
+    out["created"] = to_iso8601(sys_clock::time_point(std::chrono::seconds(created->to_number<std::int64_t>())));
+  }
+  if (auto* labels = c.if_contains("Labels"); labels != nullptr && labels->is_object()) out["labels"] = *labels;
+  else out["labels"] = json::object{};
+  return out;
+}
+
+// DockMon itself must not be stopped, killed or removed from its own UI.
+bool is_dockmon_container(const json::object& inspect) {
+  std::string name = string_field(inspect, "Name");
+  if (!name.empty() && name.front() == '/') name.erase(0, 1);
+  if (name == "dockmon" || name.rfind("dockmon-", 0) == 0) return true;
+  if (auto* config = inspect.if_contains("Config"); config != nullptr && config->is_object()) {
+    if (auto* labels = config->get_object().if_contains("Labels"); labels != nullptr && labels->is_object()) {
+      auto* app = labels->get_object().if_contains("app");
+      if (app != nullptr && app->is_string() && app->get_string() == "dockmon") return true;
+    }
+  }
+  return false;
+}
+
+class api {
+ public:
+  api(server_context& ctx, request req) : ctx_(ctx), req_(std::move(req)) {
+    std::string_view target = req_.target();
+    auto q = target.find('?');
+    path_ = target.substr(0, q);
+    if (q != std::string_view::npos) query_ = target.substr(q + 1);
+    parts_ = split_path(path_);
+  }
+
+  net::awaitable<response> dispatch() {
+    auto method = req_.method();
+    if (path_ == "/healthz" && method == http::verb::get) co_return ok(json::object{{"status", "ok"}, {"version", DOCKMON_VERSION}});
+    if (parts_.empty() || parts_[0] != "api") co_return fail(http::status::not_found, "not found");
+    if (path_ == "/api/auth/login") {
+      if (method != http::verb::post) co_return method_not_allowed();
+      co_return co_await login();
+    }
+
+    auto who = co_await authenticate(ctx_, req_);
+    if (!who) co_return fail(http::status::unauthorized, "authentication required: sign in or send an API key");
+    principal_ = std::move(*who);
+
+    if (path_ == "/api/auth/logout") {
+      if (method != http::verb::post) co_return method_not_allowed();
+      co_return co_await logout();
+    }
+    if (path_ == "/api/auth/me" && method == http::verb::get)
+      co_return ok(json::object{{"username", principal_.username}, {"role", principal_.role}, {"via", principal_.via}});
+    if (path_ == "/api/api-keys") {
+      if (method != http::verb::post) co_return method_not_allowed();
+      co_return co_await create_api_key();
+    }
+    if (path_ == "/api/agent/generate-token") {
+      if (method != http::verb::post) co_return method_not_allowed();
+      co_return co_await generate_token();
+    }
+    if (parts_.size() >= 2 && parts_[1] == "hosts") co_return co_await hosts();
+    co_return fail(http::status::not_found, "not found");
+  }
+
+ private:
+  response ok(const json::value& body, http::status status = http::status::ok) { return json_response(req_, status, body); }
+  response fail(http::status status, std::string_view message) { return error_response(req_, status, message); }
+  response method_not_allowed() { return fail(http::status::method_not_allowed, "method not allowed"); }
+
+  net::awaitable<response> login() {
+    auto body = json_body(req_);
+    if (!body) co_return fail(http::status::bad_request, "body must be a JSON object");
+    std::string username = string_field(*body, "username");
+    std::string password = string_field(*body, "password");
+    if (username.empty() || password.empty() || username.size() > 64 || password.size() > 1024)
+      co_return fail(http::status::bad_request, "username and password are required");
+    // Lambdas are built outside co_await expressions: g++ 12 destroys such temporaries twice.
+    auto find_user = ctx_.with_store([username](store::store& s) { return s.find_user_by_name(username); });
+    auto user = co_await std::move(find_user);
+    // Hash even for an unknown user so the answer takes as long either way.
+    static const std::string dummy_hash = hash_password("dockmon-timing-equaliser");
+    std::string hash = user ? user->password_hash : dummy_hash;
+    auto verify = run_blocking(ctx_.db_pool, [hash, password] { return verify_password(hash, password); });
+    bool good = co_await std::move(verify);
+    if (!user || !good) {
+      spdlog::warn("failed sign-in for user '{}'", username.substr(0, 64));
+      co_return fail(http::status::unauthorized, "invalid username or password");
+    }
+    std::string token = random_token();
+    auto hash_of_token = sha256_hex(token);
+    auto user_id = user->id;
+    auto expires = sys_clock::now() + session_lifetime;
+    auto create = ctx_.with_store([hash_of_token, user_id, expires](store::store& s) { s.create_session(hash_of_token, user_id, expires); });
+    co_await std::move(create);
+    auto res = ok(json::object{{"username", user->username}, {"role", user->role}});
+    res.set(http::field::set_cookie, std::string(session_cookie_name) + "=" + token +
+                                         "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
+                                         std::to_string(std::chrono::seconds(session_lifetime).count()));
+    co_return res;
+  }
+
+  net::awaitable<response> logout() {
+    if (auto token = session_token(req_)) {
+      auto hash = sha256_hex(*token);
+      auto forget = ctx_.with_store([hash](store::store& s) { s.delete_session(hash); });
+      co_await std::move(forget);
+    }
+    auto res = ok(json::object{{"signed_out", true}});
+    res.set(http::field::set_cookie, std::string(session_cookie_name) + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+    co_return res;
+  }
+
+  net::awaitable<response> create_api_key() {
+    auto body = json_body(req_);
+    if (!body) co_return fail(http::status::bad_request, "body must be a JSON object");
+    std::string name = string_field(*body, "name");
+    std::string role_name = string_field(*body, "role");
+    if (role_name.empty()) role_name = principal_.role;
+    auto wanted = parse_role(role_name);
+    if (name.empty() || name.size() > 100) co_return fail(http::status::bad_request, "name is required (at most 100 characters)");
+    if (!wanted) co_return fail(http::status::bad_request, "role must be admin, operator or viewer");
+    if (!has_role(principal_, *wanted)) co_return fail(http::status::forbidden, "a key cannot have more rights than its creator");
+    std::string key = "dm_" + random_token();
+    auto key_hash = sha256_hex(key);
+    auto user_id = principal_.user_id;
+    auto create = ctx_.with_store(
+        [name, key_hash, user_id, role_name](store::store& s) { return s.create_api_key(name, key_hash, user_id, role_name); });
+    auto id = co_await std::move(create);
+    audit("create_api_key", name, "ok");
+    co_return ok(json::object{{"id", id}, {"name", name}, {"role", role_name}, {"key", key}}, http::status::created);
+  }
+
+  net::awaitable<response> generate_token() {
+    if (!has_role(principal_, role::admin)) co_return fail(http::status::forbidden, "only an admin can add hosts");
+    std::string token = random_token();
+    auto hash = sha256_hex(token);
+    auto user_id = principal_.user_id;
+    auto expires = sys_clock::now() + 15min;
+    auto create = ctx_.with_store([hash, user_id, expires](store::store& s) { s.create_registration_token(hash, user_id, expires); });
+    co_await std::move(create);
+    audit("generate_registration_token", "", "ok");
+    co_return ok(json::object{{"token", token}, {"expires_at", to_iso8601(expires)}}, http::status::created);
+  }
+
+  net::awaitable<response> hosts() {
+    auto method = req_.method();
+    if (parts_.size() == 2) {
+      if (method != http::verb::get) co_return method_not_allowed();
+      auto list = ctx_.with_store([](store::store& s) { return s.list_hosts(); });
+      auto all = co_await std::move(list);
+      json::array out;
+      for (const auto& h : all) out.push_back(host_json(h, ctx_.hub.is_online(h.id)));
+      co_return ok(out);
+    }
+    std::string host_id(parts_[2]);
+    if (!valid_host_id(host_id)) co_return fail(http::status::not_found, "no such host");
+    auto find = ctx_.with_store([host_id](store::store& s) { return s.find_host(host_id); });
+    auto host = co_await std::move(find);
+    if (!host) co_return fail(http::status::not_found, "no such host");
+    if (parts_.size() == 3) {
+      if (method != http::verb::get) co_return method_not_allowed();
+      co_return ok(host_json(*host, ctx_.hub.is_online(host_id)));
+    }
+    if (parts_[3] != "containers") co_return fail(http::status::not_found, "not found");
+    if (!ctx_.hub.is_online(host_id)) co_return fail(http::status::conflict, "the host's agent is offline");
+    if (parts_.size() == 4) {
+      if (method != http::verb::get) co_return method_not_allowed();
+      co_return co_await list_containers(host_id);
+    }
+    std::string cid(parts_[4]);
+    if (!valid_container_ref(cid)) co_return fail(http::status::bad_request, "malformed container id or name");
+    if (parts_.size() == 5) {
+      if (method == http::verb::get) co_return co_await container_operation(host_id, cid, std::string("inspect"), json::object());
+      if (method == http::verb::delete_) {
+        auto force = query_param(query_, "force");
+        json::object params;  // built outside co_await: g++ 12 miscompiles initializer lists inside it
+        params["force"] = force && *force == "true";
+        co_return co_await container_operation(host_id, cid, std::string("remove"), std::move(params));
+      }
+      co_return method_not_allowed();
+    }
+    if (parts_.size() != 6) co_return fail(http::status::not_found, "not found");
+    std::string_view verb = parts_[5];
+    if (verb == "logs") {
+      if (method != http::verb::get) co_return method_not_allowed();
+      unsigned tail = 100;
+      if (auto t = query_param(query_, "tail")) {
+        auto [end, ec] = std::from_chars(t->data(), t->data() + t->size(), tail);
+        if (ec != std::errc{} || end != t->data() + t->size() || tail > 10000)
+          co_return fail(http::status::bad_request, "tail must be a number from 0 to 10000");
+      }
+      json::object params;
+      params["tail"] = tail;
+      co_return co_await container_operation(host_id, cid, std::string("get_logs"), std::move(params));
+    }
+    if (method != http::verb::post) co_return method_not_allowed();
+    if (verb == "start" || verb == "stop" || verb == "restart" || verb == "kill") {
+      json::object params;
+      if (verb == "stop" || verb == "restart") {
+        int timeout = 10;
+        if (auto t = query_param(query_, "timeout")) {
+          auto [end, ec] = std::from_chars(t->data(), t->data() + t->size(), timeout);
+          if (ec != std::errc{} || end != t->data() + t->size() || timeout < 0 || timeout > 600)
+            co_return fail(http::status::bad_request, "timeout must be 0 to 600 seconds");
+        }
+        params["timeout"] = timeout;
+      }
+      co_return co_await container_operation(host_id, cid, std::string(verb), std::move(params));
+    }
+    if (verb == "rename") {
+      auto body = json_body(req_);
+      if (!body) co_return fail(http::status::bad_request, "body must be a JSON object");
+      std::string new_name = string_field(*body, "new_name");
+      if (!valid_container_ref(new_name)) co_return fail(http::status::bad_request, "new_name is missing or not a valid container name");
+      json::object params;
+      params["new_name"] = new_name;
+      co_return co_await container_operation(host_id, cid, std::string("rename"), std::move(params));
+    }
+    if (verb == "update") co_return fail(http::status::not_implemented, "container updates are not available yet");
+    co_return fail(http::status::not_found, "not found");
+  }
+
+  std::chrono::milliseconds timeout_for(const json::object& params) const {
+    auto timeout = ctx_.config.command_timeout;
+    // A stop may legitimately take its own grace period; wait for that plus a margin.
+    if (auto* t = params.if_contains("timeout"); t != nullptr && t->is_int64())
+      timeout = std::max(timeout, std::chrono::milliseconds(std::chrono::seconds(t->as_int64() + 10)));
+    return timeout;
+  }
+
+  response outcome_error(const command_outcome& o) {
+    using st = command_outcome::status;
+    switch (o.result) {
+      case st::not_connected:
+      case st::disconnected: return fail(http::status::conflict, "the host's agent is offline: " + o.error);
+      case st::timeout: return fail(http::status::gateway_timeout, "the agent did not answer in time");
+      case st::agent_error: {
+        // Our agent adds Docker's status; a missing container is the caller's 404, not a gateway failure.
+        if (o.payload.is_object()) {
+          if (auto* code = o.payload.get_object().if_contains("status_code"); code != nullptr && code->is_int64()) {
+            if (code->as_int64() == 404) return fail(http::status::not_found, o.error);
+            if (code->as_int64() == 409) return fail(http::status::conflict, o.error);
+          }
+        }
+        return fail(http::status::bad_gateway, o.error);
+      }
+      case st::ok: break;
+    }
+    return fail(http::status::internal_server_error, "unexpected outcome");
+  }
+
+  net::awaitable<response> list_containers(const std::string& host_id) {
+    protocol::command cmd;
+    cmd.name = "list_containers";
+    auto o = co_await ctx_.hub.execute(host_id, std::move(cmd), ctx_.config.command_timeout);
+    if (o.result != command_outcome::status::ok) co_return outcome_error(o);
+    const json::value* list = &o.payload;
+    if (o.payload.is_object()) {
+      if (auto* c = o.payload.get_object().if_contains("containers")) list = c;
+    }
+    if (!list->is_array()) co_return fail(http::status::bad_gateway, "the agent's container list is malformed");
+    json::array out;
+    for (const auto& c : list->get_array()) out.push_back(container_summary(c));
+    co_return ok(out);
+  }
+
+  net::awaitable<response> container_operation(const std::string& host_id, const std::string& cid, std::string action,
+                                                json::object params) {
+    bool changes_state = action != "inspect" && action != "get_logs";
+    if (changes_state && !has_role(principal_, role::operator_))
+      co_return fail(http::status::forbidden, "your role may only look, not change containers");
+    if (action == "stop" || action == "kill" || action == "remove") {
+      protocol::container_operation inspect;
+      inspect.action = "inspect";
+      inspect.container_id = cid;
+      auto inspected = co_await ctx_.hub.execute(host_id, std::move(inspect), ctx_.config.command_timeout);
+      if (inspected.result != command_outcome::status::ok) co_return outcome_error(inspected);
+      auto* c = inspected.payload.is_object() ? inspected.payload.get_object().if_contains("container") : nullptr;
+      if (c != nullptr && c->is_object() && is_dockmon_container(c->get_object())) {
+        audit(action, cid, "refused: DockMon's own container");
+        co_return fail(http::status::forbidden, "refusing to " + action + " DockMon's own container");
+      }
+    }
+    auto timeout = timeout_for(params);
+    protocol::container_operation op;
+    op.action = action;
+    op.container_id = cid;
+    op.params = std::move(params);
+    auto o = co_await ctx_.hub.execute(host_id, std::move(op), timeout);
+    if (changes_state) audit(action, host_id + "/" + cid, o.result == command_outcome::status::ok ? "ok" : "failed: " + o.error);
+    if (o.result != command_outcome::status::ok) co_return outcome_error(o);
+    if (!o.payload.is_object()) co_return fail(http::status::bad_gateway, "the agent's reply is malformed");
+    auto& reply = o.payload.get_object();
+    if (action == "inspect") {
+      auto* c = reply.if_contains("container");
+      if (c == nullptr || !c->is_object()) co_return fail(http::status::bad_gateway, "the agent's reply has no container");
+      co_return ok(*c);
+    }
+    reply.erase("correlation_id");
+    co_return ok(reply);
+  }
+
+  void audit(std::string action, std::string target, std::string result) {
+    spdlog::info("audit: {} {} {} -> {}", principal_.username, action, target, result);
+    auto user_id = principal_.user_id;
+    auto at = sys_clock::now();
+    // Fire and forget on the pool: the audit write must not delay the answer.
+    net::post(ctx_.db_pool, [&db = *ctx_.db, user_id, action, target, result, at] {
+      try {
+        db.append_audit(user_id, action, target, result, at);
+      } catch (const std::exception& e) {
+        spdlog::error("audit log write failed: {}", e.what());
+      }
+    });
+  }
+
+  server_context& ctx_;
+  request req_;
+  std::string_view path_;
+  std::string_view query_;
+  std::vector<std::string_view> parts_;
+  store::principal principal_;
+};
+
+}  // namespace
+
+response error_response(const request& req, http::status status, std::string_view message) {
+  return json_response(req, status, json::object{{"error", message}});
+}
+
+net::awaitable<response> handle_request(server_context& ctx, request req) {
+  api handler(ctx, std::move(req));
+  co_return co_await handler.dispatch();
+}
+
+}  // namespace dockmon::server

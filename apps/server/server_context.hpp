@@ -1,0 +1,30 @@
+// What every part of the server shares: settings, the store and its thread pool, the agent hub.
+#pragma once
+
+#include "agent_hub.hpp"
+#include "config.hpp"
+#include "dockmon/common/run_blocking.hpp"
+#include "dockmon/store/store.hpp"
+
+#include <memory>
+
+namespace dockmon::server {
+
+struct server_context {
+  server_context(net::any_io_executor ex, server_config c, std::unique_ptr<store::store> s)
+      : executor(ex), config(std::move(c)), db(std::move(s)), hub(ex) {}
+
+  // Runs a store call on the database pool; the coroutine resumes on its I/O thread.
+  template <class F>
+  auto with_store(F f) {
+    return run_blocking(db_pool, [this, f = std::move(f)]() mutable { return f(*db); });
+  }
+
+  net::any_io_executor executor;
+  server_config config;
+  std::unique_ptr<store::store> db;
+  net::thread_pool db_pool{2};
+  agent_hub hub;
+};
+
+}  // namespace dockmon::server
