@@ -29,7 +29,7 @@ void set_client_timeouts(ws_of<Stream>& ws) {
   // Beast's client defaults turn pings off; a dead server must be noticed within 45 s.
   websocket::stream_base::timeout t{};
   t.handshake_timeout = 30s;
-  t.idle_timeout = 45s;
+  t.idle_timeout = 40s;  // ping after 20 s of silence, give up after 40 s: inside the 45 s promise
   t.keep_alive_pings = true;
   ws.set_option(t);
   ws.read_message_max(max_server_frame);
@@ -56,11 +56,13 @@ connection::connection(net::any_io_executor ex, agent_config config, docker::cli
     : executor_(ex),
       config_(std::move(config)),
       docker_(docker),
-      dispatcher_(docker, config_.agent_name),
-      tls_(ssl::context::tls_client) {
-  tls_.set_default_verify_paths();
-  if (!config_.ca_file.empty()) tls_.load_verify_file(config_.ca_file);
-  tls_.set_verify_mode(config_.insecure_skip_verify ? ssl::verify_none : ssl::verify_peer);
+      dispatcher_(docker, config_.agent_name) {
+  if (config_.server.tls) {
+    tls_.emplace(ssl::context::tls_client);
+    tls_->set_default_verify_paths();
+    if (!config_.ca_file.empty()) tls_->load_verify_file(config_.ca_file);
+    tls_->set_verify_mode(config_.insecure_skip_verify ? ssl::verify_none : ssl::verify_peer);
+  }
   if (auto stored = read_token_file(config_.token_file())) stored_token_ = *stored;
 }
 
@@ -107,6 +109,8 @@ net::awaitable<connection::ended> connection::attempt() {
     spdlog::warn("cannot connect to {}: {}", config_.server.describe(), connect_ec.message());
     co_return ended::never_connected;
   }
+  error_code ignored;
+  tcp_stream.socket().set_option(tcp::no_delay(true), ignored);  // replies are small; don't let Nagle hold them
   std::string host_header = config_.server.host + ":" + config_.server.port;
 
   if (!config_.server.tls) {
@@ -122,7 +126,7 @@ net::awaitable<connection::ended> connection::attempt() {
 
   if (config_.insecure_skip_verify)
     spdlog::warn("INSECURE_SKIP_VERIFY is set: the server's certificate is NOT checked; anyone in the path can impersonate it");
-  auto ws = std::make_shared<ws_of<beast::ssl_stream<beast::tcp_stream>>>(std::move(tcp_stream), tls_);
+  auto ws = std::make_shared<ws_of<beast::ssl_stream<beast::tcp_stream>>>(std::move(tcp_stream), *tls_);
   auto& tls_stream = ws->next_layer();
   // SSL_set_tlsext_host_name spelled out: the macro's C cast trips -Wold-style-cast.
   if (SSL_ctrl(tls_stream.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,

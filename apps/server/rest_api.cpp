@@ -3,6 +3,7 @@
 
 #include "auth.hpp"
 #include "dockmon/common/crypto.hpp"
+#include "dockmon/common/validate.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -51,17 +52,6 @@ std::optional<std::string_view> query_param(std::string_view query, std::string_
     query.remove_prefix(end + 1);
   }
   return std::nullopt;
-}
-
-// Container ids and names as Docker accepts them; anything else never reaches an agent.
-bool valid_container_ref(std::string_view s) {
-  if (s.empty() || s.size() > 255) return false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    auto c = static_cast<unsigned char>(s[i]);
-    bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-    if (!alnum && (i == 0 || (c != '_' && c != '.' && c != '-'))) return false;
-  }
-  return true;
 }
 
 bool valid_host_id(std::string_view s) {
@@ -199,6 +189,14 @@ class api {
     if (path_ == "/api/agent/generate-token") {
       if (method != http::verb::post) co_return method_not_allowed();
       co_return co_await generate_token();
+    }
+    if (path_ == "/api/status" && method == http::verb::get) {
+      if (!has_role(principal_, role::admin)) co_return fail(http::status::forbidden, "admins only");
+      json::object status;
+      status["version"] = DOCKMON_VERSION;
+      status["agents_online"] = ctx_.hub.online_count();
+      status["pending_commands"] = ctx_.hub.pending_count();
+      co_return ok(status);
     }
     if (parts_.size() >= 2 && parts_[1] == "hosts") co_return co_await hosts();
     co_return fail(http::status::not_found, "not found");

@@ -68,15 +68,6 @@ endpoint parse_docker_host(std::string_view docker_host) {
   throw bad("is not a unix:// or tcp:// address");
 }
 
-bool valid_container_ref(std::string_view id_or_name) {
-  if (id_or_name.empty() || id_or_name.size() > 255) return false;
-  const auto alnum = [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-  };
-  if (!alnum(id_or_name.front())) return false;
-  return std::all_of(id_or_name.begin(), id_or_name.end(),
-                     [&](char c) { return alnum(c) || c == '_' || c == '.' || c == '-'; });
-}
 
 namespace detail {
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "dockmon/common/net.hpp"
+#include "dockmon/common/validate.hpp"
 #include "dockmon/docker/error.hpp"
 
 #include <chrono>
@@ -34,7 +35,7 @@ struct client_options {
 };
 
 // Container names and ids as Docker accepts them in a path; refuses anything that could change the URL.
-bool valid_container_ref(std::string_view id_or_name);
+using dockmon::valid_container_ref;
 
 class client {
  public:

@@ -1,0 +1,205 @@
+// Container operations through the REST API change the real container as `docker inspect` sees it.
+#include "harness.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace dockmon;
+using namespace dockmon::test;
+
+namespace {
+
+class containers : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    server_ = new test_server();
+    agent_ = new test_agent(server_->port(), server_->registration_token());
+    auto host = server_->wait_for_engine(engine_id());
+    if (!host) FAIL() << "agent did not come online: " << agent_->log();
+    host_id_ = std::string(host->at("id").as_string());
+  }
+  static void TearDownTestSuite() {
+    delete agent_;
+    delete server_;
+  }
+
+  std::string base() const { return "/api/hosts/" + host_id_ + "/containers"; }
+
+  static test_server* server_;
+  static test_agent* agent_;
+  static std::string host_id_;
+};
+
+test_server* containers::server_ = nullptr;
+test_agent* containers::agent_ = nullptr;
+std::string containers::host_id_;
+
+}  // namespace
+
+TEST_F(containers, list_shows_every_state) {
+  scoped_container running("it-list-running", "sleep 1000");
+  scoped_container stopped("it-list-stopped", "true");
+  ASSERT_TRUE(wait_until([&] { return docker_inspect(stopped.name, "{{.State.Running}}") == "false"; }, 10s));
+  auto res = server_->get(base());
+  ASSERT_EQ(res.status, 200u) << res.body;
+  auto list = res.json();  // kept alive: a range-for over a temporary's member would dangle
+  std::map<std::string, std::string> states;
+  for (auto& c : list.as_array())
+    states[std::string(c.at("name").as_string())] = std::string(c.at("state").as_string());
+  EXPECT_EQ(states["it-list-running"], "running");
+  EXPECT_EQ(states["it-list-stopped"], "exited");
+  for (auto& c : list.as_array()) {
+    if (c.at("name").as_string() != "it-list-running") continue;
+    EXPECT_EQ(c.at("id").as_string(), running.id);
+    EXPECT_EQ(c.at("image").as_string(), "dockmon-test/busybox:latest");
+  }
+}
+
+TEST_F(containers, inspect_returns_dockers_own_answer) {
+  scoped_container c("it-inspect", "sleep 1000", "--label team=ops");
+  auto res = server_->get(base() + "/it-inspect");
+  ASSERT_EQ(res.status, 200u) << res.body;
+  auto body = res.json();
+  EXPECT_EQ(body.at("Id").as_string(), c.id);
+  EXPECT_EQ(body.at("Config").at("Labels").at("team").as_string(), "ops");
+}
+
+TEST_F(containers, stop_start_restart_kill_change_the_real_container) {
+  // `trap` makes busybox's PID 1 honour SIGTERM, so stop does not wait for the kill timeout.
+  scoped_container c("it-lifecycle", "trap \"exit 0\" TERM; sleep 100000 & wait");
+  auto stop = server_->post(base() + "/it-lifecycle/stop?timeout=5");
+  ASSERT_EQ(stop.status, 200u) << stop.body;
+  EXPECT_EQ(stop.json().at("status").as_string(), "stopped");
+  EXPECT_TRUE(stop.json().at("success").as_bool());
+  EXPECT_EQ(docker_inspect(c.name, "{{.State.Running}}"), "false");
+
+  auto start = server_->post(base() + "/it-lifecycle/start");
+  ASSERT_EQ(start.status, 200u) << start.body;
+  EXPECT_EQ(start.json().at("status").as_string(), "started");
+  EXPECT_EQ(docker_inspect(c.name, "{{.State.Running}}"), "true");
+
+  auto started_at = docker_inspect(c.name, "{{.State.StartedAt}}");
+  auto restart = server_->post(base() + "/it-lifecycle/restart?timeout=5");
+  ASSERT_EQ(restart.status, 200u) << restart.body;
+  EXPECT_EQ(restart.json().at("status").as_string(), "restarted");
+  EXPECT_EQ(docker_inspect(c.name, "{{.State.Running}}"), "true");
+  EXPECT_NE(docker_inspect(c.name, "{{.State.StartedAt}}"), started_at);
+
+  auto kill = server_->post(base() + "/it-lifecycle/kill");
+  ASSERT_EQ(kill.status, 200u) << kill.body;
+  EXPECT_EQ(kill.json().at("status").as_string(), "killed");
+  EXPECT_EQ(docker_inspect(c.name, "{{.State.Running}}"), "false");
+  EXPECT_EQ(docker_inspect(c.name, "{{.State.ExitCode}}"), "137");
+}
+
+TEST_F(containers, rename_and_remove) {
+  scoped_container c("it-rename-old", "sleep 1000");
+  auto rename = server_->post(base() + "/it-rename-old/rename", R"({"new_name":"it-rename-new"})");
+  ASSERT_EQ(rename.status, 200u) << rename.body;
+  EXPECT_EQ(rename.json().at("status").as_string(), "renamed");
+  EXPECT_EQ(docker_inspect(c.id, "{{.Name}}"), "/it-rename-new");
+
+  auto refused = server_->del(base() + "/it-rename-new");
+  EXPECT_EQ(refused.status, 409u) << "a running container needs force: " << refused.body;
+  EXPECT_EQ(docker_inspect(c.id, "{{.State.Running}}"), "true");
+
+  auto removed = server_->del(base() + "/it-rename-new?force=true");
+  ASSERT_EQ(removed.status, 200u) << removed.body;
+  EXPECT_TRUE(removed.json().at("removed").as_bool());
+  EXPECT_EQ(docker_inspect(c.id, "{{.Id}}"), "<missing>");
+}
+
+TEST_F(containers, logs_carry_stdout_and_stderr_and_honour_tail) {
+  // Docker copies stdout and stderr separately: the pause gives the two streams a definite order.
+  scoped_container c("it-logs", "for i in 1 2 3 4 5; do echo out-$i; done; sleep 1; echo err-line >&2; sleep 1000");
+  ASSERT_TRUE(wait_until([&] { return docker_cli("logs it-logs").output.find("err-line") != std::string::npos; }, 10s));
+  auto all = server_->get(base() + "/it-logs/logs?tail=100");
+  ASSERT_EQ(all.status, 200u) << all.body;
+  std::string logs(all.json().at("logs").as_string());
+  EXPECT_NE(logs.find("out-1\n"), std::string::npos) << logs;
+  EXPECT_NE(logs.find("err-line\n"), std::string::npos) << logs;
+  EXPECT_EQ(logs.find('\x01'), std::string::npos) << "multiplexing headers were removed";
+
+  auto tail = server_->get(base() + "/it-logs/logs?tail=2");
+  ASSERT_EQ(tail.status, 200u);
+  std::string last(tail.json().at("logs").as_string());
+  EXPECT_EQ(last.find("out-1"), std::string::npos) << last;
+  EXPECT_NE(last.find("err-line"), std::string::npos) << last;
+
+  EXPECT_EQ(server_->get(base() + "/it-logs/logs?tail=lots").status, 400u);
+  EXPECT_EQ(server_->get(base() + "/it-logs/logs?tail=10001").status, 400u);
+}
+
+TEST_F(containers, tty_logs_are_passed_through) {
+  scoped_container c("it-tty", "echo tty-line; sleep 1000", "-t");
+  ASSERT_TRUE(wait_until([&] { return docker_cli("logs it-tty").output.find("tty-line") != std::string::npos; }, 10s));
+  auto res = server_->get(base() + "/it-tty/logs?tail=10");
+  ASSERT_EQ(res.status, 200u) << res.body;
+  EXPECT_NE(std::string(res.json().at("logs").as_string()).find("tty-line"), std::string::npos);
+}
+
+TEST_F(containers, errors_have_fitting_statuses) {
+  auto missing = server_->post(base() + "/no-such-container-here/start");
+  EXPECT_EQ(missing.status, 404u) << missing.body;
+  EXPECT_NE(missing.body.find("No such container"), std::string::npos);
+  EXPECT_EQ(server_->get(base() + "/no-such-container-here").status, 404u);
+  EXPECT_EQ(server_->post(base() + "/bad%2F..%2Fid/start").status, 400u);
+  EXPECT_EQ(server_->post(base() + "/x/rename", R"({"new_name":"../etc"})").status, 400u);
+  EXPECT_EQ(server_->get("/api/hosts/00000000-0000-0000-0000-000000000000/containers").status, 404u);
+  EXPECT_EQ(server_->get("/api/hosts/not-a-host").status, 404u);
+  EXPECT_EQ(server_->post(base() + "/x/explode").status, 404u);
+}
+
+TEST_F(containers, dockmon_itself_cannot_be_stopped_killed_or_removed) {
+  scoped_container by_name("dockmon-it-self", "sleep 1000");
+  scoped_container by_label("it-labelled", "sleep 1000", "--label app=dockmon");
+  for (const char* name : {"dockmon-it-self", "it-labelled"}) {
+    std::string path = base() + "/" + name;
+    EXPECT_EQ(server_->post(path + "/stop").status, 403u) << name;
+    EXPECT_EQ(server_->post(path + "/kill").status, 403u) << name;
+    EXPECT_EQ(server_->del(path + "?force=true").status, 403u) << name;
+    EXPECT_EQ(docker_inspect(name, "{{.State.Running}}"), "true") << name;
+  }
+  EXPECT_EQ(server_->get(base() + "/dockmon-it-self/logs").status, 200u) << "looking is allowed";
+}
+
+TEST_F(containers, credentials_and_roles_are_enforced) {
+  scoped_container c("it-roles", "sleep 1000");
+  for (auto [method, path] : {std::pair{http::verb::get, std::string("/api/hosts")},
+                              std::pair{http::verb::get, "/api/hosts/" + host_id_},
+                              std::pair{http::verb::get, base()},
+                              std::pair{http::verb::post, base() + "/it-roles/stop"},
+                              std::pair{http::verb::delete_, base() + "/it-roles"},
+                              std::pair{http::verb::post, std::string("/api/agent/generate-token")},
+                              std::pair{http::verb::post, std::string("/api/api-keys")}}) {
+    EXPECT_EQ(server_->request(method, path, "{}", {}).status, 401u) << path;
+    EXPECT_EQ(server_->request(method, path, "{}", {{"Authorization", "Bearer dm_forged"}}).status, 401u) << path;
+    EXPECT_EQ(server_->request(method, path, "{}", {{"Cookie", "dockmon_session=forged"}}).status, 401u) << path;
+  }
+  auto viewer = server_->api_key("viewer");
+  std::map<std::string, std::string> as_viewer{{"Authorization", "Bearer " + viewer}};
+  EXPECT_EQ(server_->request(http::verb::get, base(), {}, as_viewer).status, 200u);
+  EXPECT_EQ(server_->request(http::verb::post, base() + "/it-roles/stop", {}, as_viewer).status, 403u);
+  EXPECT_EQ(server_->request(http::verb::post, "/api/agent/generate-token", {}, as_viewer).status, 403u);
+  EXPECT_EQ(docker_inspect(c.name, "{{.State.Running}}"), "true");
+
+  auto operator_key = server_->api_key("operator");
+  auto stop = server_->request(http::verb::post, base() + "/it-roles/kill", {}, {{"Authorization", "Bearer " + operator_key}});
+  EXPECT_EQ(stop.status, 200u) << stop.body;
+  EXPECT_EQ(docker_inspect(c.name, "{{.State.Running}}"), "false");
+}
+
+TEST_F(containers, sign_in_and_out) {
+  EXPECT_EQ(http_request(server_->port(), http::verb::post, "/api/auth/login", R"({"username":"admin","password":"wrong"})")
+                .status,
+            401u);
+  auto ok = http_request(server_->port(), http::verb::post, "/api/auth/login",
+                         R"({"username":"admin","password":"integration-admin-pw"})");
+  ASSERT_EQ(ok.status, 200u);
+  auto cookie = ok.headers["set-cookie"];
+  EXPECT_NE(cookie.find("HttpOnly"), std::string::npos);
+  EXPECT_NE(cookie.find("SameSite=Strict"), std::string::npos);
+  std::map<std::string, std::string> session{{"Cookie", cookie.substr(0, cookie.find(';'))}};
+  EXPECT_EQ(server_->request(http::verb::get, "/api/auth/me", {}, session).status, 200u);
+  EXPECT_EQ(server_->request(http::verb::post, "/api/auth/logout", {}, session).status, 200u);
+  EXPECT_EQ(server_->request(http::verb::get, "/api/auth/me", {}, session).status, 401u);
+}

@@ -1,0 +1,407 @@
+// Integration harness: processes, clients and waits.
+#include "harness.hpp"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+namespace dockmon::test {
+
+std::string docker_host() {
+  const char* host = std::getenv("DOCKMON_TEST_DOCKER_HOST");
+  if (host == nullptr || *host == '\0') {
+    ADD_FAILURE() << "DOCKMON_TEST_DOCKER_HOST is not set: run `eval \"$(scripts/test-env start)\"` first (make test does)";
+    throw std::runtime_error("no test Docker engine");
+  }
+  return host;
+}
+
+std::string make_temp_dir(const std::string& prefix) {
+  std::string tmpl = "/tmp/" + prefix + "-XXXXXX";
+  if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  return tmpl;
+}
+
+bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (condition()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(50ms);
+  }
+}
+
+command_result shell(const std::string& command) {
+  command_result r;
+  std::string full = command + " 2>&1";
+  FILE* pipe = ::popen(full.c_str(), "r");
+  if (pipe == nullptr) return r;
+  std::array<char, 4096> buf{};
+  std::size_t n = 0;
+  while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) r.output.append(buf.data(), n);
+  int status = ::pclose(pipe);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+command_result docker_cli(const std::string& args) { return shell("docker -H " + docker_host() + " " + args); }
+
+// ---- process ----
+
+process::process(std::string path, std::vector<std::string> args, std::map<std::string, std::string> env,
+                 std::string log_file)
+    : log_file_(std::move(log_file)) {
+  env.try_emplace("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+  std::vector<std::string> env_strings;
+  for (auto& [k, v] : env) env_strings.push_back(k + "=" + v);
+  std::vector<char*> envp;
+  for (auto& s : env_strings) envp.push_back(s.data());
+  envp.push_back(nullptr);
+  args.insert(args.begin(), path);
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+
+  pid_ = ::fork();
+  if (pid_ < 0) throw std::runtime_error("fork failed");
+  if (pid_ == 0) {
+    // Dies with the test process, even when that one crashes: no servers or agents left behind.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    int fd = ::open(log_file_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) {
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+      ::close(fd);
+    }
+    ::execve(path.c_str(), argv.data(), envp.data());
+    std::perror("execve");
+    ::_exit(127);
+  }
+}
+
+process::~process() {
+  if (pid_ > 0 && !status_) stop(2s);
+}
+
+bool process::running() {
+  if (status_) return false;
+  int status = 0;
+  pid_t r = ::waitpid(pid_, &status, WNOHANG);
+  if (r == pid_) {
+    status_ = status;
+    return false;
+  }
+  return true;
+}
+
+void process::signal(int sig) {
+  if (running()) ::kill(pid_, sig);
+}
+
+int process::stop(std::chrono::milliseconds grace) {
+  if (!running()) return status_.value_or(0);
+  ::kill(pid_, SIGCONT);
+  ::kill(pid_, SIGTERM);
+  if (!wait_until([this] { return !running(); }, grace)) {
+    ::kill(pid_, SIGKILL);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    status_ = status;
+  }
+  return *status_;
+}
+
+std::string process::log() const {
+  std::ifstream in(log_file_);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// ---- HTTP ----
+
+json::value http_response::json() const {
+  error_code ec;
+  auto v = json::parse(body, ec);
+  if (ec) return json::value(nullptr);
+  return v;
+}
+
+http_response http_request(unsigned short port, http::verb method, const std::string& target, const std::string& body,
+                           const std::map<std::string, std::string>& headers, std::chrono::milliseconds timeout) {
+  net::io_context ioc;
+  beast::tcp_stream stream(ioc);
+  stream.expires_after(timeout);
+  http_response out;
+  http::request<http::string_body> req{method, target, 11};
+  req.set(http::field::host, "127.0.0.1:" + std::to_string(port));
+  req.set(http::field::content_type, "application/json");
+  for (auto& [k, v] : headers) req.set(k, v);
+  req.body() = body;
+  req.prepare_payload();
+  req.keep_alive(false);
+  stream.connect(net::ip::tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+  http::write(stream, req);
+  beast::flat_buffer buffer;
+  http::response<http::string_body> res;
+  http::read(stream, buffer, res);
+  out.status = res.result_int();
+  out.body = res.body();
+  for (auto& f : res) {
+    std::string name(f.name_string());
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    out.headers[name] = std::string(f.value());
+  }
+  return out;
+}
+
+// ---- WebSocket ----
+
+ws_client::ws_client(unsigned short port, const std::string& target) : ws_(ioc_) {
+  beast::get_lowest_layer(ws_).expires_after(10s);
+  beast::get_lowest_layer(ws_).connect(net::ip::tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+  ws_.handshake("127.0.0.1:" + std::to_string(port), target);
+}
+
+ws_client::~ws_client() {
+  error_code ignored;
+  beast::get_lowest_layer(ws_).socket().close(ignored);
+}
+
+void ws_client::send(const std::string& text) {
+  beast::get_lowest_layer(ws_).expires_after(10s);
+  ws_.text(true);
+  ws_.write(net::buffer(text));
+}
+
+std::optional<std::string> ws_client::read(std::chrono::milliseconds timeout) {
+  beast::get_lowest_layer(ws_).expires_after(timeout);
+  beast::flat_buffer buffer;
+  error_code ec;
+  ws_.read(buffer, ec);
+  if (ec) {
+    if (ec == websocket::error::closed) close_code_ = ws_.reason().code;
+    return std::nullopt;
+  }
+  return beast::buffers_to_string(buffer.data());
+}
+
+std::optional<json::value> ws_client::read_json(std::chrono::milliseconds timeout) {
+  auto text = read(timeout);
+  if (!text) return std::nullopt;
+  error_code ec;
+  auto v = json::parse(*text, ec);
+  if (ec) return std::nullopt;
+  return v;
+}
+
+json::object register_frame(const std::string& token, const std::string& engine_id) {
+  json::object o;
+  o["type"] = "register";
+  o["token"] = token;
+  o["engine_id"] = engine_id;
+  o["hostname"] = "raw-" + engine_id;
+  o["version"] = "test";
+  o["proto_version"] = "1.1";
+  o["capabilities"] = json::object{{"container_operations", true}};
+  o["os_type"] = "linux";
+  o["total_memory"] = 1024 * 1024 * 1024;
+  o["num_cpus"] = 2;
+  return o;
+}
+
+// ---- server and agent ----
+
+namespace {
+constexpr const char* admin_password = "integration-admin-pw";
+
+unsigned short port_from_log(process& p, std::chrono::milliseconds timeout) {
+  static const std::regex listening(R"(listening on http://127\.0\.0\.1:(\d+))");
+  unsigned short port = 0;
+  wait_until(
+      [&] {
+        std::smatch m;
+        auto text = p.log();
+        if (std::regex_search(text, m, listening)) port = static_cast<unsigned short>(std::stoi(m[1]));
+        return port != 0 || !p.running();
+      },
+      timeout);
+  return port;
+}
+}  // namespace
+
+test_server::test_server(std::map<std::string, std::string> extra_env, std::string data_dir, unsigned short port)
+    : data_dir_(std::move(data_dir)), wanted_port_(port) {
+  if (data_dir_.empty()) {
+    data_dir_ = make_temp_dir("dockmon-it-server");
+    own_dir_ = true;
+  }
+  start(std::move(extra_env));
+}
+
+test_server::~test_server() {
+  proc_.reset();
+  if (own_dir_ && !::testing::Test::HasFailure()) std::filesystem::remove_all(data_dir_);
+}
+
+void test_server::start(std::map<std::string, std::string> extra_env) {
+  extra_env.try_emplace("DOCKMON_ADMIN_PASSWORD", admin_password);
+  extra_env.try_emplace("LOG_LEVEL", "debug");
+  std::string listen = "127.0.0.1:" + std::to_string(wanted_port_);
+  ++starts_;
+  proc_ = std::make_unique<process>(DOCKMON_SERVER_BIN, std::vector<std::string>{"--listen", listen, "--data-dir", data_dir_},
+                                    extra_env, data_dir_ + "/server-" + std::to_string(starts_) + ".log");
+  port_ = port_from_log(*proc_, 20s);
+  if (port_ == 0) throw std::runtime_error("dockmon-server did not start; its log:\n" + proc_->log());
+  wanted_port_ = port_;  // a restart comes back on the same port, where the agents look for it
+  sign_in();
+}
+
+void test_server::restart(std::map<std::string, std::string> extra_env) {
+  proc_->stop();
+  start(std::move(extra_env));
+}
+
+void test_server::kill_hard() { proc_->stop(0ms); }
+
+void test_server::sign_in() {
+  json::object creds{{"username", "admin"}, {"password", admin_password}};
+  auto res = http_request(port_, http::verb::post, "/api/auth/login", json::serialize(creds));
+  if (res.status != 200) throw std::runtime_error("admin sign-in failed: " + res.body);
+  auto cookie = res.headers["set-cookie"];
+  cookie_ = cookie.substr(0, cookie.find(';'));
+}
+
+http_response test_server::request(http::verb method, const std::string& target, const std::string& body,
+                                   const std::map<std::string, std::string>& headers) {
+  return http_request(port_, method, target, body, headers);
+}
+http_response test_server::get(const std::string& target) { return request(http::verb::get, target, {}, {{"Cookie", cookie_}}); }
+http_response test_server::post(const std::string& target, const std::string& body) {
+  return request(http::verb::post, target, body, {{"Cookie", cookie_}});
+}
+http_response test_server::del(const std::string& target) { return request(http::verb::delete_, target, {}, {{"Cookie", cookie_}}); }
+
+std::string test_server::registration_token() {
+  auto res = post("/api/agent/generate-token");
+  if (res.status != 201) throw std::runtime_error("generate-token failed: " + res.body);
+  return std::string(res.json().at("token").as_string());
+}
+
+std::string test_server::api_key(const std::string& role) {
+  json::object body{{"name", "test-" + role}, {"role", role}};
+  auto res = post("/api/api-keys", json::serialize(body));
+  if (res.status != 201) throw std::runtime_error("api key creation failed: " + res.body);
+  return std::string(res.json().at("key").as_string());
+}
+
+json::array test_server::hosts() {
+  auto res = get("/api/hosts");
+  if (res.status != 200) return {};
+  return res.json().as_array();
+}
+
+std::optional<json::object> test_server::host(const std::string& host_id) {
+  auto res = get("/api/hosts/" + host_id);
+  if (res.status != 200) return std::nullopt;
+  return res.json().as_object();
+}
+
+std::optional<json::object> test_server::wait_for_host(const std::string& host_id, const std::string& status,
+                                                       std::chrono::milliseconds timeout) {
+  std::optional<json::object> found;
+  wait_until(
+      [&] {
+        found = host(host_id);
+        return found && found->at("status").as_string() == status;
+      },
+      timeout);
+  if (found && found->at("status").as_string() != status) return std::nullopt;
+  return found;
+}
+
+std::optional<json::object> test_server::wait_for_engine(const std::string& engine, std::chrono::milliseconds timeout) {
+  std::optional<json::object> found;
+  wait_until(
+      [&] {
+        for (auto& h : hosts()) {
+          auto& o = h.as_object();
+          if (o.at("agent").is_object() && o.at("agent").at("engine_id").as_string() == engine &&
+              o.at("status").as_string() == "online") {
+            found = o;
+            return true;
+          }
+        }
+        return false;
+      },
+      timeout);
+  return found;
+}
+
+std::string test_server::sqlite(const std::string& sql) {
+  auto r = shell("sqlite3 " + data_dir_ + "/dockmon.db \"" + sql + "\"");
+  if (r.exit_code != 0) throw std::runtime_error("sqlite3 failed: " + r.output);
+  return r.output;
+}
+
+test_agent::test_agent(unsigned short server_port, std::string token, std::string data_dir,
+                       std::map<std::string, std::string> extra_env)
+    : data_dir_(std::move(data_dir)) {
+  if (data_dir_.empty()) {
+    data_dir_ = make_temp_dir("dockmon-it-agent");
+    own_dir_ = true;
+  }
+  extra_env.try_emplace("DOCKMON_URL", "http://127.0.0.1:" + std::to_string(server_port));
+  if (!token.empty()) extra_env.try_emplace("REGISTRATION_TOKEN", token);
+  extra_env.try_emplace("DOCKER_HOST", docker_host());
+  extra_env.try_emplace("DATA_PATH", data_dir_);
+  extra_env.try_emplace("RECONNECT_INITIAL", "200ms");
+  extra_env.try_emplace("RECONNECT_MAX", "2s");
+  extra_env.try_emplace("LOG_LEVEL", "debug");
+  proc_ = std::make_unique<process>(DOCKMON_AGENT_BIN, std::vector<std::string>{}, extra_env, data_dir_ + "/agent.log");
+}
+
+test_agent::~test_agent() {
+  proc_->stop(2s);
+  if (own_dir_ && !::testing::Test::HasFailure()) std::filesystem::remove_all(data_dir_);
+}
+
+std::string engine_id() {
+  auto r = docker_cli("info -f '{{.ID}}'");
+  auto id = r.output;
+  while (!id.empty() && (id.back() == '\n' || id.back() == ' ')) id.pop_back();
+  return id;
+}
+
+scoped_container::scoped_container(const std::string& n, const std::string& command, const std::string& extra_args)
+    : name(n) {
+  docker_cli("rm -f " + name);
+  auto r = docker_cli("run -d --network none --name " + name + " " + extra_args + " dockmon-test/busybox:latest sh -c '" +
+                      command + "'");
+  if (r.exit_code != 0) throw std::runtime_error("docker run failed: " + r.output);
+  id = r.output.substr(0, 64);
+}
+
+scoped_container::~scoped_container() { docker_cli("rm -f " + name + " " + id); }
+
+std::string docker_inspect(const std::string& name, const std::string& format) {
+  auto r = docker_cli("inspect -f '" + format + "' " + name);
+  if (r.exit_code != 0) return "<missing>";
+  auto out = r.output;
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
+}  // namespace dockmon::test

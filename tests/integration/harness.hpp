@@ -1,0 +1,165 @@
+// The integration tests' tools: real dockmon-server and dockmon-agent processes on loopback, a small
+// HTTP and WebSocket client, the docker CLI as the independent witness, and waits with deadlines.
+#pragma once
+
+#include "dockmon/common/net.hpp"
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace dockmon::test {
+
+using namespace std::chrono_literals;
+using env_map = std::map<std::string, std::string>;
+
+// The test dockerd (scripts/test-env start); fails the test run with a clear message when unset.
+std::string docker_host();
+
+// A fresh folder under /tmp, removed by the fixture that made it.
+std::string make_temp_dir(const std::string& prefix);
+
+// Polls `condition` every 50 ms until it holds or `timeout` passes. True when it held.
+bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
+
+struct command_result {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr
+};
+// Runs the docker CLI against the test engine.
+command_result docker_cli(const std::string& args);
+// Runs a shell command.
+command_result shell(const std::string& command);
+
+// A child process with its own environment; output goes to a log file. Killed when destroyed.
+class process {
+ public:
+  process(std::string path, std::vector<std::string> args, std::map<std::string, std::string> env, std::string log_file);
+  ~process();
+  process(const process&) = delete;
+  process& operator=(const process&) = delete;
+
+  bool running();
+  void signal(int sig);
+  // SIGTERM, then SIGKILL after the grace period. Returns the exit status as waitpid gives it.
+  int stop(std::chrono::milliseconds grace = 5s);
+  std::string log() const;
+  pid_t pid() const { return pid_; }
+
+ private:
+  pid_t pid_ = -1;
+  std::string log_file_;
+  std::optional<int> status_;
+};
+
+struct http_response {
+  unsigned status = 0;
+  std::string body;
+  std::map<std::string, std::string> headers;  // lower-case names
+  json::value json() const;
+};
+
+// One request per connection, with a deadline.
+http_response http_request(unsigned short port, http::verb method, const std::string& target, const std::string& body = {},
+                           const std::map<std::string, std::string>& headers = {}, std::chrono::milliseconds timeout = 60s);
+
+// A raw agent-side WebSocket, to speak the protocol frame by frame.
+class ws_client {
+ public:
+  explicit ws_client(unsigned short port, const std::string& target = "/api/agent/ws");
+  ~ws_client();
+  void send(const std::string& text);
+  void send(const json::value& v) { send(json::serialize(v)); }
+  // The next text frame, or nullopt when the connection closed (close_code() tells how) or the deadline passed.
+  std::optional<std::string> read(std::chrono::milliseconds timeout = 10s);
+  std::optional<json::value> read_json(std::chrono::milliseconds timeout = 10s);
+  // The close code the server sent (0 when none was received).
+  int close_code() const { return close_code_; }
+
+ private:
+  net::io_context ioc_;
+  websocket::stream<beast::tcp_stream> ws_;
+  int close_code_ = 0;
+};
+
+// A registration frame as our agent would send it, with the given token and engine id.
+json::object register_frame(const std::string& token, const std::string& engine_id);
+
+// A dockmon-server on a free loopback port with its own data folder, signed in as admin.
+class test_server {
+ public:
+  explicit test_server(std::map<std::string, std::string> extra_env = {}, std::string data_dir = {},
+                       unsigned short port = 0);
+  ~test_server();
+
+  unsigned short port() const { return port_; }
+  const std::string& data_dir() const { return data_dir_; }
+  process& proc() { return *proc_; }
+  void restart(std::map<std::string, std::string> extra_env = {});
+  void kill_hard();  // SIGKILL: no goodbye to the agents
+
+  // Requests as the admin (session cookie), or with the given headers instead.
+  http_response get(const std::string& target);
+  http_response post(const std::string& target, const std::string& body = "{}");
+  http_response del(const std::string& target);
+  http_response request(http::verb method, const std::string& target, const std::string& body,
+                        const std::map<std::string, std::string>& headers);
+
+  std::string registration_token();
+  std::string api_key(const std::string& role);
+  json::array hosts();
+  std::optional<json::object> host(const std::string& host_id);
+  // Waits until the host shows the wanted status; returns it.
+  std::optional<json::object> wait_for_host(const std::string& host_id, const std::string& status,
+                                            std::chrono::milliseconds timeout = 20s);
+  // Waits for the first host whose agent has this engine id.
+  std::optional<json::object> wait_for_engine(const std::string& engine_id, std::chrono::milliseconds timeout = 20s);
+  std::string sqlite(const std::string& sql);  // runs SQL on the server's database file
+
+ private:
+  void start(std::map<std::string, std::string> extra_env);
+  void sign_in();
+
+  std::string data_dir_;
+  bool own_dir_ = false;
+  unsigned short port_ = 0;
+  unsigned short wanted_port_ = 0;
+  std::unique_ptr<process> proc_;
+  std::string cookie_;
+  int starts_ = 0;
+};
+
+// A dockmon-agent against the test engine.
+class test_agent {
+ public:
+  test_agent(unsigned short server_port, std::string token, std::string data_dir = {},
+             std::map<std::string, std::string> extra_env = {});
+  ~test_agent();
+  process& proc() { return *proc_; }
+  const std::string& data_dir() const { return data_dir_; }
+  std::string log() const { return proc_->log(); }
+
+ private:
+  std::string data_dir_;
+  bool own_dir_ = false;
+  std::unique_ptr<process> proc_;
+};
+
+// The test engine's ID as `docker info` reports it.
+std::string engine_id();
+
+// Starts a busybox container (network none) running `command`; returns its id. Removed by ~scoped_container.
+struct scoped_container {
+  scoped_container(const std::string& name, const std::string& command, const std::string& extra_args = {});
+  ~scoped_container();
+  std::string name;
+  std::string id;
+};
+std::string docker_inspect(const std::string& name, const std::string& format);
+
+}  // namespace dockmon::test
