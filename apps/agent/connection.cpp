@@ -115,13 +115,7 @@ net::awaitable<connection::ended> connection::attempt() {
 
   if (!config_.server.tls) {
     auto ws = std::make_shared<ws_of<beast::tcp_stream>>(std::move(tcp_stream));
-    auto [hs_ec] = co_await ws->async_handshake(host_header, config_.server.target, use_tuple);
-    if (hs_ec) {
-      spdlog::warn("WebSocket handshake with {} failed: {}", config_.server.describe(), hs_ec.message());
-      co_return ended::never_connected;
-    }
-    beast::get_lowest_layer(*ws).expires_never();
-    co_return co_await serve(ws);
+    co_return co_await serve(ws, host_header);
   }
 
   if (config_.insecure_skip_verify)
@@ -140,17 +134,18 @@ net::awaitable<connection::ended> connection::attempt() {
     spdlog::warn("TLS handshake with {} failed: {}", config_.server.describe(), tls_ec.message());
     co_return ended::never_connected;
   }
+  co_return co_await serve(ws, host_header);
+}
+
+template <class Stream>
+net::awaitable<connection::ended> connection::serve(std::shared_ptr<websocket::stream<Stream>> ws,
+                                                    std::string host_header) {
   auto [hs_ec] = co_await ws->async_handshake(host_header, config_.server.target, use_tuple);
   if (hs_ec) {
     spdlog::warn("WebSocket handshake with {} failed: {}", config_.server.describe(), hs_ec.message());
     co_return ended::never_connected;
   }
-  beast::get_lowest_layer(*ws).expires_never();
-  co_return co_await serve(ws);
-}
-
-template <class Stream>
-net::awaitable<connection::ended> connection::serve(std::shared_ptr<websocket::stream<Stream>> ws) {
+  beast::get_lowest_layer(*ws).expires_never();  // the WebSocket's own timeouts take over
   set_client_timeouts(*ws);
 
   auto facts = co_await read_host_facts(docker_);

@@ -19,7 +19,8 @@ class connection {
 
  private:
   template <class Stream>
-  net::awaitable<ended> serve(std::shared_ptr<websocket::stream<Stream>> ws);
+  // WebSocket handshake, registration, then commands until the connection drops.
+  net::awaitable<ended> serve(std::shared_ptr<websocket::stream<Stream>> ws, std::string host_header);
   net::awaitable<ended> attempt();
   std::string current_token() const;
 

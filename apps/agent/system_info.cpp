@@ -1,6 +1,7 @@
 // Host facts from the Docker engine.
 #include "system_info.hpp"
 
+#include "dockmon/common/json_fields.hpp"
 #include "dockmon/common/time.hpp"
 
 #include <sys/stat.h>
@@ -8,30 +9,16 @@
 
 namespace dockmon::agent {
 
-namespace {
-std::string str(const json::object& o, std::string_view key) {
-  auto* v = o.if_contains(key);
-  return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
-}
-std::int64_t num(const json::object& o, std::string_view key) {
-  auto* v = o.if_contains(key);
-  if (v == nullptr) return 0;
-  if (v->is_int64()) return v->get_int64();
-  if (v->is_uint64()) return static_cast<std::int64_t>(v->get_uint64());
-  return 0;
-}
-}  // namespace
-
 host_facts facts_from_info(const json::object& info) {
   host_facts f;
-  f.engine_id = str(info, "ID");
-  f.hostname = str(info, "Name");
-  f.os_type = str(info, "OSType");
-  f.os_version = str(info, "OperatingSystem");
-  f.kernel_version = str(info, "KernelVersion");
-  f.docker_version = str(info, "ServerVersion");
-  f.total_memory = num(info, "MemTotal");
-  f.num_cpus = num(info, "NCPU");
+  f.engine_id = string_field(info, "ID");
+  f.hostname = string_field(info, "Name");
+  f.os_type = string_field(info, "OSType");
+  f.os_version = string_field(info, "OperatingSystem");
+  f.kernel_version = string_field(info, "KernelVersion");
+  f.docker_version = string_field(info, "ServerVersion");
+  f.total_memory = int_field(info, "MemTotal");
+  f.num_cpus = int_field(info, "NCPU");
   return f;
 }
 

@@ -55,21 +55,17 @@ std::shared_ptr<agent_connection> agent_hub::find_by_host(std::string_view host_
   return a == by_agent_.end() ? nullptr : a->second;
 }
 
-net::awaitable<command_outcome> agent_hub::execute(std::string host_id, protocol::command cmd,
-                                                   std::chrono::milliseconds timeout) {
-  cmd.id = random_uuid();
-  auto id = cmd.id;
-  auto frame = protocol::to_json(cmd);
+template <class Message>
+net::awaitable<command_outcome> agent_hub::execute(std::string host_id, Message msg, std::chrono::milliseconds timeout) {
+  msg.id = random_uuid();
+  auto id = msg.id;
+  auto frame = protocol::to_json(msg);
   co_return co_await send_and_wait(std::move(host_id), std::move(id), std::move(frame), timeout);
 }
 
-net::awaitable<command_outcome> agent_hub::execute(std::string host_id, protocol::container_operation op,
-                                                   std::chrono::milliseconds timeout) {
-  op.id = random_uuid();
-  auto id = op.id;
-  auto frame = protocol::to_json(op);
-  co_return co_await send_and_wait(std::move(host_id), std::move(id), std::move(frame), timeout);
-}
+template net::awaitable<command_outcome> agent_hub::execute(std::string, protocol::command, std::chrono::milliseconds);
+template net::awaitable<command_outcome> agent_hub::execute(std::string, protocol::container_operation,
+                                                            std::chrono::milliseconds);
 
 net::awaitable<command_outcome> agent_hub::send_and_wait(std::string host_id, std::string correlation_id,
                                                          json::object frame, std::chrono::milliseconds timeout) {

@@ -55,9 +55,10 @@ class agent_hub {
   std::size_t online_count() const { return by_agent_.size(); }
   std::size_t pending_count() const { return pending_.size(); }
 
-  net::awaitable<command_outcome> execute(std::string host_id, protocol::command cmd, std::chrono::milliseconds timeout);
-  net::awaitable<command_outcome> execute(std::string host_id, protocol::container_operation op,
-                                          std::chrono::milliseconds timeout);
+  // Gives the message a fresh correlation id, sends it and waits for the reply or the deadline.
+  // Message: protocol::command or protocol::container_operation.
+  template <class Message>
+  net::awaitable<command_outcome> execute(std::string host_id, Message msg, std::chrono::milliseconds timeout);
 
   // A response or operation reply arrived on connection `from`. Replies to commands that another
   // connection carried are ignored: an agent can only answer what was sent to it.

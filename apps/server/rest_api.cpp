@@ -3,6 +3,7 @@
 
 #include "auth.hpp"
 #include "dockmon/common/crypto.hpp"
+#include "dockmon/common/json_fields.hpp"
 #include "dockmon/common/validate.hpp"
 
 #include <spdlog/spdlog.h>
@@ -67,11 +68,6 @@ std::optional<json::object> json_body(const request& req) {
   auto v = json::parse(req.body(), ec);
   if (ec || !v.is_object()) return std::nullopt;
   return std::move(v.as_object());
-}
-
-std::string string_field(const json::object& o, std::string_view key) {
-  auto* v = o.if_contains(key);
-  return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
 }
 
 json::value capabilities_json(const std::string& text) {

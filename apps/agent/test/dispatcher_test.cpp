@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -32,15 +33,30 @@ std::string docker_cli(const std::string& args) { return sh("docker -H " + engin
 
 class dispatcher_test : public ::testing::Test {
  protected:
+  // CTest runs these tests in parallel processes: each gets containers of its own.
   void SetUp() override {
     if (engine().empty()) GTEST_SKIP() << "DOCKMON_TEST_DOCKER_HOST not set (make test sets it)";
-    docker_cli("rm -f dispatch-it dispatch-it-renamed");
-    docker_cli("run -d --network none --name dispatch-it dockmon-test/busybox:latest sh -c "
-           "'echo ready; trap \"exit 0\" TERM; sleep 100000 & wait'");
+    name_ = std::string("dispatch-") + ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::replace(name_.begin(), name_.end(), '_', '-');
+    docker_cli("rm -f " + name_ + " " + name_ + "-renamed");
+    docker_cli("run -d --network none --name " + name_ + " dockmon-test/busybox:latest sh -c "
+               "'echo ready; trap \"exit 0\" TERM; sleep 100000 & wait'");
   }
   void TearDown() override {
-    if (!engine().empty()) docker_cli("rm -f dispatch-it dispatch-it-renamed");
+    if (!engine().empty()) docker_cli("rm -f " + name_ + " " + name_ + "-renamed");
   }
+
+  // The frame with DISPATCH standing for this test's container name.
+  json::object run_on(std::string frame) {
+    for (auto at = frame.find("DISPATCH"); at != std::string::npos; at = frame.find("DISPATCH"))
+      frame.replace(at, 8, name_);
+    return run(frame);
+  }
+  json::value expected(std::string text) {
+    for (auto at = text.find("DISPATCH"); at != std::string::npos; at = text.find("DISPATCH")) text.replace(at, 8, name_);
+    return json::parse(text);
+  }
+  std::string name_;
 
   // Feeds one frame as the server would send it and returns the agent's reply.
   json::object run(const std::string& frame) {
@@ -63,71 +79,71 @@ class dispatcher_test : public ::testing::Test {
 }  // namespace
 
 TEST_F(dispatcher_test, ping_get_system_info_and_list_containers_reply_as_responses) {
-  auto pong = run(R"({"type":"command","id":"c1","command":"ping","payload":{}})");
+  auto pong = run_on(R"({"type":"command","id":"c1","command":"ping","payload":{}})");
   EXPECT_EQ(pong.at("type"), "response");
   EXPECT_EQ(pong.at("id"), "c1");
   EXPECT_TRUE(pong.at("payload").at("pong").as_bool());
   EXPECT_FALSE(pong.contains("error"));
 
-  auto info = run(R"({"type":"command","id":"c2","correlation_id":"c2","command":"get_system_info"})");
+  auto info = run_on(R"({"type":"command","id":"c2","correlation_id":"c2","command":"get_system_info"})");
   EXPECT_EQ(info.at("payload").at("engine_id").as_string(), docker_cli("info -f '{{.ID}}'"));
   EXPECT_EQ(info.at("payload").at("docker_version").as_string(), docker_cli("version -f '{{.Server.Version}}'"));
 
-  auto list = run(R"({"type":"command","id":"c3","command":"list_containers","payload":{}})");
+  auto list = run_on(R"({"type":"command","id":"c3","command":"list_containers","payload":{}})");
   bool found = false;
   for (auto& c : list.at("payload").as_array())
-    if (c.at("Names").at(0).as_string() == "/dispatch-it") found = true;
+    if (c.at("Names").at(0).as_string() == "/" + name_) found = true;
   EXPECT_TRUE(found);
 }
 
 TEST_F(dispatcher_test, unknown_commands_and_actions_get_an_error_reply) {
-  auto r = run(R"({"type":"command","id":"c4","command":"exec_shell","payload":{}})");
+  auto r = run_on(R"({"type":"command","id":"c4","command":"exec_shell","payload":{}})");
   EXPECT_EQ(r.at("type"), "response");
   EXPECT_EQ(r.at("id"), "c4");
   EXPECT_EQ(r.at("error"), "unknown command: exec_shell");
-  auto a = run(R"({"type":"container_operation","id":"c5","payload":{"action":"exec","container_id":"dispatch-it"}})");
+  auto a = run_on(R"({"type":"container_operation","id":"c5","payload":{"action":"exec","container_id":"DISPATCH"}})");
   EXPECT_EQ(a.at("correlation_id"), "c5");
   EXPECT_FALSE(a.at("success").as_bool());
   EXPECT_EQ(a.at("error"), "unknown action: exec");
 }
 
 TEST_F(dispatcher_test, nested_form_operations) {
-  auto stop = run(R"({"type":"container_operation","id":"o1","correlation_id":"o1",
-                      "payload":{"action":"stop","container_id":"dispatch-it","timeout":5}})");
-  EXPECT_EQ(stop, json::parse(R"({"container_id":"dispatch-it","status":"stopped","correlation_id":"o1","success":true})"));
-  EXPECT_EQ(docker_cli("inspect -f '{{.State.Running}}' dispatch-it"), "false");
-  auto start = run(R"({"type":"container_operation","id":"o2","payload":{"action":"start","container_id":"dispatch-it"}})");
-  EXPECT_EQ(start, json::parse(R"({"container_id":"dispatch-it","status":"started","correlation_id":"o2","success":true})"));
-  EXPECT_EQ(docker_cli("inspect -f '{{.State.Running}}' dispatch-it"), "true");
-  auto logs = run(R"({"type":"container_operation","id":"o3","payload":{"action":"get_logs","container_id":"dispatch-it","tail":10}})");
+  auto stop = run_on(R"({"type":"container_operation","id":"o1","correlation_id":"o1",
+                      "payload":{"action":"stop","container_id":"DISPATCH","timeout":5}})");
+  EXPECT_EQ(stop, expected(R"({"container_id":"DISPATCH","status":"stopped","correlation_id":"o1","success":true})"));
+  EXPECT_EQ(docker_cli("inspect -f '{{.State.Running}}' " + name_), "false");
+  auto start = run_on(R"({"type":"container_operation","id":"o2","payload":{"action":"start","container_id":"DISPATCH"}})");
+  EXPECT_EQ(start, expected(R"({"container_id":"DISPATCH","status":"started","correlation_id":"o2","success":true})"));
+  EXPECT_EQ(docker_cli("inspect -f '{{.State.Running}}' " + name_), "true");
+  auto logs = run_on(R"({"type":"container_operation","id":"o3","payload":{"action":"get_logs","container_id":"DISPATCH","tail":10}})");
   EXPECT_TRUE(logs.at("success").as_bool());
   EXPECT_NE(std::string(logs.at("logs").as_string()).find("ready"), std::string::npos);
-  auto inspect = run(R"({"type":"container_operation","id":"o4","payload":{"action":"inspect","container_id":"dispatch-it"}})");
-  EXPECT_EQ(inspect.at("container").at("Name"), "/dispatch-it");
+  auto inspect = run_on(R"({"type":"container_operation","id":"o4","payload":{"action":"inspect","container_id":"DISPATCH"}})");
+  EXPECT_EQ(inspect.at("container").at("Name").as_string(), "/" + name_);
 }
 
 TEST_F(dispatcher_test, flat_form_operations) {
-  auto restart = run(R"({"type":"container_operation","correlation_id":"f1","action":"restart","container_id":"dispatch-it","timeout":5})");
-  EXPECT_EQ(restart, json::parse(R"({"container_id":"dispatch-it","status":"restarted","correlation_id":"f1","success":true})"));
-  auto kill = run(R"({"type":"container_operation","correlation_id":"f2","action":"kill","container_id":"dispatch-it"})");
+  auto restart = run_on(R"({"type":"container_operation","correlation_id":"f1","action":"restart","container_id":"DISPATCH","timeout":5})");
+  EXPECT_EQ(restart, expected(R"({"container_id":"DISPATCH","status":"restarted","correlation_id":"f1","success":true})"));
+  auto kill = run_on(R"({"type":"container_operation","correlation_id":"f2","action":"kill","container_id":"DISPATCH"})");
   EXPECT_EQ(kill.at("status"), "killed");
-  EXPECT_EQ(docker_cli("inspect -f '{{.State.Running}}' dispatch-it"), "false");
-  auto rename = run(R"({"type":"container_operation","correlation_id":"f3","action":"rename","container_id":"dispatch-it","new_name":"dispatch-it-renamed"})");
+  EXPECT_EQ(docker_cli("inspect -f '{{.State.Running}}' " + name_), "false");
+  auto rename = run_on(R"({"type":"container_operation","correlation_id":"f3","action":"rename","container_id":"DISPATCH","new_name":"DISPATCH-renamed"})");
   EXPECT_EQ(rename.at("status"), "renamed");
-  EXPECT_EQ(docker_cli("inspect -f '{{.Name}}' dispatch-it-renamed"), "/dispatch-it-renamed");
-  auto remove = run(R"({"type":"container_operation","correlation_id":"f4","action":"remove","container_id":"dispatch-it-renamed","force":true})");
-  EXPECT_EQ(remove, json::parse(R"({"container_id":"dispatch-it-renamed","removed":true,"correlation_id":"f4","success":true})"));
-  EXPECT_NE(docker_cli("inspect dispatch-it-renamed").find("No such"), std::string::npos);
+  EXPECT_EQ(docker_cli("inspect -f '{{.Name}}' " + name_ + "-renamed"), "/" + name_ + "-renamed");
+  auto remove = run_on(R"({"type":"container_operation","correlation_id":"f4","action":"remove","container_id":"DISPATCH-renamed","force":true})");
+  EXPECT_EQ(remove, expected(R"({"container_id":"DISPATCH-renamed","removed":true,"correlation_id":"f4","success":true})"));
+  EXPECT_NE(docker_cli("inspect " + name_ + "-renamed").find("No such"), std::string::npos);
 }
 
 TEST_F(dispatcher_test, docker_failures_and_bad_ids_are_reported_not_thrown) {
-  auto missing = run(R"({"type":"container_operation","id":"e1","payload":{"action":"start","container_id":"no-such-one"}})");
+  auto missing = run_on(R"({"type":"container_operation","id":"e1","payload":{"action":"start","container_id":"no-such-one"}})");
   EXPECT_FALSE(missing.at("success").as_bool());
   EXPECT_EQ(missing.at("status_code"), 404);
   EXPECT_NE(std::string(missing.at("error").as_string()).find("No such container"), std::string::npos);
-  auto traversal = run(R"({"type":"container_operation","id":"e2","payload":{"action":"inspect","container_id":"../../info"}})");
-  EXPECT_EQ(traversal, json::parse(R"({"correlation_id":"e2","success":false,"error":"invalid container id"})"));
-  auto bad_name = run(R"({"type":"container_operation","id":"e3","payload":{"action":"rename","container_id":"dispatch-it","new_name":"a/b"}})");
+  auto traversal = run_on(R"({"type":"container_operation","id":"e2","payload":{"action":"inspect","container_id":"../../info"}})");
+  EXPECT_EQ(traversal, expected(R"({"correlation_id":"e2","success":false,"error":"invalid container id"})"));
+  auto bad_name = run_on(R"({"type":"container_operation","id":"e3","payload":{"action":"rename","container_id":"DISPATCH","new_name":"a/b"}})");
   EXPECT_FALSE(bad_name.at("success").as_bool());
-  EXPECT_EQ(docker_cli("inspect -f '{{.Name}}' dispatch-it"), "/dispatch-it");
+  EXPECT_EQ(docker_cli("inspect -f '{{.Name}}' " + name_), "/" + name_);
 }

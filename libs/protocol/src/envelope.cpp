@@ -1,6 +1,7 @@
 // Envelope encoding and decoding.
 #include "dockmon/protocol/envelope.hpp"
 
+#include "dockmon/common/json_fields.hpp"
 #include "dockmon/common/time.hpp"
 #include "dockmon/protocol/registration.hpp"
 
@@ -9,11 +10,6 @@ namespace dockmon::protocol {
 namespace {
 
 protocol_error fail(std::string message) { return protocol_error::because(std::move(message)); }
-
-std::string string_field(const json::object& o, std::string_view key) {
-  auto* v = o.if_contains(key);
-  return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
-}
 
 constexpr std::size_t max_id = 128;
 

@@ -1,6 +1,8 @@
 // Registration frame validation and the auth replies.
 #include "dockmon/protocol/registration.hpp"
 
+#include "dockmon/common/json_fields.hpp"
+
 #include <array>
 
 namespace dockmon::protocol {
@@ -214,21 +216,17 @@ result<auth_reply> parse_auth_reply(const json::value& frame) {
   auto* type = o.if_contains("type");
   if (type == nullptr || !type->is_string()) return fail("auth reply has no type");
   auth_reply reply;
-  auto str = [&](std::string_view key) -> std::string {
-    auto* v = o.if_contains(key);
-    return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
-  };
   if (type->get_string() == "auth_error") {
-    reply.error = sanitize_text(str("error"), 1024);
+    reply.error = sanitize_text(string_field(o, "error"), 1024);
     if (reply.error.empty()) reply.error = "registration refused";
     return reply;
   }
   if (type->get_string() != "auth_success") return fail("expected auth_success or auth_error");
   reply.ok = true;
-  reply.success.agent_id = str("agent_id");
-  reply.success.host_id = str("host_id");
-  reply.success.permanent_token = str("permanent_token");
-  reply.success.server_version = str("server_version");
+  reply.success.agent_id = string_field(o, "agent_id");
+  reply.success.host_id = string_field(o, "host_id");
+  reply.success.permanent_token = string_field(o, "permanent_token");
+  reply.success.server_version = string_field(o, "server_version");
   if (auto* b = o.if_contains("stats_batch"); b != nullptr && b->is_bool()) reply.success.stats_batch = b->get_bool();
   if (reply.success.agent_id.empty()) return fail("auth_success without agent_id");
   if (!reply.success.permanent_token.empty() && !valid_identifier(reply.success.permanent_token))
