@@ -307,6 +307,13 @@ net::awaitable<result<void>> client::remove_container(std::string_view id, bool 
   co_return result<void>{};
 }
 
+net::awaitable<result<json::object>> client::container_stats_once(std::string_view id) {
+  if (!valid_container_ref(id)) co_return refused_ref(id);
+  auto r = co_await request(http::verb::get, container_path(id, "stats") + "?stream=false&one-shot=true");
+  if (!r) co_return r.error();
+  co_return parse_object(*r);
+}
+
 net::awaitable<result<std::string>> client::container_logs(std::string_view id, unsigned tail, std::size_t max_bytes) {
   if (!valid_container_ref(id)) co_return refused_ref(id);
   // The body is only framed when the container has no TTY, and only inspect says which.

@@ -60,6 +60,10 @@ class client {
   net::awaitable<result<void>> rename_container(std::string_view id, std::string_view new_name);
   net::awaitable<result<void>> remove_container(std::string_view id, bool force);
 
+  // GET /containers/{id}/stats?stream=false&one-shot=true: one stats answer without the daemon's 1 s wait
+  // (so precpu_stats is empty); for hosts whose cgroup files the agent cannot read.
+  net::awaitable<result<json::object>> container_stats_once(std::string_view id);
+
   // Last `tail` lines of stdout and stderr as text, in order; works for TTY and multiplexed streams.
   // At most max_bytes are kept (the newest); tail is capped at 10000.
   net::awaitable<result<std::string>> container_logs(std::string_view id, unsigned tail, std::size_t max_bytes);
