@@ -8,10 +8,13 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 namespace dockmon::store {
@@ -45,6 +48,22 @@ class sqlite_store_test : public ::testing::Test {
     sqlite3_free(err);
     sqlite3_close(db);
     ASSERT_EQ(rc, SQLITE_OK) << msg;
+  }
+
+  // One integer from a query run on the file directly.
+  std::int64_t raw_int(const std::string& sql) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open(db_path_.c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    std::int64_t value = -1;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+      value = sqlite3_column_int64(st, 0);
+    } else {
+      ADD_FAILURE() << sql << ": " << sqlite3_errmsg(db);
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return value;
   }
 
   static agent_registration sample_registration(std::string engine_id = "ENGINE-1") {
@@ -87,7 +106,7 @@ TEST_F(sqlite_store_test, newer_schema_version_is_refused) {
     open();
     FAIL() << "expected store_error";
   } catch (const store_error& e) {
-    EXPECT_NE(std::string(e.what()).find("database schema version 99 is newer than this build supports (1); "
+    EXPECT_NE(std::string(e.what()).find("database schema version 99 is newer than this build supports (2); "
                                          "upgrade dockmon-server"),
               std::string::npos)
         << e.what();
@@ -480,6 +499,271 @@ TEST_F(sqlite_store_test, concurrent_calls_from_four_threads_succeed) {
   for (auto& th : threads) th.join();
   EXPECT_EQ(failures.load(), 0);
   EXPECT_EQ(s->list_hosts().size(), 100u);
+}
+
+// ---- migration 2: stats rollups and events ----
+
+TEST_F(sqlite_store_test, fresh_database_is_at_schema_version_2) {
+  open().reset();
+  EXPECT_EQ(raw_int("SELECT MAX(version) FROM schema_version"), 2);
+  EXPECT_EQ(raw_int("SELECT COUNT(*) FROM schema_version"), 2);
+  EXPECT_EQ(raw_int("SELECT COUNT(*) FROM pragma_table_info('stats_rollups')"), 12);
+}
+
+TEST_F(sqlite_store_test, version_1_database_upgrades_to_2_and_keeps_its_data) {
+  // Turns a fresh database back into what migration 1 alone left (SQLite 3.35+ drops columns), then puts
+  // in data as a version 1 server would have.
+  open().reset();
+  raw_exec("DROP INDEX events_container_time;"
+           "ALTER TABLE events DROP COLUMN image;"
+           "ALTER TABLE events DROP COLUMN attributes;"
+           "DROP TABLE stats_rollups;"
+           "DELETE FROM schema_version WHERE version = 2;"
+           "INSERT INTO users (id, username, password_hash, role, created_at) "
+           "  VALUES ('u1', 'alice', 'h', 'admin', '2026-01-01T00:00:00Z');"
+           "INSERT INTO events (host_id, container_id, container_name, type, action, message, timestamp) "
+           "  VALUES ('h1', 'c1', 'web', 'container', 'start', 'old', '2026-01-01T00:00:00Z');");
+  ASSERT_EQ(raw_int("SELECT MAX(version) FROM schema_version"), 1);
+  ASSERT_EQ(raw_int("SELECT COUNT(*) FROM sqlite_master WHERE name = 'stats_rollups'"), 0);
+
+  auto s = open();
+  EXPECT_EQ(raw_int("SELECT MAX(version) FROM schema_version"), 2);
+  EXPECT_TRUE(s->find_user_by_name("alice"));
+  auto events = s->list_events({});
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].host_id, "h1");
+  EXPECT_EQ(events[0].container_name, "web");
+  EXPECT_EQ(events[0].action, "start");
+  EXPECT_EQ(events[0].image, "");
+  EXPECT_EQ(events[0].attributes, "{}");
+  s->save_rollups({{"host:h1", 60, 120, 1.5}});
+  ASSERT_EQ(s->load_rollups(0).size(), 1u);
+}
+
+stats_rollup_row rollup_row(std::string key, std::int64_t step, std::int64_t t, double cpu) {
+  stats_rollup_row r;
+  r.key = std::move(key);
+  r.step = step;
+  r.t = t;
+  r.cpu_percent = cpu;
+  r.memory_usage = cpu * 10;
+  r.memory_limit = cpu * 100;
+  r.memory_percent = cpu / 2;
+  r.network_rx = 1e12 + cpu;  // counters beyond 32 bits must survive
+  r.network_tx = 2e12 + cpu;
+  r.disk_read = 3e12 + cpu;
+  r.disk_write = 4e12 + cpu;
+  r.pids = cpu + 1;
+  return r;
+}
+
+TEST_F(sqlite_store_test, rollups_round_trip_every_field_and_load_ordered_by_key_step_time) {
+  auto s = open();
+  s->save_rollups({rollup_row("ctr:h:b", 60, 120, 1), rollup_row("ctr:h:a", 900, 0, 2),
+                   rollup_row("ctr:h:a", 60, 180, 3), rollup_row("ctr:h:a", 60, 60, 4),
+                   rollup_row("ctr:h:a", 60, 0, 5)});
+  auto rows = s->load_rollups(0);
+  ASSERT_EQ(rows.size(), 5u);
+  std::vector<std::tuple<std::string, std::int64_t, std::int64_t>> order;
+  for (const auto& r : rows) order.emplace_back(r.key, r.step, r.t);
+  EXPECT_EQ(order, (std::vector<std::tuple<std::string, std::int64_t, std::int64_t>>{
+                       {"ctr:h:a", 60, 0}, {"ctr:h:a", 60, 60}, {"ctr:h:a", 60, 180}, {"ctr:h:a", 900, 0},
+                       {"ctr:h:b", 60, 120}}));
+  const stats_rollup_row want = rollup_row("ctr:h:a", 60, 180, 3);
+  const stats_rollup_row& got = rows[2];
+  EXPECT_DOUBLE_EQ(got.cpu_percent, want.cpu_percent);
+  EXPECT_DOUBLE_EQ(got.memory_usage, want.memory_usage);
+  EXPECT_DOUBLE_EQ(got.memory_limit, want.memory_limit);
+  EXPECT_DOUBLE_EQ(got.memory_percent, want.memory_percent);
+  EXPECT_DOUBLE_EQ(got.network_rx, want.network_rx);
+  EXPECT_DOUBLE_EQ(got.network_tx, want.network_tx);
+  EXPECT_DOUBLE_EQ(got.disk_read, want.disk_read);
+  EXPECT_DOUBLE_EQ(got.disk_write, want.disk_write);
+  EXPECT_DOUBLE_EQ(got.pids, want.pids);
+
+  auto recent = s->load_rollups(120);  // t >= since, inclusive
+  ASSERT_EQ(recent.size(), 2u);
+  EXPECT_EQ(recent[0].t, 180);
+  EXPECT_EQ(recent[1].key, "ctr:h:b");
+  EXPECT_TRUE(s->load_rollups(181).empty());
+  s->save_rollups({});
+  EXPECT_EQ(s->load_rollups(0).size(), 5u);
+}
+
+TEST_F(sqlite_store_test, saving_a_rollup_again_replaces_it) {
+  auto s = open();
+  s->save_rollups({rollup_row("k", 60, 60, 1)});
+  s->save_rollups({rollup_row("k", 60, 60, 7), rollup_row("k", 900, 60, 8)});
+  auto rows = s->load_rollups(0);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_DOUBLE_EQ(rows[0].cpu_percent, 7);
+  EXPECT_DOUBLE_EQ(rows[0].network_rx, 1e12 + 7);
+  EXPECT_DOUBLE_EQ(rows[1].cpu_percent, 8);
+}
+
+TEST_F(sqlite_store_test, prune_rollups_deletes_only_older_rows_of_that_step) {
+  auto s = open();
+  s->save_rollups({rollup_row("a", 60, 0, 1), rollup_row("a", 60, 60, 1), rollup_row("a", 60, 120, 1),
+                   rollup_row("b", 60, 30, 1), rollup_row("a", 900, 0, 1)});
+  EXPECT_EQ(s->prune_rollups(60, 120), 3u);  // t < before_t: 120 stays
+  auto rows = s->load_rollups(0);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].step, 60);
+  EXPECT_EQ(rows[0].t, 120);
+  EXPECT_EQ(rows[1].step, 900);
+  EXPECT_EQ(s->prune_rollups(60, 120), 0u);
+}
+
+event_record event(std::string host, std::string container, std::string action, std::string timestamp) {
+  event_record e;
+  e.host_id = std::move(host);
+  e.container_id = std::move(container);
+  e.container_name = "name-" + e.container_id;
+  e.image = "nginx:1.25";
+  e.type = "container";
+  e.action = std::move(action);
+  e.attributes = R"({"exitCode":"0"})";
+  e.timestamp = std::move(timestamp);
+  return e;
+}
+
+std::vector<std::string> actions_of(const std::vector<event_record>& events) {
+  std::vector<std::string> out;
+  for (const auto& e : events) out.push_back(e.action);
+  return out;
+}
+
+TEST_F(sqlite_store_test, events_round_trip_and_list_newest_first) {
+  auto s = open();
+  // Appended out of time order; the two at 00:02 keep their append order as the tie-break.
+  s->append_events({event("h1", "c1", "create", "2026-01-01T00:01:00Z"),
+                    event("h1", "c1", "die", "2026-01-01T00:03:00Z"),
+                    event("h1", "c1", "start", "2026-01-01T00:02:00Z"),
+                    event("h1", "c1", "attach", "2026-01-01T00:02:00Z")});
+  auto events = s->list_events({});
+  EXPECT_EQ(actions_of(events), (std::vector<std::string>{"die", "attach", "start", "create"}));
+  const event_record& e = events[0];
+  EXPECT_GT(e.id, 0);
+  EXPECT_EQ(e.host_id, "h1");
+  EXPECT_EQ(e.container_id, "c1");
+  EXPECT_EQ(e.container_name, "name-c1");
+  EXPECT_EQ(e.image, "nginx:1.25");
+  EXPECT_EQ(e.type, "container");
+  EXPECT_EQ(e.attributes, R"({"exitCode":"0"})");
+  EXPECT_EQ(e.timestamp, "2026-01-01T00:03:00Z");
+  EXPECT_GT(events[1].id, events[2].id);
+}
+
+TEST_F(sqlite_store_test, events_filter_by_host_container_and_time) {
+  auto s = open();
+  s->append_events({event("h1", "c1", "a", "2026-01-01T00:01:00Z"), event("h1", "c2", "b", "2026-01-01T00:02:00Z"),
+                    event("h2", "c1", "c", "2026-01-01T00:03:00Z"), event("h1", "c1", "d", "2026-01-01T00:04:00Z"),
+                    event("h2", "c3", "e", "2026-01-01T00:05:00Z")});
+  event_filter f;
+  f.host_id = "h1";
+  EXPECT_EQ(actions_of(s->list_events(f)), (std::vector<std::string>{"d", "b", "a"}));
+  f.container_id = "c1";
+  EXPECT_EQ(actions_of(s->list_events(f)), (std::vector<std::string>{"d", "a"}));
+  f = {};
+  f.container_id = "c1";
+  EXPECT_EQ(actions_of(s->list_events(f)), (std::vector<std::string>{"d", "c", "a"}));
+  f = {};
+  f.since = "2026-01-01T00:02:00Z";  // inclusive at both ends
+  f.until = "2026-01-01T00:04:00Z";
+  EXPECT_EQ(actions_of(s->list_events(f)), (std::vector<std::string>{"d", "c", "b"}));
+  f.until.clear();
+  EXPECT_EQ(actions_of(s->list_events(f)), (std::vector<std::string>{"e", "d", "c", "b"}));
+  f = {};
+  f.until = "2026-01-01T00:01:59Z";
+  EXPECT_EQ(actions_of(s->list_events(f)), (std::vector<std::string>{"a"}));
+  f = {};
+  f.host_id = "h2";
+  f.since = "2026-01-01T00:04:00Z";
+  EXPECT_EQ(actions_of(s->list_events(f)), (std::vector<std::string>{"e"}));
+  f = {};
+  f.host_id = "h3";
+  EXPECT_TRUE(s->list_events(f).empty());
+  f = {};
+  f.limit = 2;
+  EXPECT_EQ(actions_of(s->list_events(f)), (std::vector<std::string>{"e", "d"}));  // the newest two
+}
+
+TEST_F(sqlite_store_test, event_times_in_other_forms_compare_as_times) {
+  auto s = open();
+  // Docker writes fractions and offsets; as text ".900Z" would sort before "Z" of the same second.
+  s->append_events({event("h", "c", "frac", "2026-01-01T00:00:10.900Z"),
+                    event("h", "c", "offset", "2026-01-01T02:00:20+02:00")});
+  auto events = s->list_events({});
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].action, "offset");
+  EXPECT_EQ(events[0].timestamp, "2026-01-01T00:00:20Z");
+  EXPECT_EQ(events[1].timestamp, "2026-01-01T00:00:10Z");
+  event_filter f;
+  f.since = "2026-01-01T00:00:10.000Z";
+  f.until = "2026-01-01T00:00:10.500Z";
+  EXPECT_EQ(actions_of(s->list_events(f)), (std::vector<std::string>{"frac"}));
+}
+
+TEST_F(sqlite_store_test, event_limit_is_capped_at_1000) {
+  auto s = open();
+  std::vector<event_record> many;
+  for (int i = 0; i < 1005; ++i) {
+    char ts[32];
+    std::snprintf(ts, sizeof ts, "2026-01-01T%02d:%02d:%02dZ", i / 3600, (i / 60) % 60, i % 60);
+    many.push_back(event("h", "c", std::to_string(i), ts));
+  }
+  s->append_events(many);
+  event_filter f;
+  EXPECT_EQ(s->list_events(f).size(), 100u);  // the default
+  f.limit = 5000;
+  auto capped = s->list_events(f);
+  ASSERT_EQ(capped.size(), max_event_limit);
+  EXPECT_EQ(capped.front().action, "1004");
+  EXPECT_EQ(capped.back().action, "5");
+}
+
+TEST_F(sqlite_store_test, prune_events_deletes_older_than_the_timestamp) {
+  auto s = open();
+  s->append_events({event("h", "c", "a", "2026-01-01T00:01:00Z"), event("h", "c", "b", "2026-01-01T00:02:00Z"),
+                    event("h", "c", "c", "2026-01-01T00:03:00Z")});
+  EXPECT_EQ(s->prune_events("2026-01-01T00:02:00Z"), 1u);
+  EXPECT_EQ(actions_of(s->list_events({})), (std::vector<std::string>{"c", "b"}));
+  EXPECT_EQ(s->prune_events("2026-01-01T00:02:00Z"), 0u);
+}
+
+TEST_F(sqlite_store_test, rollup_keys_and_event_text_with_sql_metacharacters_are_stored_verbatim) {
+  auto s = open();
+  const std::string nasty = "x'); DROP TABLE events; -- \"<script>alert(1)</script>\" % _ \\ ?1";
+  s->save_rollups({rollup_row(nasty, 60, 0, 1)});
+  auto rows = s->load_rollups(0);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].key, nasty);
+
+  event_record e = event(nasty, nasty, nasty, "2026-01-01T00:00:00Z");
+  e.container_name = nasty;
+  e.image = nasty;
+  e.type = nasty;
+  e.attributes = R"({"name":")" + nasty + R"("})";
+  s->append_events({e, event("other", "c", "start", "2026-01-01T00:00:00Z")});
+  event_filter f;
+  f.host_id = nasty;
+  f.container_id = nasty;
+  auto events = s->list_events(f);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].host_id, nasty);
+  EXPECT_EQ(events[0].container_id, nasty);
+  EXPECT_EQ(events[0].container_name, nasty);
+  EXPECT_EQ(events[0].image, nasty);
+  EXPECT_EQ(events[0].type, nasty);
+  EXPECT_EQ(events[0].action, nasty);
+  EXPECT_EQ(events[0].attributes, e.attributes);
+  f.host_id = "%";  // no LIKE matching
+  f.container_id.clear();
+  EXPECT_TRUE(s->list_events(f).empty());
+  f.since = nasty;  // not a time: compared as given, matches nothing, breaks nothing
+  f.host_id.clear();
+  EXPECT_TRUE(s->list_events(f).empty());
+  EXPECT_EQ(s->list_events({}).size(), 2u);
 }
 
 }  // namespace

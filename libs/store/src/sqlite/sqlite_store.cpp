@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -109,6 +110,29 @@ CREATE TABLE audit_log (
 );
 CREATE INDEX audit_log_at ON audit_log(at);
 )sql"},
+    // Stats history rollups; events gain what a Docker event carries beyond migration 1's columns (the
+    // image, and its attributes as JSON). migration 1's message column stays, unused.
+    {2, R"sql(
+CREATE TABLE stats_rollups (
+  key            TEXT NOT NULL,
+  step           INTEGER NOT NULL,
+  t              INTEGER NOT NULL,
+  cpu_percent    REAL NOT NULL DEFAULT 0,
+  memory_usage   REAL NOT NULL DEFAULT 0,
+  memory_limit   REAL NOT NULL DEFAULT 0,
+  memory_percent REAL NOT NULL DEFAULT 0,
+  network_rx     REAL NOT NULL DEFAULT 0,
+  network_tx     REAL NOT NULL DEFAULT 0,
+  disk_read      REAL NOT NULL DEFAULT 0,
+  disk_write     REAL NOT NULL DEFAULT 0,
+  pids           REAL NOT NULL DEFAULT 0,
+  PRIMARY KEY (key, step, t)
+) WITHOUT ROWID;
+CREATE INDEX stats_rollups_step_t ON stats_rollups(step, t);
+ALTER TABLE events ADD COLUMN image TEXT NOT NULL DEFAULT '';
+ALTER TABLE events ADD COLUMN attributes TEXT NOT NULL DEFAULT '{}';
+CREATE INDEX events_container_time ON events(container_id, timestamp);
+)sql"},
 };
 
 static_assert(std::size(migrations) == latest_schema_version, "every schema version needs its migration");
@@ -163,6 +187,13 @@ host_record read_host(const statement& s) {
     h.agent = std::move(a);
   }
   return h;
+}
+
+// Event times are compared as text, which orders correctly only in one form: to_iso8601's, to the second
+// ("...:00.500Z" would sort before "...:00Z"). Text that is not a time is kept as given.
+std::string canonical_time(std::string_view text) {
+  auto t = parse_iso8601(text);
+  return t ? to_iso8601(*t) : std::string(text);
 }
 
 }  // namespace
@@ -220,6 +251,11 @@ statement& statement::bind(int index, std::int64_t value) {
   return *this;
 }
 
+statement& statement::bind(int index, double value) {
+  if (sqlite3_bind_double(stmt_, index, value) != SQLITE_OK) conn_.fail("binding a value");
+  return *this;
+}
+
 statement& statement::bind_null(int index) {
   if (sqlite3_bind_null(stmt_, index) != SQLITE_OK) conn_.fail("binding a value");
   return *this;
@@ -238,6 +274,8 @@ void statement::run() {
   }
 }
 
+void statement::reset() { sqlite3_reset(stmt_); }
+
 std::string statement::text(int column) const {
   const unsigned char* p = sqlite3_column_text(stmt_, column);
   if (p == nullptr) return {};
@@ -245,6 +283,8 @@ std::string statement::text(int column) const {
 }
 
 std::int64_t statement::int64(int column) const { return sqlite3_column_int64(stmt_, column); }
+
+double statement::real(int column) const { return sqlite3_column_double(stmt_, column); }
 
 bool statement::is_null(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
 
@@ -525,6 +565,116 @@ void sqlite_store::append_audit(std::string_view user_id, std::string_view actio
   std::lock_guard lock(mutex_);
   statement s(conn_, "INSERT INTO audit_log (at, user_id, action, target, result) VALUES (?1, ?2, ?3, ?4, ?5)");
   s.bind_all(to_iso8601(at), user_id, action, target, result).run();
+}
+
+void sqlite_store::save_rollups(const std::vector<stats_rollup_row>& rows) {
+  std::lock_guard lock(mutex_);
+  transaction tx(conn_);
+  statement s(conn_,
+              "INSERT INTO stats_rollups (key, step, t, cpu_percent, memory_usage, memory_limit, memory_percent, "
+              "network_rx, network_tx, disk_read, disk_write, pids) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+              "?11, ?12) ON CONFLICT (key, step, t) DO UPDATE SET cpu_percent = excluded.cpu_percent, "
+              "memory_usage = excluded.memory_usage, memory_limit = excluded.memory_limit, "
+              "memory_percent = excluded.memory_percent, network_rx = excluded.network_rx, "
+              "network_tx = excluded.network_tx, disk_read = excluded.disk_read, disk_write = excluded.disk_write, "
+              "pids = excluded.pids");
+  for (const auto& r : rows) {
+    s.bind_all(r.key, r.step, r.t, r.cpu_percent, r.memory_usage, r.memory_limit, r.memory_percent, r.network_rx,
+               r.network_tx, r.disk_read, r.disk_write, r.pids)
+        .run();
+    s.reset();
+  }
+  tx.commit();
+}
+
+std::vector<stats_rollup_row> sqlite_store::load_rollups(std::int64_t since_t) {
+  std::lock_guard lock(mutex_);
+  statement s(conn_,
+              "SELECT key, step, t, cpu_percent, memory_usage, memory_limit, memory_percent, network_rx, network_tx, "
+              "disk_read, disk_write, pids FROM stats_rollups WHERE t >= ?1 ORDER BY key, step, t");
+  s.bind_all(since_t);
+  std::vector<stats_rollup_row> rows;
+  while (s.step()) {
+    stats_rollup_row r;
+    r.key = s.text(0);
+    r.step = s.int64(1);
+    r.t = s.int64(2);
+    r.cpu_percent = s.real(3);
+    r.memory_usage = s.real(4);
+    r.memory_limit = s.real(5);
+    r.memory_percent = s.real(6);
+    r.network_rx = s.real(7);
+    r.network_tx = s.real(8);
+    r.disk_read = s.real(9);
+    r.disk_write = s.real(10);
+    r.pids = s.real(11);
+    rows.push_back(std::move(r));
+  }
+  return rows;
+}
+
+std::size_t sqlite_store::prune_rollups(std::int64_t step, std::int64_t before_t) {
+  std::lock_guard lock(mutex_);
+  statement s(conn_, "DELETE FROM stats_rollups WHERE step = ?1 AND t < ?2");
+  s.bind_all(step, before_t).run();
+  return static_cast<std::size_t>(sqlite3_changes(conn_.get()));
+}
+
+void sqlite_store::append_events(const std::vector<event_record>& events) {
+  std::lock_guard lock(mutex_);
+  transaction tx(conn_);
+  statement s(conn_,
+              "INSERT INTO events (host_id, container_id, container_name, image, type, action, attributes, timestamp) "
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+  for (const auto& e : events) {
+    s.bind_all(e.host_id, e.container_id, e.container_name, e.image, e.type, e.action, e.attributes,
+               canonical_time(e.timestamp))
+        .run();
+    s.reset();
+  }
+  tx.commit();
+}
+
+std::vector<event_record> sqlite_store::list_events(const event_filter& f) {
+  std::lock_guard lock(mutex_);
+  // Only fixed fragments go into the SQL text; every value is bound. Conditions that do not apply are left
+  // out rather than written as "(?1 = '' OR ...)", which would keep SQLite from using the indexes.
+  std::string sql =
+      "SELECT id, host_id, container_id, container_name, image, type, action, attributes, timestamp FROM events "
+      "WHERE 1 = 1";
+  if (!f.host_id.empty()) sql += " AND host_id = ?1";
+  if (!f.container_id.empty()) sql += " AND container_id = ?2";
+  if (!f.since.empty()) sql += " AND timestamp >= ?3";
+  if (!f.until.empty()) sql += " AND timestamp <= ?4";
+  sql += " ORDER BY timestamp DESC, id DESC LIMIT ?5";
+  statement s(conn_, sql);
+  if (!f.host_id.empty()) s.bind(1, f.host_id);
+  if (!f.container_id.empty()) s.bind(2, f.container_id);
+  if (!f.since.empty()) s.bind(3, canonical_time(f.since));
+  if (!f.until.empty()) s.bind(4, canonical_time(f.until));
+  s.bind(5, static_cast<std::int64_t>(std::min(f.limit, max_event_limit)));
+  std::vector<event_record> events;
+  while (s.step()) {
+    event_record e;
+    e.id = s.int64(0);
+    e.host_id = s.text(1);
+    e.container_id = s.text(2);
+    e.container_name = s.text(3);
+    e.image = s.text(4);
+    e.type = s.text(5);
+    e.action = s.text(6);
+    e.attributes = s.text(7);
+    e.timestamp = s.text(8);
+    events.push_back(std::move(e));
+  }
+  return events;
+}
+
+std::size_t sqlite_store::prune_events(std::string_view before_timestamp) {
+  std::lock_guard lock(mutex_);
+  statement s(conn_, "DELETE FROM events WHERE timestamp < ?1");
+  s.bind_all(canonical_time(before_timestamp)).run();
+  return static_cast<std::size_t>(sqlite3_changes(conn_.get()));
 }
 
 }  // namespace dockmon::store::sqlite

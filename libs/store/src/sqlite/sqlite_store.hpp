@@ -42,6 +42,7 @@ class statement {
 
   statement& bind(int index, std::string_view text);
   statement& bind(int index, std::int64_t value);
+  statement& bind(int index, double value);
   statement& bind_null(int index);
 
   // Binds its arguments to ?1, ?2, ... in order.
@@ -56,9 +57,12 @@ class statement {
   bool step();
   // Steps to completion, for statements that return no rows.
   void run();
+  // Makes the statement ready to run again (new bindings replace the old), for one statement per batch.
+  void reset();
 
   std::string text(int column) const;
   std::int64_t int64(int column) const;
+  double real(int column) const;
   bool is_null(int column) const;
   // The extended result code of the last failed step, 0 when none.
   int last_error() const { return last_error_; }
@@ -68,6 +72,7 @@ class statement {
   void bind_one(int index, const std::string& v) { bind(index, std::string_view(v)); }
   void bind_one(int index, const char* v) { bind(index, std::string_view(v)); }
   void bind_one(int index, std::int64_t v) { bind(index, v); }
+  void bind_one(int index, double v) { bind(index, v); }
   void bind_one(int index, std::nullopt_t) { bind_null(index); }
 
   connection& conn_;
@@ -90,7 +95,7 @@ class transaction {
 };
 
 // The schema version this build migrates to.
-inline constexpr int latest_schema_version = 1;
+inline constexpr int latest_schema_version = 2;
 
 class sqlite_store final : public store {
  public:
@@ -125,6 +130,14 @@ class sqlite_store final : public store {
 
   void append_audit(std::string_view user_id, std::string_view action, std::string_view target,
                     std::string_view result, sys_clock::time_point at) override;
+
+  void save_rollups(const std::vector<stats_rollup_row>& rows) override;
+  std::vector<stats_rollup_row> load_rollups(std::int64_t since_t) override;
+  std::size_t prune_rollups(std::int64_t step, std::int64_t before_t) override;
+
+  void append_events(const std::vector<event_record>& events) override;
+  std::vector<event_record> list_events(const event_filter& f) override;
+  std::size_t prune_events(std::string_view before_timestamp) override;
 
  private:
   void migrate();

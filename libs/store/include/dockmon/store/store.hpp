@@ -93,6 +93,34 @@ struct registration_outcome {
   std::string host_id;
 };
 
+// One rolled-up stats bucket (the server's stats_history tiers), keyed by series and bucket step.
+struct stats_rollup_row {
+  std::string key;        // "host:<host_id>" or "ctr:<host_id>:<container_id>"
+  std::int64_t step = 0;  // bucket length in seconds
+  std::int64_t t = 0;     // bucket start, unix seconds
+  double cpu_percent = 0, memory_usage = 0, memory_limit = 0, memory_percent = 0;
+  double network_rx = 0, network_tx = 0, disk_read = 0, disk_write = 0;
+  double pids = 0;
+};
+
+// A Docker event as DockMon keeps it.
+struct event_record {
+  std::int64_t id = 0;  // assigned by the store; ignored by append_events
+  std::string host_id, container_id, container_name, image;
+  std::string type;        // "container", ...
+  std::string action;      // start, die, ...
+  std::string attributes;  // JSON object text
+  std::string timestamp;   // ISO 8601 UTC, as to_iso8601 writes it (the filters compare text)
+};
+
+struct event_filter {
+  std::string host_id, container_id;  // empty = any
+  std::string since, until;           // ISO 8601, inclusive; empty = open
+  std::size_t limit = 100;            // capped at max_event_limit
+};
+
+inline constexpr std::size_t max_event_limit = 1000;
+
 class store {
  public:
   virtual ~store() = default;
@@ -141,6 +169,22 @@ class store {
   // audit log of user operations
   virtual void append_audit(std::string_view user_id, std::string_view action, std::string_view target,
                             std::string_view result, sys_clock::time_point at) = 0;
+
+  // stats history rollups
+  // One transaction; a row with the same (key, step, t) replaces the stored one.
+  virtual void save_rollups(const std::vector<stats_rollup_row>& rows) = 0;
+  // Rows with t >= since_t, ordered by key, step, t.
+  virtual std::vector<stats_rollup_row> load_rollups(std::int64_t since_t) = 0;
+  // Deletes the rows of that step with t < before_t; returns how many.
+  virtual std::size_t prune_rollups(std::int64_t step, std::int64_t before_t) = 0;
+
+  // Docker events
+  // One transaction.
+  virtual void append_events(const std::vector<event_record>& events) = 0;
+  // Newest first (by timestamp, then by id); at most min(limit, max_event_limit) rows.
+  virtual std::vector<event_record> list_events(const event_filter& f) = 0;
+  // Deletes events with timestamp < before_timestamp; returns how many.
+  virtual std::size_t prune_events(std::string_view before_timestamp) = 0;
 };
 
 // "sqlite:///abs/path/dockmon.db" or "sqlite://relative/path.db"; creates the file and runs migrations.
