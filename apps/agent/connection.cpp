@@ -18,7 +18,7 @@ using tcp = net::ip::tcp;
 constexpr auto connect_timeout = 15s;
 constexpr auto auth_timeout = 30s;
 constexpr std::size_t max_server_frame = 4 * 1024 * 1024;
-constexpr std::size_t max_outbox = 4096;
+constexpr outbox_limits agent_outbox{.replies = 4096, .events = 4096};
 constexpr std::size_t max_commands_in_flight = 64;
 
 template <class Stream>
@@ -52,10 +52,11 @@ net::awaitable<void> run_one(dispatcher& d, std::shared_ptr<ws_outbox<ws_of<Stre
 
 }  // namespace
 
-connection::connection(net::any_io_executor ex, agent_config config, docker::client& docker)
+connection::connection(net::any_io_executor ex, agent_config config, docker::client& docker, telemetry& live)
     : executor_(ex),
       config_(std::move(config)),
       docker_(docker),
+      telemetry_(live),
       dispatcher_(docker, config_.agent_name) {
   if (config_.server.tls) {
     tls_.emplace(ssl::context::tls_client);
@@ -216,8 +217,11 @@ net::awaitable<connection::ended> connection::serve(std::shared_ptr<websocket::s
   }
   spdlog::info("registered with {} as agent {} for host {}", config_.server.describe(), granted.agent_id, granted.host_id);
 
-  auto outbox = std::make_shared<ws_outbox<websocket::stream<Stream>>>(ws, max_outbox);
+  auto outbox = std::make_shared<ws_outbox<websocket::stream<Stream>>>(ws, agent_outbox);
   net::co_spawn(executor_, ws_outbox<websocket::stream<Stream>>::run(outbox), net::detached);
+  auto sink = std::make_shared<outbox_sink<websocket::stream<Stream>>>(outbox);
+  telemetry_.attach(sink);
+  net::co_spawn(executor_, telemetry_.run_stats(sink, granted.stats_batch), net::detached);
   auto in_flight = std::make_shared<std::size_t>(0);
   for (;;) {
     auto [ec, n] = co_await ws->async_read(buffer, use_tuple);

@@ -4,12 +4,13 @@
 
 #include "config.hpp"
 #include "dispatcher.hpp"
+#include "telemetry.hpp"
 
 namespace dockmon::agent {
 
 class connection {
  public:
-  connection(net::any_io_executor ex, agent_config config, docker::client& docker);
+  connection(net::any_io_executor ex, agent_config config, docker::client& docker, telemetry& live);
 
   // Runs until the process stops.
   net::awaitable<void> run_forever();
@@ -27,6 +28,7 @@ class connection {
   net::any_io_executor executor_;
   agent_config config_;
   docker::client& docker_;
+  telemetry& telemetry_;
   dispatcher dispatcher_;
   std::optional<ssl::context> tls_;  // only for wss://: loading the CA store costs memory
   std::string stored_token_;  // from the token file, or the last one the server issued

@@ -39,13 +39,13 @@ json::object dispatcher::capabilities() {
   json::object caps;
   caps["container_operations"] = true;
   caps["container_updates"] = false;
-  caps["event_streaming"] = false;
-  caps["stats_collection"] = false;
+  caps["event_streaming"] = true;
+  caps["stats_collection"] = true;
   caps["self_update"] = false;
   caps["compose_deployments"] = false;
   caps["shell_access"] = false;
   caps["multi_env_files"] = false;
-  caps["stats_batch"] = false;
+  caps["stats_batch"] = true;
   return caps;
 }
 

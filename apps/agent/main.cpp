@@ -38,7 +38,13 @@ int main(int argc, char** argv) {
   try {
     net::io_context ioc(1);
     docker::client docker(ioc.get_executor(), engine);
-    connection link(ioc.get_executor(), config, docker);
+    telemetry_options live_options;
+    live_options.stats_interval = config.stats_interval;
+    telemetry live(ioc.get_executor(), docker, live_options);
+    connection link(ioc.get_executor(), config, docker, live);
+    net::co_spawn(ioc, live.run_events_forever(), [](std::exception_ptr e) {
+      if (e) std::rethrow_exception(e);
+    });
     spdlog::info("dockmon-agent {} starting: server {}, engine {}", DOCKMON_VERSION, config.server.describe(),
                  engine.describe());
     net::co_spawn(ioc, link.run_forever(), [](std::exception_ptr e) {

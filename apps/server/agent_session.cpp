@@ -18,7 +18,7 @@ using namespace std::chrono_literals;
 constexpr auto registration_deadline = 30s;
 constexpr std::size_t max_registration_frame = 64 * 1024;
 constexpr std::size_t max_agent_frame = 16 * 1024 * 1024;  // a 10 MiB log answer plus its JSON escaping
-constexpr std::size_t max_outbox = 1024;
+constexpr outbox_limits agent_outbox{.replies = 1024, .events = 0};  // the server sends agents replies only
 constexpr auto last_seen_interval = 60s;
 
 // The connection as the hub sees it: the hub's handle on an outbox drained by one writer.
@@ -112,6 +112,7 @@ net::awaitable<registered> authenticate(server_context& ctx, const protocol::reg
   r.reply.host_id = outcome.host_id;
   r.reply.permanent_token = permanent;
   r.reply.server_version = DOCKMON_VERSION;
+  r.reply.stats_batch = true;
   co_return r;
 }
 
@@ -176,9 +177,10 @@ net::awaitable<void> run_agent_session(server_context& ctx, beast::tcp_stream st
   if (write_ec) co_return;
 
   ws->read_message_max(max_agent_frame);
-  auto outbox = std::make_shared<ws_outbox<agent_websocket>>(ws, max_outbox);
+  auto outbox = std::make_shared<ws_outbox<agent_websocket>>(ws, agent_outbox);
   auto connection = std::make_shared<ws_connection>(outbox, reg.reply.agent_id, reg.reply.host_id);
   ctx.hub.attach(connection);
+  ctx.telemetry.host_named(reg.reply.host_id, frame->hostname.empty() ? frame->engine_id : frame->hostname);
   spdlog::info("agent {} ({} {}) online for host {} from {}", reg.reply.agent_id, frame->hostname, frame->version,
                reg.reply.host_id, peer);
   net::co_spawn(ws->get_executor(), ws_outbox<agent_websocket>::run(outbox), net::detached);
@@ -208,10 +210,19 @@ net::awaitable<void> run_agent_session(server_context& ctx, beast::tcp_stream st
       case protocol::agent_message::kind::operation_reply:
         ctx.hub.on_reply(*connection, *msg);
         break;
-      case protocol::agent_message::kind::event:
-        spdlog::debug("agent {} event {}", reg.reply.agent_id, msg->event_name);
+      case protocol::agent_message::kind::event: {
+        const auto& payload = msg->payload.get_object();
+        const auto& host_id = reg.reply.host_id;
+        if (msg->event_name == "container_stats_batch") ctx.telemetry.on_container_stats_batch(host_id, payload);
+        else if (msg->event_name == "container_stats") ctx.telemetry.on_container_stats(host_id, payload);
+        else if (msg->event_name == "container_event") ctx.telemetry.on_container_event(host_id, payload);
+        else if (msg->event_name == "events_dropped") ctx.telemetry.on_events_dropped(host_id, payload);
+        else spdlog::debug("agent {} event {} not handled yet", reg.reply.agent_id, msg->event_name.substr(0, 64));
         break;
+      }
       case protocol::agent_message::kind::host_stats:
+        ctx.telemetry.on_host_stats(reg.reply.host_id, msg->payload.get_object());
+        break;
       case protocol::agent_message::kind::heartbeat:
       case protocol::agent_message::kind::other:
         break;

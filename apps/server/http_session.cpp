@@ -2,6 +2,7 @@
 #include "http_session.hpp"
 
 #include "agent_session.hpp"
+#include "browser_feed.hpp"
 #include "rest_api.hpp"
 
 #include <spdlog/spdlog.h>
@@ -46,6 +47,10 @@ net::awaitable<void> run_http_session(server_context& ctx, net::ip::tcp::socket 
       std::string_view target = req.target();
       if (target == "/api/agent/ws" || target.rfind("/api/agent/ws?", 0) == 0) {
         co_await run_agent_session(ctx, std::move(stream), std::move(req));
+        co_return;
+      }
+      if (target == "/ws" || target.rfind("/ws?", 0) == 0) {
+        co_await run_browser_feed(ctx, std::move(stream), std::move(req));
         co_return;
       }
       auto res = error_response(req, http::status::not_found, "no WebSocket endpoint here");

@@ -5,6 +5,7 @@
 #include "dockmon/common/log.hpp"
 #include "listener.hpp"
 #include "server_context.hpp"
+#include "telemetry_store.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -36,6 +37,7 @@ int main(int argc, char** argv) {
 
     net::io_context ioc(1);
     server_context ctx(ioc.get_executor(), config, std::move(db));
+    restore_telemetry(ctx);
     auto acceptor = bind_listener(ioc.get_executor(), config.listen);
     auto bound = acceptor.local_endpoint();
     std::printf("dockmon-server %s listening on http://%s:%u\n", DOCKMON_VERSION, bound.address().to_string().c_str(),
@@ -46,6 +48,7 @@ int main(int argc, char** argv) {
     net::co_spawn(ioc, accept_loop(ctx, std::move(acceptor)), [](std::exception_ptr e) {
       if (e) std::rethrow_exception(e);
     });
+    net::co_spawn(ioc, run_telemetry_flusher(ctx), net::detached);
     net::signal_set signals(ioc, SIGINT, SIGTERM);
     signals.async_wait([&](error_code ec, int sig) {
       if (ec) return;
@@ -55,6 +58,7 @@ int main(int argc, char** argv) {
     });
     ioc.run();
     ctx.db_pool.join();
+    flush_telemetry_now(ctx);
   } catch (const config_error& e) {
     std::fprintf(stderr, "dockmon-server: bad setting %s\n", e.what());
     return 2;

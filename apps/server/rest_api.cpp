@@ -162,6 +162,10 @@ class api {
   net::awaitable<response> dispatch() {
     auto method = req_.method();
     if (path_ == "/healthz" && method == http::verb::get) co_return ok(json::object{{"status", "ok"}, {"version", DOCKMON_VERSION}});
+    if (path_ == "/metrics") {
+      if (method != http::verb::get) co_return method_not_allowed();
+      co_return co_await metrics();
+    }
     if (parts_.empty() || parts_[0] != "api") co_return fail(http::status::not_found, "not found");
     if (path_ == "/api/auth/login") {
       if (method != http::verb::post) co_return method_not_allowed();
@@ -193,6 +197,10 @@ class api {
       status["agents_online"] = ctx_.hub.online_count();
       status["pending_commands"] = ctx_.hub.pending_count();
       co_return ok(status);
+    }
+    if (path_ == "/api/events") {
+      if (method != http::verb::get) co_return method_not_allowed();
+      co_return co_await events();
     }
     if (parts_.size() >= 2 && parts_[1] == "hosts") co_return co_await hosts();
     co_return fail(http::status::not_found, "not found");
@@ -297,7 +305,16 @@ class api {
       if (method != http::verb::get) co_return method_not_allowed();
       co_return ok(host_json(*host, ctx_.hub.is_online(host_id)));
     }
+    if (parts_[3] == "stats" && parts_.size() == 4) {
+      if (method != http::verb::get) co_return method_not_allowed();
+      co_return ok(ctx_.telemetry.host_stats_json(host_id));
+    }
     if (parts_[3] != "containers") co_return fail(http::status::not_found, "not found");
+    if (parts_.size() == 6 && parts_[5] == "stats") {
+      // History is the server's own: it answers while the agent is offline too.
+      if (method != http::verb::get) co_return method_not_allowed();
+      co_return container_stats(host_id, std::string(parts_[4]));
+    }
     if (!ctx_.hub.is_online(host_id)) co_return fail(http::status::conflict, "the host's agent is offline");
     if (parts_.size() == 4) {
       if (method != http::verb::get) co_return method_not_allowed();
@@ -354,6 +371,75 @@ class api {
     }
     if (verb == "update") co_return fail(http::status::not_implemented, "container updates are not available yet");
     co_return fail(http::status::not_found, "not found");
+  }
+
+  response container_stats(const std::string& host_id, const std::string& cid) {
+    if (!valid_container_ref(cid)) return fail(http::status::bad_request, "malformed container id");
+    std::string range(query_param(query_, "range").value_or("1h"));
+    static const std::pair<std::string_view, std::chrono::seconds> ranges[] = {
+        {"1h", std::chrono::hours(1)}, {"24h", std::chrono::hours(24)}, {"30d", std::chrono::hours(24 * 30)}};
+    for (const auto& [name, window] : ranges) {
+      if (range != name) continue;
+      auto history = ctx_.telemetry.container_history(host_id, cid, window);
+      if (!history) return fail(http::status::not_found, "no stats for this container");
+      (*history)["range"] = name;
+      return ok(*history);
+    }
+    return fail(http::status::bad_request, "range must be 1h, 24h or 30d");
+  }
+
+  net::awaitable<response> events() {
+    store::event_filter filter;
+    if (auto h = query_param(query_, "host_id")) filter.host_id = std::string(*h);
+    if (auto c = query_param(query_, "container_id")) filter.container_id = std::string(*c);
+    if ((!filter.host_id.empty() && !valid_host_id(filter.host_id)) ||
+        (!filter.container_id.empty() && !valid_container_ref(filter.container_id)))
+      co_return fail(http::status::bad_request, "malformed host_id or container_id");
+    for (auto [key, target] : {std::pair{"since", &filter.since}, std::pair{"until", &filter.until}}) {
+      auto v = query_param(query_, key);
+      if (!v) continue;
+      auto when = parse_iso8601(*v);
+      if (!when) co_return fail(http::status::bad_request, std::string(key) + " must be an ISO 8601 time such as 2026-11-27T06:00:00Z");
+      *target = to_iso8601(*when, true);
+    }
+    filter.limit = 100;
+    if (auto l = query_param(query_, "limit")) {
+      unsigned limit = 0;
+      auto [end, ec] = std::from_chars(l->data(), l->data() + l->size(), limit);
+      if (ec != std::errc{} || end != l->data() + l->size() || limit < 1 || limit > 1000)
+        co_return fail(http::status::bad_request, "limit must be 1 to 1000");
+      filter.limit = limit;
+    }
+    auto list = ctx_.with_store([filter](store::store& s) { return s.list_events(filter); });
+    auto found = co_await std::move(list);
+    json::array out;
+    for (const auto& e : found) {
+      json::object o;
+      o["id"] = std::to_string(e.id);
+      o["host_id"] = e.host_id;
+      o["container_id"] = e.container_id;
+      o["container_name"] = e.container_name;
+      o["image"] = e.image;
+      o["type"] = e.type;
+      o["action"] = e.action;
+      o["timestamp"] = e.timestamp;
+      error_code ec;
+      auto attrs = json::parse(e.attributes, ec);
+      o["attributes"] = ec ? json::value(json::object{}) : attrs;
+      out.push_back(std::move(o));
+    }
+    co_return ok(out);
+  }
+
+  net::awaitable<response> metrics() {
+    auto who = co_await authenticate(ctx_, req_);
+    if (!who) co_return fail(http::status::unauthorized, "authentication required: send an API key as a Bearer token");
+    response res{http::status::ok, req_.version()};
+    res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+    res.keep_alive(req_.keep_alive());
+    res.body() = ctx_.telemetry.prometheus_text(ctx_.hub.online_count(), ctx_.hub.pending_count());
+    res.prepare_payload();
+    co_return res;
   }
 
   std::chrono::milliseconds timeout_for(const json::object& params) const {

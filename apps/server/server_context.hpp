@@ -5,6 +5,7 @@
 #include "config.hpp"
 #include "dockmon/common/run_blocking.hpp"
 #include "dockmon/store/store.hpp"
+#include "live_telemetry.hpp"
 
 #include <memory>
 
@@ -25,6 +26,7 @@ struct server_context {
   std::unique_ptr<store::store> db;
   net::thread_pool db_pool{2};
   agent_hub hub;
+  live_telemetry telemetry;
 };
 
 }  // namespace dockmon::server

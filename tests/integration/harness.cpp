@@ -34,6 +34,12 @@ std::string make_temp_dir(const std::string& prefix) {
   return tmpl;
 }
 
+unsigned short free_port() {
+  net::io_context ioc;
+  net::ip::tcp::acceptor a(ioc, net::ip::tcp::endpoint(net::ip::make_address("127.0.0.1"), 0));
+  return a.local_endpoint().port();
+}
+
 bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
@@ -169,9 +175,13 @@ http_response http_request(unsigned short port, http::verb method, const std::st
 
 // ---- WebSocket ----
 
-ws_client::ws_client(unsigned short port, const std::string& target) : ws_(ioc_) {
+ws_client::ws_client(unsigned short port, const std::string& target, const std::map<std::string, std::string>& headers)
+    : ws_(ioc_) {
   beast::get_lowest_layer(ws_).expires_after(10s);
   beast::get_lowest_layer(ws_).connect(net::ip::tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+  ws_.set_option(websocket::stream_base::decorator([headers](websocket::request_type& req) {
+    for (const auto& [k, v] : headers) req.set(k, v);
+  }));
   ws_.handshake("127.0.0.1:" + std::to_string(port), target);
 }
 
@@ -376,6 +386,14 @@ test_agent::test_agent(unsigned short server_port, std::string token, std::strin
 test_agent::~test_agent() {
   proc_->stop(2s);
   if (own_dir_ && !::testing::Test::HasFailure()) std::filesystem::remove_all(data_dir_);
+}
+
+void restart_test_engine() {
+  std::string env_script = std::string(DOCKMON_SOURCE_DIR) + "/scripts/test-env";
+  auto stopped = shell(env_script + " stop-engine");
+  if (stopped.exit_code != 0) throw std::runtime_error("stopping the test engine failed: " + stopped.output);
+  auto started = shell(env_script + " start");
+  if (started.exit_code != 0) throw std::runtime_error("starting the test engine failed: " + started.output);
 }
 
 std::string engine_id() {

@@ -24,6 +24,9 @@ std::string docker_host();
 // A fresh folder under /tmp, removed by the fixture that made it.
 std::string make_temp_dir(const std::string& prefix);
 
+// A loopback port nobody listens on right now (for programs that cannot take port 0).
+unsigned short free_port();
+
 // Polls `condition` every 50 ms until it holds or `timeout` passes. True when it held.
 bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
 
@@ -71,7 +74,8 @@ http_response http_request(unsigned short port, http::verb method, const std::st
 // A raw agent-side WebSocket, to speak the protocol frame by frame.
 class ws_client {
  public:
-  explicit ws_client(unsigned short port, const std::string& target = "/api/agent/ws");
+  explicit ws_client(unsigned short port, const std::string& target = "/api/agent/ws",
+                     const std::map<std::string, std::string>& headers = {});
   ~ws_client();
   void send(const std::string& text);
   void send(const json::value& v) { send(json::serialize(v)); }
@@ -120,6 +124,7 @@ class test_server {
   // Waits for the first host whose agent has this engine id.
   std::optional<json::object> wait_for_engine(const std::string& engine_id, std::chrono::milliseconds timeout = 20s);
   std::string sqlite(const std::string& sql);  // runs SQL on the server's database file
+  const std::string& cookie() const { return cookie_; }
 
  private:
   void start(std::map<std::string, std::string> extra_env);
@@ -149,6 +154,9 @@ class test_agent {
   bool own_dir_ = false;
   std::unique_ptr<process> proc_;
 };
+
+// Stops the test dockerd and starts it again (scripts/test-env), waiting until it answers.
+void restart_test_engine();
 
 // The test engine's ID as `docker info` reports it.
 std::string engine_id();

@@ -1,35 +1,65 @@
 // A bounded outbox for one WebSocket, drained by one writer coroutine: Beast allows one outstanding
 // write per stream, and a peer that stops reading must cost a bounded amount of memory.
+// Three lanes, written in this order: replies (never delayed by telemetry), events (bounded; what does
+// not fit is counted, never silently lost) and stats (coalesced per key: the latest sample wins).
 #pragma once
 
 #include "dockmon/common/net.hpp"
 
 #include <deque>
+#include <map>
 #include <memory>
 #include <string>
 
 namespace dockmon {
 
+struct outbox_limits {
+  std::size_t replies = 1024;  // a full reply lane closes the connection: the peer is not reading
+  std::size_t events = 4096;
+};
+
 template <class WebSocket>
 class ws_outbox : public std::enable_shared_from_this<ws_outbox<WebSocket>> {
  public:
-  ws_outbox(std::shared_ptr<WebSocket> ws, std::size_t max_frames)
-      : ws_(std::move(ws)), wake_(ws_->get_executor()), max_frames_(max_frames) {
+  ws_outbox(std::shared_ptr<WebSocket> ws, outbox_limits limits = {})
+      : ws_(std::move(ws)), wake_(ws_->get_executor()), limits_(limits) {
     wake_.expires_at(net::steady_timer::time_point::max());
   }
 
-  // Queues a frame. False when closed, or when full, which closes the socket: a peer that does not
+  // Queues a reply. False when closed, or when full, which closes the socket: a peer that does not
   // read is treated as gone rather than allowed to grow the queue.
   bool push(std::string frame) {
     if (closed_) return false;
-    if (frames_.size() >= max_frames_) {
+    if (replies_.size() >= limits_.replies) {
       close();
       return false;
     }
-    frames_.push_back(std::move(frame));
+    replies_.push_back(std::move(frame));
     wake_.cancel_one();
     return true;
   }
+
+  // Queues an event; when the lane is full the event is counted in dropped_events() instead.
+  bool push_event(std::string frame) {
+    if (closed_) return false;
+    if (events_.size() >= limits_.events) {
+      ++dropped_events_;
+      return false;
+    }
+    events_.push_back(std::move(frame));
+    wake_.cancel_one();
+    return true;
+  }
+
+  // Sets the pending stats frame for `key`, replacing one not yet written.
+  void put_stats(const std::string& key, std::string frame) {
+    if (closed_) return;
+    stats_[key] = std::move(frame);
+    wake_.cancel_one();
+  }
+
+  // Events dropped since the last call.
+  std::size_t take_dropped_events() { return std::exchange(dropped_events_, 0); }
 
   // Ends the connection at once: the socket is closed, so pending reads and writes finish with an error.
   void close() {
@@ -42,18 +72,17 @@ class ws_outbox : public std::enable_shared_from_this<ws_outbox<WebSocket>> {
   }
 
   bool closed() const { return closed_; }
-  std::size_t queued() const { return frames_.size(); }
+  std::size_t queued() const { return replies_.size() + events_.size() + stats_.size(); }
   WebSocket& socket() { return *ws_; }
 
   // The writer; spawn once per connection. Returns after close() or a failed write.
   static net::awaitable<void> run(std::shared_ptr<ws_outbox> self) {
     while (!self->closed_) {
-      if (self->frames_.empty()) {
+      std::string frame;
+      if (!self->take_next(frame)) {
         co_await self->wake_.async_wait(use_tuple);
         continue;
       }
-      std::string frame = std::move(self->frames_.front());
-      self->frames_.pop_front();
       auto [ec, n] = co_await self->ws_->async_write(net::buffer(frame), use_tuple);
       if (ec) {
         self->close();
@@ -63,10 +92,33 @@ class ws_outbox : public std::enable_shared_from_this<ws_outbox<WebSocket>> {
   }
 
  private:
+  bool take_next(std::string& frame) {
+    if (!replies_.empty()) {
+      frame = std::move(replies_.front());
+      replies_.pop_front();
+      return true;
+    }
+    if (!events_.empty()) {
+      frame = std::move(events_.front());
+      events_.pop_front();
+      return true;
+    }
+    if (!stats_.empty()) {
+      auto first = stats_.begin();
+      frame = std::move(first->second);
+      stats_.erase(first);
+      return true;
+    }
+    return false;
+  }
+
   std::shared_ptr<WebSocket> ws_;
   net::steady_timer wake_;
-  std::deque<std::string> frames_;
-  std::size_t max_frames_;
+  outbox_limits limits_;
+  std::deque<std::string> replies_;
+  std::deque<std::string> events_;
+  std::map<std::string, std::string> stats_;
+  std::size_t dropped_events_ = 0;
   bool closed_ = false;
 };
 

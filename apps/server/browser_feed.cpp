@@ -1,0 +1,122 @@
+// Browser live feed: authentication and origin check at the upgrade, a subscription filter, and an
+// outbox whose stats lane coalesces so a slow browser sees fresh numbers instead of a backlog.
+#include "browser_feed.hpp"
+
+#include "auth.hpp"
+#include "dockmon/common/json_fields.hpp"
+#include "dockmon/common/validate.hpp"
+#include "dockmon/common/ws_outbox.hpp"
+#include "rest_api.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace dockmon::server {
+
+namespace {
+
+using namespace std::chrono_literals;
+using feed_websocket = websocket::stream<beast::tcp_stream>;
+
+constexpr std::size_t max_subscriptions = 1000;
+
+class feed_session final : public feed_subscriber {
+ public:
+  explicit feed_session(std::shared_ptr<ws_outbox<feed_websocket>> outbox) : outbox_(std::move(outbox)) {}
+
+  bool wants(const std::string& host_id, const std::string& container_id) const override {
+    if (all_) return true;
+    if (hosts_.contains(host_id)) return true;
+    return !container_id.empty() && containers_.contains(container_id);
+  }
+  void send_event(std::string frame) override { outbox_->push_event(std::move(frame)); }
+  void send_stats(const std::string& key, std::string frame) override { outbox_->put_stats(key, std::move(frame)); }
+
+  // {"type":"subscribe","hosts":[...],"containers":[...]} replaces the subscription; no lists: everything.
+  std::string apply(const json::object& msg) {
+    if (string_field(msg, "type") != "subscribe") return "unknown message type";
+    std::set<std::string> hosts, containers;
+    for (auto [key, target] : {std::pair{"hosts", &hosts}, std::pair{"containers", &containers}}) {
+      auto* list = msg.if_contains(key);
+      if (list == nullptr) continue;
+      if (!list->is_array()) return std::string(key) + " must be an array of ids";
+      for (const auto& v : list->get_array()) {
+        if (!v.is_string() || !valid_container_ref(v.get_string()) || target->size() >= max_subscriptions)
+          return std::string(key) + " must be an array of ids (at most 1000)";
+        target->insert(std::string(v.get_string()));
+      }
+    }
+    all_ = !msg.contains("hosts") && !msg.contains("containers");
+    hosts_ = std::move(hosts);
+    containers_ = std::move(containers);
+    return {};
+  }
+
+ private:
+  std::shared_ptr<ws_outbox<feed_websocket>> outbox_;
+  bool all_ = false;
+  std::set<std::string> hosts_;
+  std::set<std::string> containers_;
+};
+
+// A browser's WebSocket carries its cookie across sites; only our own pages may open it.
+bool same_origin(const http::request<http::string_body>& req) {
+  auto origin = req.find(http::field::origin);
+  if (origin == req.end()) return true;  // not a browser
+  auto host = req.find(http::field::host);
+  if (host == req.end()) return false;
+  std::string_view o = origin->value();
+  auto scheme_end = o.find("://");
+  return scheme_end != std::string_view::npos && o.substr(scheme_end + 3) == host->value();
+}
+
+}  // namespace
+
+net::awaitable<void> run_browser_feed(server_context& ctx, beast::tcp_stream stream, http::request<http::string_body> upgrade) {
+  auto who = co_await authenticate(ctx, upgrade);
+  if (!who || !same_origin(upgrade)) {
+    auto res = error_response(upgrade, who ? http::status::forbidden : http::status::unauthorized,
+                              who ? "cross-site WebSocket refused" : "authentication required");
+    res.keep_alive(false);
+    co_await http::async_write(stream, res, use_tuple);
+    co_return;
+  }
+  stream.expires_never();
+  auto ws = std::make_shared<feed_websocket>(std::move(stream));
+  websocket::stream_base::timeout timeouts{};
+  timeouts.handshake_timeout = 30s;
+  timeouts.idle_timeout = 60s;
+  timeouts.keep_alive_pings = true;
+  ws->set_option(timeouts);
+  ws->read_message_max(64 * 1024);
+  auto [accept_ec] = co_await ws->async_accept(upgrade, use_tuple);
+  if (accept_ec) co_return;
+
+  auto outbox = std::make_shared<ws_outbox<feed_websocket>>(ws, outbox_limits{.replies = 64, .events = 2048});
+  net::co_spawn(ws->get_executor(), ws_outbox<feed_websocket>::run(outbox), net::detached);
+  auto session = std::make_shared<feed_session>(outbox);
+  ctx.telemetry.subscribe(session);
+  spdlog::debug("live feed opened by {}", who->username);
+
+  beast::flat_buffer buffer;
+  for (;;) {
+    auto [ec, n] = co_await ws->async_read(buffer, use_tuple);
+    if (ec) break;
+    error_code parse_ec;
+    auto msg = json::parse(beast::buffers_to_string(buffer.data()), parse_ec);
+    buffer.consume(buffer.size());
+    json::object reply;
+    if (parse_ec || !msg.is_object()) {
+      reply["type"] = "error";
+      reply["error"] = "messages must be JSON objects";
+    } else if (auto problem = session->apply(msg.get_object()); !problem.empty()) {
+      reply["type"] = "error";
+      reply["error"] = problem;
+    } else {
+      reply["type"] = "subscribed";
+    }
+    outbox->push(json::serialize(reply));
+  }
+  outbox->close();
+}
+
+}  // namespace dockmon::server

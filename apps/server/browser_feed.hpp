@@ -1,0 +1,11 @@
+// WS /ws: the live feed for browsers. Signed-in users subscribe to hosts or containers and receive
+// their stats and events as they arrive.
+#pragma once
+
+#include "server_context.hpp"
+
+namespace dockmon::server {
+
+net::awaitable<void> run_browser_feed(server_context& ctx, beast::tcp_stream stream, http::request<http::string_body> upgrade);
+
+}  // namespace dockmon::server

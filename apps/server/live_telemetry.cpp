@@ -1,0 +1,351 @@
+// Telemetry ingest, reads, persistence hand-off and the Prometheus text.
+#include "live_telemetry.hpp"
+
+#include "dockmon/common/json_fields.hpp"
+#include "dockmon/common/time.hpp"
+#include "dockmon/common/validate.hpp"
+#include "dockmon/protocol/registration.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <cmath>
+#include <sstream>
+
+namespace dockmon::server {
+
+namespace {
+
+constexpr std::size_t max_containers_per_host = 5000;
+constexpr std::size_t max_pending_events = 10000;
+
+// A finite, non-negative number from an agent, or 0.
+double number(const json::object& o, std::string_view key) {
+  auto* v = o.if_contains(key);
+  if (v == nullptr || !v->is_number()) return 0;
+  error_code ec;
+  double d = v->to_number<double>(ec);
+  if (ec || !std::isfinite(d) || d < 0) return 0;
+  return d;
+}
+
+std::int64_t now_seconds() { return unix_seconds(sys_clock::now()); }
+
+json::object point_json(const stats_point& p) {
+  json::object o;
+  o["timestamp"] = to_iso8601(sys_clock::time_point(std::chrono::seconds(p.t)));
+  o["cpu_percent"] = p.cpu_percent;
+  o["memory_usage"] = p.memory_usage;
+  o["memory_limit"] = p.memory_limit;
+  o["memory_percent"] = p.memory_percent;
+  o["network_rx"] = p.network_rx;
+  o["network_tx"] = p.network_tx;
+  o["disk_read"] = p.disk_read;
+  o["disk_write"] = p.disk_write;
+  o["pids"] = p.pids;
+  return o;
+}
+
+json::object host_point_json(const stats_point& p) {
+  json::object o;
+  o["timestamp"] = to_iso8601(sys_clock::time_point(std::chrono::seconds(p.t)));
+  o["cpu_percent"] = p.cpu_percent;
+  o["mem_percent"] = p.memory_percent;
+  o["net_bytes_per_sec"] = p.network_rx;
+  return o;
+}
+
+std::string container_key(const std::string& host_id, const std::string& container_id) {
+  return "ctr:" + host_id + ":" + container_id;
+}
+
+// Prometheus label values: backslash, quote and newline escaped.
+std::string label(std::string_view v) {
+  std::string out;
+  out.reserve(v.size());
+  for (char c : v) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '"') out += "\\\"";
+    else if (c == '\n') out += "\\n";
+    else out.push_back(c);
+  }
+  return out;
+}
+
+stats_point from_row(const store::stats_rollup_row& r) {
+  stats_point p;
+  p.t = r.t;
+  p.cpu_percent = r.cpu_percent;
+  p.memory_usage = r.memory_usage;
+  p.memory_limit = r.memory_limit;
+  p.memory_percent = r.memory_percent;
+  p.network_rx = r.network_rx;
+  p.network_tx = r.network_tx;
+  p.disk_read = r.disk_read;
+  p.disk_write = r.disk_write;
+  p.pids = r.pids;
+  return p;
+}
+
+}  // namespace
+
+void live_telemetry::ingest_container(const std::string& host_id, const json::object& p) {
+  std::string id = string_field(p, "container_id");
+  if (!valid_container_ref(id)) return;
+  auto& per_host = containers_[host_id];
+  auto it = per_host.find(id);
+  if (it == per_host.end()) {
+    if (per_host.size() >= max_containers_per_host) return;
+    it = per_host.emplace(id, container_latest{}).first;
+  }
+  auto& latest = it->second;
+  latest.name = protocol::sanitize_text(string_field(p, "container_name"), 255);
+  stats_point& s = latest.point;
+  // The server's clock, not the agent's: a host with a wrong clock must not scramble the history.
+  s.t = now_seconds();
+  s.cpu_percent = number(p, "cpu_percent");
+  s.memory_usage = number(p, "memory_usage");
+  s.memory_limit = number(p, "memory_limit");
+  s.memory_percent = number(p, "memory_percent");
+  s.network_rx = number(p, "network_rx");
+  s.network_tx = number(p, "network_tx");
+  s.disk_read = number(p, "disk_read");
+  s.disk_write = number(p, "disk_write");
+  s.pids = number(p, "pids");
+  history_.add(container_key(host_id, id), s);
+  ++samples_ingested_;
+
+  if (subscribers_.empty()) return;
+  json::object frame = point_json(s);
+  frame["type"] = "container_stats";
+  frame["host_id"] = host_id;
+  frame["container_id"] = id;
+  frame["container_name"] = latest.name;
+  publish(host_id, id, "ctr:" + host_id + ":" + id, json::serialize(frame), false);
+}
+
+void live_telemetry::on_container_stats(const std::string& host_id, const json::object& payload) {
+  ingest_container(host_id, payload);
+}
+
+void live_telemetry::on_container_stats_batch(const std::string& host_id, const json::object& payload) {
+  auto* list = payload.if_contains("containers");
+  if (list == nullptr || !list->is_array()) return;
+  std::set<std::string> present;
+  std::size_t n = 0;
+  for (const auto& c : list->get_array()) {
+    if (++n > max_containers_per_host) break;
+    if (!c.is_object()) continue;
+    ingest_container(host_id, c.get_object());
+    present.insert(string_field(c.get_object(), "container_id"));
+  }
+  // A batch is the whole running set: whoever is missing has stopped.
+  auto& per_host = containers_[host_id];
+  std::erase_if(per_host, [&](const auto& kv) { return !present.contains(kv.first); });
+}
+
+void live_telemetry::on_host_stats(const std::string& host_id, const json::object& stats) {
+  stats_point s;
+  s.t = now_seconds();
+  s.cpu_percent = number(stats, "cpu_percent");
+  s.memory_percent = number(stats, "mem_percent");
+  s.network_rx = number(stats, "net_bytes_per_sec");
+  hosts_[host_id] = s;
+  history_.add("host:" + host_id, s);
+  ++samples_ingested_;
+  if (subscribers_.empty()) return;
+  json::object frame = host_point_json(s);
+  frame["type"] = "host_stats";
+  frame["host_id"] = host_id;
+  publish(host_id, {}, "host:" + host_id, json::serialize(frame), false);
+}
+
+void live_telemetry::on_container_event(const std::string& host_id, const json::object& payload) {
+  store::event_record e;
+  e.host_id = host_id;
+  e.container_id = string_field(payload, "container_id");
+  if (!valid_container_ref(e.container_id)) return;
+  e.container_name = protocol::sanitize_text(string_field(payload, "container_name"), 255);
+  e.image = protocol::sanitize_text(string_field(payload, "image"), 512);
+  e.type = "container";
+  e.action = protocol::sanitize_text(string_field(payload, "action"), 128);
+  auto when = parse_iso8601(string_field(payload, "timestamp"));
+  e.timestamp = to_iso8601(when ? *when : sys_clock::now(), true);
+  if (auto* attrs = payload.if_contains("attributes"); attrs != nullptr && attrs->is_object()) {
+    auto text = json::serialize(*attrs);
+    e.attributes = text.size() <= 16 * 1024 ? text : "{}";
+  } else {
+    e.attributes = "{}";
+  }
+  ++events_ingested_;
+  std::string verb = e.action.substr(0, e.action.find(':'));
+  if (verb == "die" || verb == "destroy") containers_[host_id].erase(e.container_id);
+
+  json::object frame;
+  frame["type"] = "container_event";
+  frame["host_id"] = host_id;
+  frame["container_id"] = e.container_id;
+  frame["container_name"] = e.container_name;
+  frame["image"] = e.image;
+  frame["action"] = e.action;
+  frame["timestamp"] = e.timestamp;
+  publish(host_id, e.container_id, {}, json::serialize(frame), true);
+
+  if (pending_events_.size() >= max_pending_events) {
+    ++events_overflowed_;
+    return;
+  }
+  pending_events_.push_back(std::move(e));
+}
+
+void live_telemetry::on_events_dropped(const std::string& host_id, const json::object& payload) {
+  auto count = static_cast<std::uint64_t>(number(payload, "count"));
+  auto& known = events_dropped_[host_id];
+  if (count > known) spdlog::warn("agent of host {} dropped {} events it could not send in time", host_id, count - known);
+  known = count;
+}
+
+void live_telemetry::publish(const std::string& host_id, const std::string& container_id, const std::string& key,
+                             const std::string& frame, bool is_event) {
+  std::erase_if(subscribers_, [](const auto& w) { return w.expired(); });
+  for (const auto& w : subscribers_) {
+    auto s = w.lock();
+    if (!s || !s->wants(host_id, container_id)) continue;
+    if (is_event) s->send_event(frame);
+    else s->send_stats(key, frame);
+  }
+}
+
+json::object live_telemetry::host_stats_json(const std::string& host_id) const {
+  json::object out;
+  out["host_id"] = host_id;
+  auto h = hosts_.find(host_id);
+  out["host"] = h == hosts_.end() ? json::value(nullptr) : json::value(host_point_json(h->second));
+  json::array list;
+  if (auto c = containers_.find(host_id); c != containers_.end()) {
+    for (const auto& [id, latest] : c->second) {
+      auto o = point_json(latest.point);
+      o["container_id"] = id;
+      o["container_name"] = latest.name;
+      list.push_back(std::move(o));
+    }
+  }
+  out["containers"] = std::move(list);
+  return out;
+}
+
+std::optional<json::object> live_telemetry::container_history(const std::string& host_id, const std::string& cid,
+                                                               std::chrono::seconds window) const {
+  std::string id = cid;
+  if (auto c = containers_.find(host_id); c != containers_.end() && !c->second.contains(cid) && cid.size() >= 12) {
+    for (const auto& [full, latest] : c->second)
+      if (full.rfind(cid, 0) == 0) id = full;
+  }
+  auto key = container_key(host_id, id);
+  auto points = history_.range(key, window, now_seconds());
+  // Unknown only when no tier has anything: a restarted server has rollups but no raw samples yet.
+  bool known = !points.empty() || (containers_.contains(host_id) && containers_.at(host_id).contains(id));
+  for (auto tier_window : {std::chrono::hours(24), std::chrono::hours(24 * 30)})
+    known = known || !history_.range(key, tier_window, now_seconds()).empty();
+  if (!known) return std::nullopt;
+  json::array list;
+  for (const auto& p : points) list.push_back(point_json(p));
+  json::object out;
+  out["host_id"] = host_id;
+  out["container_id"] = id;
+  out["range_seconds"] = window.count();
+  out["points"] = std::move(list);
+  return out;
+}
+
+std::vector<store::event_record> live_telemetry::take_events() { return std::exchange(pending_events_, {}); }
+
+std::vector<store::stats_rollup_row> live_telemetry::take_rollups() {
+  std::vector<store::stats_rollup_row> rows;
+  for (auto& r : history_.take_completed_rollups()) {
+    store::stats_rollup_row row;
+    row.key = r.key;
+    row.step = r.step;
+    row.t = r.point.t;
+    row.cpu_percent = r.point.cpu_percent;
+    row.memory_usage = r.point.memory_usage;
+    row.memory_limit = r.point.memory_limit;
+    row.memory_percent = r.point.memory_percent;
+    row.network_rx = r.point.network_rx;
+    row.network_tx = r.point.network_tx;
+    row.disk_read = r.point.disk_read;
+    row.disk_write = r.point.disk_write;
+    row.pids = r.point.pids;
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+void live_telemetry::restore(const std::vector<store::stats_rollup_row>& rows) {
+  std::vector<stats_history::rollup> rollups;
+  rollups.reserve(rows.size());
+  for (const auto& r : rows) rollups.push_back(stats_history::rollup{r.key, r.step, from_row(r)});
+  history_.restore(rollups);
+}
+
+std::string live_telemetry::prometheus_text(std::size_t agents_online, std::size_t pending_commands) const {
+  std::ostringstream out;
+  auto host_name = [&](const std::string& id) {
+    auto it = host_names_.find(id);
+    return it == host_names_.end() ? std::string() : it->second;
+  };
+  struct metric {
+    const char* name;
+    const char* type;
+    const char* help;
+    double stats_point::*field;
+  };
+  static const metric container_metrics[] = {
+      {"dockmon_container_cpu_percent", "gauge", "CPU use of the container, percent of one core times cores (as docker stats)", &stats_point::cpu_percent},
+      {"dockmon_container_memory_usage_bytes", "gauge", "Memory use of the container without page cache (as docker stats)", &stats_point::memory_usage},
+      {"dockmon_container_memory_limit_bytes", "gauge", "Memory limit of the container", &stats_point::memory_limit},
+      {"dockmon_container_memory_percent", "gauge", "Memory use as a percentage of the limit", &stats_point::memory_percent},
+      {"dockmon_container_network_receive_bytes_total", "counter", "Bytes received by the container", &stats_point::network_rx},
+      {"dockmon_container_network_transmit_bytes_total", "counter", "Bytes sent by the container", &stats_point::network_tx},
+      {"dockmon_container_block_read_bytes_total", "counter", "Bytes read from block devices", &stats_point::disk_read},
+      {"dockmon_container_block_write_bytes_total", "counter", "Bytes written to block devices", &stats_point::disk_write},
+      {"dockmon_container_pids", "gauge", "Processes in the container", &stats_point::pids},
+  };
+  for (const auto& m : container_metrics) {
+    out << "# HELP " << m.name << ' ' << m.help << "\n# TYPE " << m.name << ' ' << m.type << '\n';
+    for (const auto& [host_id, per_host] : containers_) {
+      for (const auto& [id, latest] : per_host) {
+        out << m.name << "{host_id=\"" << label(host_id) << "\",host=\"" << label(host_name(host_id))
+            << "\",container_id=\"" << label(id) << "\",container=\"" << label(latest.name) << "\"} "
+            << latest.point.*m.field << '\n';
+      }
+    }
+  }
+  static const metric host_metrics[] = {
+      {"dockmon_host_cpu_percent", "gauge", "CPU use of the host, percent", &stats_point::cpu_percent},
+      {"dockmon_host_memory_percent", "gauge", "Memory use of the host, percent", &stats_point::memory_percent},
+      {"dockmon_host_network_bytes_per_second", "gauge", "Network traffic of the host, received plus sent", &stats_point::network_rx},
+  };
+  for (const auto& m : host_metrics) {
+    out << "# HELP " << m.name << ' ' << m.help << "\n# TYPE " << m.name << ' ' << m.type << '\n';
+    for (const auto& [host_id, p] : hosts_)
+      out << m.name << "{host_id=\"" << label(host_id) << "\",host=\"" << label(host_name(host_id)) << "\"} " << p.*m.field << '\n';
+  }
+  out << "# HELP dockmon_agents_connected Agents connected to this server\n# TYPE dockmon_agents_connected gauge\n"
+      << "dockmon_agents_connected " << agents_online << '\n'
+      << "# HELP dockmon_pending_commands Commands waiting for an agent's reply\n# TYPE dockmon_pending_commands gauge\n"
+      << "dockmon_pending_commands " << pending_commands << '\n'
+      << "# HELP dockmon_stats_samples_ingested_total Stats samples taken in from agents\n"
+      << "# TYPE dockmon_stats_samples_ingested_total counter\n"
+      << "dockmon_stats_samples_ingested_total " << samples_ingested_ << '\n'
+      << "# HELP dockmon_events_ingested_total Container events taken in from agents\n"
+      << "# TYPE dockmon_events_ingested_total counter\n"
+      << "dockmon_events_ingested_total " << events_ingested_ << '\n'
+      << "# HELP dockmon_stats_series Series of stats history held in memory\n# TYPE dockmon_stats_series gauge\n"
+      << "dockmon_stats_series " << history_.series_count() << '\n'
+      << "# HELP dockmon_events_overflowed_total Events not stored because the store fell behind\n"
+      << "# TYPE dockmon_events_overflowed_total counter\n"
+      << "dockmon_events_overflowed_total " << events_overflowed_ << '\n';
+  return out.str();
+}
+
+}  // namespace dockmon::server

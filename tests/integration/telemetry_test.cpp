@@ -1,0 +1,231 @@
+// Live telemetry end to end: stats of real containers, events (across a dockerd restart), history that
+// survives a server restart, the browser feed, and /metrics scraped by a real Prometheus.
+#include "harness.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+using namespace dockmon;
+using namespace dockmon::test;
+
+namespace {
+
+// A server and an agent sampling every second.
+struct live_host {
+  live_host() : agent(server.port(), server.registration_token(), {}, {{"STATS_INTERVAL", "1s"}}) {
+    auto host = server.wait_for_engine(engine_id());
+    if (!host) throw std::runtime_error("agent did not come online: " + agent.log());
+    host_id = std::string(host->at("id").as_string());
+  }
+  json::array container_stats() {
+    auto res = server.get("/api/hosts/" + host_id + "/stats");
+    if (res.status != 200) return {};
+    return res.json().at("containers").as_array();
+  }
+  std::optional<json::object> stats_of(const std::string& id) {
+    for (auto& c : container_stats())
+      if (c.at("container_id").as_string() == id) return c.as_object();
+    return std::nullopt;
+  }
+  bool has_event(const std::string& container_id, const std::string& action) {
+    auto res = server.get("/api/events?host_id=" + host_id + "&container_id=" + container_id + "&limit=100");
+    if (res.status != 200) return false;
+    auto list = res.json();
+    for (auto& e : list.as_array())
+      if (e.at("action").as_string() == action) return true;
+    return false;
+  }
+  test_server server;
+  test_agent agent;
+  std::string host_id;
+};
+
+}  // namespace
+
+TEST(telemetry, containers_enter_and_leave_the_stats_without_listing) {
+  live_host live;
+  ASSERT_TRUE(wait_until([&] { return live.server.get("/api/hosts/" + live.host_id + "/stats").json().at("host").is_object(); }, 10s))
+      << "host stats arrive";
+  std::optional<json::object> sample;
+  {
+    scoped_container c("it-stats-enter", "sleep 100000");
+    ASSERT_TRUE(wait_until([&] { return (sample = live.stats_of(c.id)).has_value(); }, 5s)) << live.agent.log();
+    EXPECT_EQ(sample->at("container_name").as_string(), "it-stats-enter");
+    EXPECT_GT(sample->at("memory_usage").as_double(), 0);
+    EXPECT_GT(sample->at("memory_limit").as_double(), sample->at("memory_usage").as_double());
+    EXPECT_GE(sample->at("pids").as_double(), 1);
+  }
+  // scoped_container removed it: gone within an interval or two.
+  EXPECT_TRUE(wait_until([&] {
+    for (auto& s : live.container_stats())
+      if (s.at("container_name").as_string() == "it-stats-enter") return false;
+    return true;
+  }, 5s));
+}
+
+TEST(telemetry, busy_container_shows_cpu) {
+  live_host live;
+  scoped_container c("it-stats-busy", "while :; do :; done", "--cpus 0.5");
+  std::optional<json::object> sample;
+  EXPECT_TRUE(wait_until([&] {
+    sample = live.stats_of(c.id);
+    return sample && sample->at("cpu_percent").as_double() > 30;
+  }, 10s)) << (sample ? json::serialize(*sample) : std::string("no sample"));
+  EXPECT_LT(sample->at("cpu_percent").as_double(), 70);
+}
+
+TEST(telemetry, events_are_stored_and_listed) {
+  live_host live;
+  scoped_container c("it-events", "sleep 100000");
+  ASSERT_TRUE(wait_until([&] { return live.has_event(c.id, "start"); }, 10s)) << live.agent.log();
+  docker_cli("kill it-events");
+  ASSERT_TRUE(wait_until([&] { return live.has_event(c.id, "die"); }, 10s));
+  auto res = live.server.get("/api/events?host_id=" + live.host_id + "&container_id=" + c.id);
+  auto list = res.json();
+  ASSERT_GE(list.as_array().size(), 2u);
+  auto& newest = list.as_array()[0].as_object();
+  EXPECT_EQ(newest.at("container_name").as_string(), "it-events");
+  EXPECT_EQ(newest.at("image").as_string(), "dockmon-test/busybox:latest");
+  EXPECT_EQ(live.server.get("/api/events?limit=0").status, 400u);
+  EXPECT_EQ(live.server.get("/api/events?since=yesterday").status, 400u);
+  EXPECT_EQ(live.server.get("/api/events?container_id=../x").status, 400u);
+  EXPECT_EQ(live.server.request(http::verb::get, "/api/events", {}, {}).status, 401u);
+}
+
+TEST(telemetry, events_survive_a_dockerd_restart) {
+  live_host live;
+  restart_test_engine();
+  // Started before the agent's events stream (retrying with backoff) is back.
+  scoped_container c("it-events-gap", "sleep 100000");
+  EXPECT_TRUE(wait_until([&] { return live.has_event(c.id, "start"); }, 40s)) << live.agent.log();
+  EXPECT_TRUE(wait_until([&] { return live.stats_of(c.id).has_value(); }, 10s)) << "and it is sampled";
+}
+
+TEST(telemetry, per_container_stats_form_is_ingested) {
+  test_server server;
+  ws_client fake(server.port());
+  fake.send(register_frame(server.registration_token(), "ENGINE:OLDAGENT"));
+  auto reply = fake.read_json();
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_TRUE(reply->at("stats_batch").as_bool()) << "this server advertises the batch form";
+  std::string host_id(reply->at("host_id").as_string());
+  // DockMon's own agent sends one event per container, and host stats flat.
+  fake.send(json::parse(R"({"type":"event","command":"container_stats","payload":{"container_id":"abc123def456",
+    "container_name":"web","cpu_percent":12.5,"memory_usage":1048576,"memory_limit":4194304,"memory_percent":25,
+    "network_rx":10,"network_tx":20,"disk_read":30,"disk_write":40,"timestamp":"2026-11-27T07:00:00Z"}})"));
+  fake.send(json::parse(R"({"type":"stats","stats":{"cpu_percent":33.3,"mem_percent":44.4,"net_bytes_per_sec":555}})"));
+  json::object stats;
+  ASSERT_TRUE(wait_until([&] {
+    stats = server.get("/api/hosts/" + host_id + "/stats").json().as_object();
+    return stats.at("containers").as_array().size() == 1 && stats.at("host").is_object();
+  }, 5s));
+  auto& c = stats.at("containers").as_array()[0];
+  EXPECT_EQ(c.at("container_name").as_string(), "web");
+  EXPECT_EQ(c.at("cpu_percent").as_double(), 12.5);
+  EXPECT_EQ(c.at("memory_usage").as_double(), 1048576);
+  EXPECT_EQ(stats.at("host").at("mem_percent").as_double(), 44.4);
+  auto history = server.get("/api/hosts/" + host_id + "/containers/abc123def456/stats?range=1h");
+  ASSERT_EQ(history.status, 200u) << history.body;
+  EXPECT_EQ(history.json().at("points").as_array().size(), 1u);
+  EXPECT_EQ(server.get("/api/hosts/" + host_id + "/containers/abc123def456/stats?range=2w").status, 400u);
+  // Garbage is ignored, not stored.
+  fake.send(json::parse(R"({"type":"event","command":"container_stats","payload":{"container_id":"../etc","cpu_percent":1}})"));
+  fake.send(json::parse(R"({"type":"event","command":"container_stats","payload":{"container_id":"x","cpu_percent":"lots"}})"));
+  ASSERT_TRUE(wait_until([&] { return server.get("/api/hosts/" + host_id + "/stats").json().at("containers").as_array().size() == 2; }, 5s));
+  auto list = server.get("/api/hosts/" + host_id + "/stats").json();
+  for (auto& s : list.at("containers").as_array()) {
+    if (s.at("container_id").as_string() == "x") {
+      EXPECT_EQ(s.at("cpu_percent").as_double(), 0);
+    }
+  }
+}
+
+TEST(telemetry, history_survives_a_server_restart) {
+  live_host live;
+  scoped_container c("it-history", "sleep 100000");
+  // Wait for the first one-minute bucket to complete and reach the store.
+  ASSERT_TRUE(wait_until([&] {
+    return live.server.sqlite("SELECT count(*) FROM stats_rollups WHERE step = 60 AND key LIKE '%" + c.id + "';") != "0\n";
+  }, 130s));
+  // No agent after the restart: whatever history is there came back from the store.
+  live.agent.proc().stop();
+  live.server.restart();
+  EXPECT_TRUE(live.server.get("/api/hosts/" + live.host_id + "/containers/" + c.id + "/stats?range=1h")
+                  .json()
+                  .at("points")
+                  .as_array()
+                  .empty())
+      << "raw samples are not persisted";
+  auto history = live.server.get("/api/hosts/" + live.host_id + "/containers/" + c.id + "/stats?range=24h");
+  ASSERT_EQ(history.status, 200u) << history.body;
+  EXPECT_GE(history.json().at("points").as_array().size(), 1u);
+}
+
+TEST(telemetry, browser_feed_streams_stats_to_signed_in_users_only) {
+  live_host live;
+  scoped_container c("it-feed", "sleep 100000");
+  EXPECT_THROW(ws_client(live.server.port(), "/ws"), std::exception) << "no cookie, no feed";
+  EXPECT_THROW(ws_client(live.server.port(), "/ws", {{"Cookie", live.server.cookie()}, {"Origin", "http://evil.example"}}),
+               std::exception)
+      << "cross-site pages cannot open it";
+  ws_client feed(live.server.port(), "/ws",
+                 {{"Cookie", live.server.cookie()}, {"Origin", "http://127.0.0.1:" + std::to_string(live.server.port())}});
+  json::object subscribe{{"type", "subscribe"}, {"containers", json::array{json::value(c.id)}}};
+  feed.send(subscribe);
+  bool subscribed = false, got_stats = false, other_container = false;
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < deadline && !(subscribed && got_stats)) {
+    auto msg = feed.read_json(3s);
+    if (!msg) break;
+    auto type = msg->at("type").as_string();
+    if (type == "subscribed") subscribed = true;
+    if (type == "container_stats") {
+      if (msg->at("container_id").as_string() == c.id) got_stats = true;
+      else other_container = true;
+    }
+  }
+  EXPECT_TRUE(subscribed);
+  EXPECT_TRUE(got_stats);
+  EXPECT_FALSE(other_container);
+}
+
+TEST(telemetry, prometheus_scrapes_metrics) {
+  live_host live;
+  scoped_container c("it-prom", "sleep 100000");
+  auto key = live.server.api_key("viewer");
+  ASSERT_TRUE(wait_until([&] {
+    auto m = live.server.request(http::verb::get, "/metrics", {}, {{"Authorization", "Bearer " + key}});
+    return m.body.find("container=\"it-prom\"") != std::string::npos;
+  }, 10s));
+  EXPECT_EQ(live.server.request(http::verb::get, "/metrics", {}, {}).status, 401u);
+
+  auto dir = make_temp_dir("dockmon-it-prom");
+  auto port = live.server.port();
+  {
+    std::ofstream cfg(dir + "/prometheus.yml");
+    cfg << "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n"
+        << "  - job_name: dockmon\n    metrics_path: /metrics\n    authorization:\n      credentials: " << key << "\n"
+        << "    static_configs:\n      - targets: ['127.0.0.1:" << port << "']\n";
+  }
+  unsigned short prom_port = free_port();
+  process prom("/usr/bin/prometheus",
+               {"--config.file=" + dir + "/prometheus.yml", "--storage.tsdb.path=" + dir + "/data",
+                "--web.listen-address=127.0.0.1:" + std::to_string(prom_port)},
+               {}, dir + "/prometheus.log");
+  std::string answer;
+  bool scraped = wait_until([&] {
+    try {
+      answer = http_request(prom_port, http::verb::get, "/api/v1/query?query=dockmon_container_memory_usage_bytes%7Bcontainer%3D%22it-prom%22%7D", {}, {}, 2s).body;
+    } catch (const std::exception&) {
+      return false;
+    }
+    return answer.find("\"container\":\"it-prom\"") != std::string::npos;
+  }, 30s);
+  EXPECT_TRUE(scraped) << answer << "\n" << prom.log();
+  auto up = http_request(prom_port, http::verb::get, "/api/v1/query?query=up%7Bjob%3D%22dockmon%22%7D", {}, {}, 2s).body;
+  EXPECT_NE(up.find("\"1\"]"), std::string::npos) << up;
+  prom.stop();
+  if (!::testing::Test::HasFailure()) std::filesystem::remove_all(dir);
+}
