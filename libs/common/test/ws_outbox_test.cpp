@@ -1,0 +1,80 @@
+// The outbox over a real WebSocket on loopback: lane order, coalescing, bounds.
+#include "dockmon/common/ws_outbox.hpp"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+using namespace dockmon;
+using tcp = net::ip::tcp;
+using ws_t = websocket::stream<beast::tcp_stream>;
+
+namespace {
+
+struct loopback_pair {
+  net::io_context ioc;
+  std::shared_ptr<ws_t> client;
+  std::shared_ptr<ws_t> server;
+
+  loopback_pair() {
+    tcp::acceptor acceptor(ioc, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0));
+    client = std::make_shared<ws_t>(ioc);
+    beast::get_lowest_layer(*client).connect(acceptor.local_endpoint());
+    server = std::make_shared<ws_t>(acceptor.accept());
+    // Handshake both ends on this thread: the client's request is buffered by the kernel.
+    std::thread accept_side([this] { server->accept(); });
+    client->handshake("127.0.0.1", "/");
+    accept_side.join();
+  }
+
+  // Reads `n` text frames on the server end (or fewer if the connection ends).
+  std::vector<std::string> read_frames(std::size_t n) {
+    std::vector<std::string> frames;
+    beast::flat_buffer buffer;
+    beast::get_lowest_layer(*server).expires_after(std::chrono::seconds(5));
+    while (frames.size() < n) {
+      error_code ec;
+      server->read(buffer, ec);
+      if (ec) break;
+      frames.push_back(beast::buffers_to_string(buffer.data()));
+      buffer.consume(buffer.size());
+    }
+    return frames;
+  }
+};
+
+}  // namespace
+
+TEST(ws_outbox, replies_go_before_events_before_coalesced_stats) {
+  loopback_pair pair;
+  auto outbox = std::make_shared<ws_outbox<ws_t>>(pair.client, outbox_limits{.replies = 16, .events = 2});
+  outbox->put_stats("a", "stats-a-1");
+  EXPECT_TRUE(outbox->push_event("event-1"));
+  EXPECT_TRUE(outbox->push("reply-1"));
+  outbox->put_stats("a", "stats-a-2");  // replaces stats-a-1 before it was written
+  outbox->put_stats("b", "stats-b-1");
+  EXPECT_TRUE(outbox->push_event("event-2"));
+  EXPECT_FALSE(outbox->push_event("event-3")) << "the event lane holds two";
+  EXPECT_TRUE(outbox->push("reply-2"));
+  EXPECT_EQ(outbox->take_dropped_events(), 1u);
+  EXPECT_EQ(outbox->take_dropped_events(), 0u) << "the count is handed out once";
+
+  net::co_spawn(pair.ioc, ws_outbox<ws_t>::run(outbox), net::detached);
+  std::thread writer([&] { pair.ioc.run_for(std::chrono::seconds(5)); });
+  auto frames = pair.read_frames(6);
+  net::post(pair.ioc, [outbox] { outbox->close(); });  // on the writer's thread: the outbox is not thread-safe
+  writer.join();
+  EXPECT_EQ(frames, (std::vector<std::string>{"reply-1", "reply-2", "event-1", "event-2", "stats-a-2", "stats-b-1"}));
+}
+
+TEST(ws_outbox, a_full_reply_lane_closes_the_connection) {
+  loopback_pair pair;
+  auto outbox = std::make_shared<ws_outbox<ws_t>>(pair.client, outbox_limits{.replies = 2, .events = 2});
+  EXPECT_TRUE(outbox->push("r1"));
+  EXPECT_TRUE(outbox->push("r2"));
+  EXPECT_FALSE(outbox->push("r3"));
+  EXPECT_TRUE(outbox->closed());
+  EXPECT_FALSE(outbox->push("r4"));
+  EXPECT_FALSE(outbox->push_event("e"));
+  EXPECT_TRUE(pair.read_frames(1).empty()) << "the peer sees the connection end";
+}
