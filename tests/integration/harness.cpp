@@ -1,6 +1,8 @@
 // Integration harness: processes, clients and waits.
 #include "harness.hpp"
 
+#include "dockmon/test/shell.hpp"
+
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -50,16 +52,8 @@ bool wait_until(const std::function<bool()>& condition, std::chrono::millisecond
 }
 
 command_result shell(const std::string& command) {
-  command_result r;
-  std::string full = command + " 2>&1";
-  FILE* pipe = ::popen(full.c_str(), "r");
-  if (pipe == nullptr) return r;
-  std::array<char, 4096> buf{};
-  std::size_t n = 0;
-  while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) r.output.append(buf.data(), n);
-  int status = ::pclose(pipe);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  auto r = sh(command);
+  return command_result{r.status, r.out + "\n"};  // callers read lines; keep the last one whole
 }
 
 command_result docker_cli(const std::string& args) { return shell("docker -H " + docker_host() + " " + args); }

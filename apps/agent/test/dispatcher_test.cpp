@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "dockmon/test/shell.hpp"
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -18,18 +20,7 @@ std::string engine() {
   return host != nullptr ? host : "";
 }
 
-std::string sh(const std::string& command) {
-  std::string out;
-  FILE* p = ::popen((command + " 2>&1").c_str(), "r");
-  char buf[4096];
-  std::size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  ::pclose(p);
-  while (!out.empty() && out.back() == '\n') out.pop_back();
-  return out;
-}
-
-std::string docker_cli(const std::string& args) { return sh("docker -H " + engine() + " " + args); }
+std::string docker_cli(const std::string& args) { return test::sh("docker -H " + engine() + " " + args).out; }
 
 class dispatcher_test : public ::testing::Test {
  protected:

@@ -2,6 +2,8 @@
 // and turns Docker's stats JSON into the same numbers, both with the formulas of `docker stats` (CLI 20.10).
 #include "dockmon/docker/cgroup_sampler.hpp"
 
+#include "proc_text.hpp"
+
 #include "dockmon/common/time.hpp"
 
 #include <algorithm>
@@ -68,54 +70,13 @@ bool file_handle::unlinked() const {
 namespace {
 
 using detail::file_handle;
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n')) s.remove_suffix(1);
-  return s;
-}
-
-std::optional<std::uint64_t> parse_u64(std::string_view s) {
-  s = trim(s);
-  std::uint64_t v = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc{} || end != s.data() + s.size()) return std::nullopt;
-  return v;
-}
-
-// Calls f(line) for each line of text.
-template <class F>
-void for_each_line(std::string_view text, F f) {
-  while (!text.empty()) {
-    const auto nl = text.find('\n');
-    f(text.substr(0, nl));
-    if (nl == std::string_view::npos) break;
-    text.remove_prefix(nl + 1);
-  }
-}
-
-// Splits on runs of spaces and tabs.
-std::vector<std::string_view> fields(std::string_view line) {
-  std::vector<std::string_view> out;
-  std::size_t i = 0;
-  while (i < line.size()) {
-    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
-    const auto start = i;
-    while (i < line.size() && line[i] != ' ' && line[i] != '\t') ++i;
-    if (i > start) out.push_back(line.substr(start, i - start));
-  }
-  return out;
-}
-
-// "key value" files (memory.stat, cpu.stat): the value of key, if present.
-std::optional<std::uint64_t> keyed_value(std::string_view text, std::string_view key) {
-  std::optional<std::uint64_t> found;
-  for_each_line(text, [&](std::string_view line) {
-    if (found || line.size() <= key.size() || line.substr(0, key.size()) != key || line[key.size()] != ' ') return;
-    found = parse_u64(line.substr(key.size() + 1));
-  });
-  return found;
-}
+using detail::fields;
+using detail::for_each_line;
+using detail::keyed_value;
+using detail::parse_mem_total;
+using detail::parse_net_dev;
+using detail::parse_u64;
+using detail::trim;
 
 struct proc_stat_totals {
   std::uint64_t system_ns = 0;
@@ -138,31 +99,6 @@ proc_stat_totals parse_proc_stat(std::string_view text) {
     }
   });
   return out;
-}
-
-std::uint64_t parse_mem_total(std::string_view meminfo) {
-  std::uint64_t total = 0;
-  for_each_line(meminfo, [&](std::string_view line) {
-    if (line.substr(0, 9) != "MemTotal:") return;
-    const auto f = fields(line.substr(9));
-    if (!f.empty()) total = parse_u64(f[0]).value_or(0) * (f.size() > 1 && f[1] == "kB" ? 1024 : 1);
-  });
-  return total;
-}
-
-// /proc/<pid>/net/dev: received bytes (first column) and sent bytes (ninth) of every interface but lo.
-std::pair<std::uint64_t, std::uint64_t> parse_net_dev(std::string_view text) {
-  std::uint64_t rx = 0, tx = 0;
-  for_each_line(text, [&](std::string_view line) {
-    const auto colon = line.find(':');
-    if (colon == std::string_view::npos) return;  // the two header lines have '|' and no ':'
-    if (trim(line.substr(0, colon)) == "lo") return;
-    const auto f = fields(line.substr(colon + 1));
-    if (f.size() < 9) return;
-    rx += parse_u64(f[0]).value_or(0);
-    tx += parse_u64(f[8]).value_or(0);
-  });
-  return {rx, tx};
 }
 
 // v1 blkio "MAJ:MIN Read N" lines; found is false when the file has no per-device lines at all.

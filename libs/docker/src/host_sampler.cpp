@@ -1,6 +1,8 @@
 // Host CPU, memory and network numbers from <proc>/stat, <proc>/meminfo and the host's net/dev.
 #include "dockmon/docker/host_sampler.hpp"
 
+#include "proc_text.hpp"
+
 #include <charconv>
 #include <fstream>
 #include <sstream>
@@ -14,40 +16,18 @@ namespace dockmon::docker {
 
 namespace {
 
+using detail::fields;
+using detail::for_each_line;
+using detail::meminfo_bytes;
+using detail::parse_net_dev;
+using detail::parse_u64;
+
 std::optional<std::string> slurp(const std::string& path) {
   std::ifstream in(path);
   if (!in) return std::nullopt;
   std::ostringstream text;
   text << in.rdbuf();
   return std::move(text).str();
-}
-
-std::uint64_t to_u64(std::string_view s) {
-  std::uint64_t v = 0;
-  std::from_chars(s.data(), s.data() + s.size(), v);
-  return v;
-}
-
-std::vector<std::string_view> fields(std::string_view line) {
-  std::vector<std::string_view> out;
-  std::size_t i = 0;
-  while (i < line.size()) {
-    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
-    const auto start = i;
-    while (i < line.size() && line[i] != ' ' && line[i] != '\t') ++i;
-    if (i > start) out.push_back(line.substr(start, i - start));
-  }
-  return out;
-}
-
-template <class F>
-void for_each_line(std::string_view text, F f) {
-  while (!text.empty()) {
-    const auto nl = text.find('\n');
-    f(text.substr(0, nl));
-    if (nl == std::string_view::npos) break;
-    text.remove_prefix(nl + 1);
-  }
 }
 
 }  // namespace
@@ -74,7 +54,7 @@ host_sample host_sampler::sample(std::chrono::steady_clock::time_point now) {
       const auto f = fields(line);
       cpu_ticks t;
       for (std::size_t i = 1; i < f.size() && i <= 8; ++i) {
-        const auto v = to_u64(f[i]);
+        const auto v = parse_u64(f[i]).value_or(0);
         t.total += v;
         if (i != 4 && i != 5) t.busy += v;
       }
@@ -88,13 +68,8 @@ host_sample host_sampler::sample(std::chrono::steady_clock::time_point now) {
   }
 
   if (auto meminfo = slurp(proc_ + "/meminfo")) {
-    std::uint64_t total = 0, available = 0;
-    for_each_line(*meminfo, [&](std::string_view line) {
-      const auto f = fields(line);
-      if (f.size() < 2) return;
-      if (f[0] == "MemTotal:") total = to_u64(f[1]);
-      if (f[0] == "MemAvailable:") available = to_u64(f[1]);
-    });
+    const auto total = meminfo_bytes(*meminfo, "MemTotal:");
+    const auto available = meminfo_bytes(*meminfo, "MemAvailable:");
     if (total > 0 && available <= total) {
       out.mem_percent = static_cast<double>(total - available) / static_cast<double>(total) * 100.0;
     }
@@ -105,16 +80,8 @@ host_sample host_sampler::sample(std::chrono::steady_clock::time_point now) {
   auto net_dev = slurp(proc_ + "/1/net/dev");
   if (!net_dev) net_dev = slurp(proc_ + "/net/dev");
   if (net_dev) {
-    std::uint64_t bytes = 0;
-    for_each_line(*net_dev, [&](std::string_view line) {
-      const auto colon = line.find(':');
-      if (colon == std::string_view::npos) return;
-      const auto name = fields(line.substr(0, colon));
-      if (name.empty() || name[0] == "lo") return;
-      const auto f = fields(line.substr(colon + 1));
-      if (f.size() < 9) return;
-      bytes += to_u64(f[0]) + to_u64(f[8]);
-    });
+    const auto [rx, tx] = parse_net_dev(*net_dev);
+    const std::uint64_t bytes = rx + tx;
     const auto when = now;
     if (previous_net_bytes_ && bytes >= *previous_net_bytes_) {
       const std::chrono::duration<double> elapsed = when - previous_net_time_;

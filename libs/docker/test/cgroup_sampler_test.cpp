@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include "dockmon/test/shell.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -367,21 +369,7 @@ T run(net::io_context& ctx, net::awaitable<T> work) {
   return done.get();
 }
 
-struct shell_result {
-  int status = -1;
-  std::string out;
-};
-
-shell_result sh(const std::string& command) {
-  shell_result r;
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return r;
-  char buf[512];
-  while (std::fgets(buf, sizeof buf, pipe) != nullptr) r.out += buf;
-  r.status = ::pclose(pipe);
-  while (!r.out.empty() && (r.out.back() == '\n' || r.out.back() == ' ')) r.out.pop_back();
-  return r;
-}
+using dockmon::test::sh;
 
 // "20.5MiB", "23.54GiB", "512B", "1.2kB" as docker stats prints them.
 double parse_size(std::string text) {

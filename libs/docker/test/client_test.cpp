@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include "dockmon/test/shell.hpp"
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -322,21 +324,7 @@ TEST(client, refuses_bad_refs_before_sending) {
 
 namespace {
 
-struct shell_result {
-  int status = -1;
-  std::string out;
-};
-
-shell_result sh(const std::string& command) {
-  shell_result r;
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return r;
-  char buf[512];
-  while (std::fgets(buf, sizeof buf, pipe) != nullptr) r.out += buf;
-  r.status = ::pclose(pipe);
-  while (!r.out.empty() && (r.out.back() == '\n' || r.out.back() == ' ')) r.out.pop_back();
-  return r;
-}
+using dockmon::test::sh;
 
 class real_docker : public ::testing::Test {
  protected:
