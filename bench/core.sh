@@ -7,27 +7,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build/release}
-eval "$(scripts/test-env start)"
-sock=${DOCKMON_TEST_DOCKER_HOST#unix://}
-docker_cli() { docker -H "$DOCKMON_TEST_DOCKER_HOST" "$@"; }
-
-work=$(mktemp -d /tmp/dockmon-bench-XXXXXX)
+source bench/lib.sh
 port=18765
-cleanup() {
-  kill "${agent_pid:-}" "${server_pid:-}" 2>/dev/null || true
-  docker_cli rm -f $(docker_cli ps -aq --filter label=dockmon-bench=1) >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-DOCKMON_ADMIN_PASSWORD=bench-password "$build/apps/server/dockmon-server" --listen 127.0.0.1:$port \
-  --data-dir "$work/server" >"$work/server.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+start_server "$build" $port
 jar="$work/jar"
-curl -fsS -c "$jar" -H 'Content-Type: application/json' -d '{"username":"admin","password":"bench-password"}' \
-  "http://127.0.0.1:$port/api/auth/login" >/dev/null
-token=$(curl -fsS -b "$jar" -X POST "http://127.0.0.1:$port/api/agent/generate-token" | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
+token=$(registration_token)
 
 for i in $(seq 1 20); do
   docker_cli run -d --network none --label dockmon-bench=1 --name "bench-idle-$i" dockmon-test/busybox:latest sleep 100000 >/dev/null
@@ -35,12 +19,7 @@ done
 DOCKMON_URL=http://127.0.0.1:$port REGISTRATION_TOKEN=$token DOCKER_HOST=$DOCKMON_TEST_DOCKER_HOST \
   DATA_PATH="$work/agent" LOG_LEVEL=warn "$build/apps/agent/dockmon-agent" >"$work/agent.log" 2>&1 &
 agent_pid=$!
-host_id=""
-for _ in $(seq 1 100); do
-  host_id=$(curl -fsS -b "$jar" "http://127.0.0.1:$port/api/hosts" | sed -n 's/^\[{"id":"\([^"]*\)".*"status":"online".*/\1/p')
-  [[ -n "$host_id" ]] && break
-  sleep 0.1
-done
+host_id=$(wait_online) || true
 [[ -n "$host_id" ]] || { echo "agent did not come online"; cat "$work/agent.log"; exit 1; }
 
 # Touch every code path once (list, inspect, logs), then let it idle.
@@ -48,7 +27,6 @@ curl -fsS -b "$jar" "http://127.0.0.1:$port/api/hosts/$host_id/containers" >/dev
 curl -fsS -b "$jar" "http://127.0.0.1:$port/api/hosts/$host_id/containers/bench-idle-1" >/dev/null
 curl -fsS -b "$jar" "http://127.0.0.1:$port/api/hosts/$host_id/containers/bench-idle-1/logs" >/dev/null
 sleep 5
-rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 agent_rss=$(rss_kib "$agent_pid")
 server_rss=$(rss_kib "$server_pid")
 dockerd_rss=$(rss_kib "$(cat /tmp/dockmon-test-env/dockerd.pid)")
@@ -71,7 +49,6 @@ for _ in $(seq 1 200); do
   inspect_direct+=("$(curl -fsS -o /dev/null -w '%{time_total}' --unix-socket "$sock" \
     "http://docker/v1.41/containers/bench-restart/json")")
 done
-median_ms() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.1f", m*1000}'; }
 via_ms=$(median_ms "${via[@]}")
 direct_ms=$(median_ms "${direct[@]}")
 

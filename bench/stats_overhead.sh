@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# What collecting container stats costs the host, DockMon's way beside ours, in one run.
+# For each N idle containers, three windows of the same length:
+#   baseline   no collector: CPU of dockerd + containerd + the shims
+#   streaming  DockMon's way: one Docker stats stream per container (curl readers; a Go agent decoding
+#              the JSON would cost more than curl, so this side is a lower bound)
+#   dockmon    this agent sampling the cgroup files every second, sending to a server
+# Overhead = (window CPU - baseline CPU) / window, in percent of one core; collectors' own CPU included.
+# Usage: bench/stats_overhead.sh [build-dir] (default build/release); SIZES="10 50 100" WINDOW=60
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build/release}
+sizes=${SIZES:-"10 50 100"}
+window=${WINDOW:-60}
+source bench/lib.sh
+start_server "$build" 18766
+
+engine_pids() {
+  local dockerd
+  dockerd=$(cat /tmp/dockmon-test-env/dockerd.pid)
+  echo "$dockerd" $(pgrep -P "$dockerd" containerd || true) $(pgrep -f containerd-shim-runc || true)
+}
+
+# window_cpu PID...: ticks the engine processes and the given extra processes use over one window.
+window_cpu() {
+  local pids before after
+  pids="$(engine_pids) $*"
+  before=$(cpu_ticks $pids)
+  sleep "$window"
+  after=$(cpu_ticks $pids)
+  echo $((after - before))
+}
+
+ingested() {
+  curl -fsS -b "$work/jar" "$server_url/metrics" | awk '/^dockmon_stats_samples_ingested_total/ {print $2}'
+}
+
+pct() { awk -v t="$1" -v w="$window" -v hz="$clk_tck" 'BEGIN {printf "%.2f", t / hz / w * 100}'; }
+
+printf '%-5s %-10s %-12s %-14s %-12s %s\n' N mode "CPU % core" "overhead %" "samples/s/c" "notes"
+for n in $sizes; do
+  ids=()
+  for i in $(seq 1 "$n"); do
+    ids+=("$(docker_cli run -d --network none --label dockmon-bench=1 dockmon-test/busybox:latest sleep 100000)")
+  done
+  sleep 5
+
+  base=$(window_cpu)
+  printf '%-5s %-10s %-12s %-14s %-12s\n' "$n" baseline "$(pct "$base")" "-" "-"
+
+  readers=()
+  for id in "${ids[@]}"; do
+    curl -sN --unix-socket "$sock" "http://docker/v1.41/containers/$id/stats?stream=1" >"$work/stream-$id" &
+    readers+=($!)
+  done
+  sleep 3  # the streams' first sample takes a second or two
+  lines_before=$(cat "$work"/stream-* | wc -l)
+  streaming=$(window_cpu "${readers[@]}")
+  lines_after=$(cat "$work"/stream-* | wc -l)
+  kill "${readers[@]}" 2>/dev/null || true
+  wait "${readers[@]}" 2>/dev/null || true
+  rm -f "$work"/stream-*
+  stream_rate=$(awk -v l=$((lines_after - lines_before)) -v n="$n" -v w="$window" 'BEGIN {printf "%.2f", l / n / w}')
+  printf '%-5s %-10s %-12s %-14s %-12s\n' "$n" streaming "$(pct "$streaming")" "$(pct $((streaming - base)))" "$stream_rate"
+
+  rm -rf "$work/agent"
+  DOCKMON_URL=$server_url REGISTRATION_TOKEN=$(registration_token) DOCKER_HOST=$DOCKMON_TEST_DOCKER_HOST \
+    DATA_PATH="$work/agent" STATS_INTERVAL=1s LOG_LEVEL=warn "$build/apps/agent/dockmon-agent" >"$work/agent.log" 2>&1 &
+  agent_pid=$!
+  wait_online >/dev/null
+  sleep 3
+  samples_before=$(ingested)
+  ours=$(window_cpu "$agent_pid")
+  samples_after=$(ingested)
+  agent_rss=$(rss_kib "$agent_pid")
+  kill "$agent_pid"
+  wait "$agent_pid" 2>/dev/null || true
+  # One host sample per tick is in the count too.
+  our_rate=$(awk -v s=$((samples_after - samples_before)) -v n="$n" -v w="$window" 'BEGIN {printf "%.2f", (s - w) / n / w}')
+  ratio=$(awk -v a=$((streaming - base)) -v b=$((ours - base)) 'BEGIN {if (b <= 0) print "inf"; else printf "%.0f", a / b}')
+  printf '%-5s %-10s %-12s %-14s %-12s %s\n' "$n" dockmon "$(pct "$ours")" "$(pct $((ours - base)))" "$our_rate" \
+    "agent RSS $((agent_rss / 1024)) MiB; streaming/dockmon overhead x$ratio"
+
+  docker_cli rm -f "${ids[@]}" >/dev/null
+done
