@@ -35,7 +35,7 @@ wait_online() {
   local id=""
   for _ in $(seq 1 200); do
     id=$(curl -fsS -b "$work/jar" "$server_url/api/hosts" | grep -o '"id":"[^"]*","name"[^]]*"status":"online"' |
-      head -n 1 | sed -n 's/"id":"\([^"]*\)".*/\1/p')
+      head -n 1 | sed -n 's/"id":"\([^"]*\)".*/\1/p' || true)
     [[ -n "$id" ]] && { echo "$id"; return 0; }
     sleep 0.1
   done
