@@ -90,6 +90,7 @@ agent_config load_agent_config(const env_lookup& env) {
     cfg.stats_interval = parse_duration("STATS_INTERVAL", *v);
     if (cfg.stats_interval.count() < 250) throw config_error("STATS_INTERVAL", "must be at least 250ms");
   }
+  if (auto v = env("AGENT_ALLOW")) cfg.allowed = allow_list::parse(*v);
   return cfg;
 }
 

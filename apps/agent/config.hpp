@@ -1,6 +1,7 @@
 // dockmon-agent's settings, from the environment as DockMon's agent reads them (DESIGN.md section 7).
 #pragma once
 
+#include "allow_list.hpp"
 #include "dockmon/common/env.hpp"
 
 #include <chrono>
@@ -35,6 +36,7 @@ struct agent_config {
   bool insecure_skip_verify = false;
   std::string ca_file;
   std::chrono::milliseconds stats_interval{std::chrono::seconds(2)};
+  allow_list allowed;  // AGENT_ALLOW; everything by default
 
   std::string token_file() const { return data_path + "/permanent_token"; }
 };

@@ -57,7 +57,8 @@ connection::connection(net::any_io_executor ex, agent_config config, docker::cli
       config_(std::move(config)),
       docker_(docker),
       telemetry_(live),
-      dispatcher_(docker, config_.agent_name) {
+      audit_(config_.data_path + "/audit.log"),
+      dispatcher_(docker, config_.agent_name, config_.allowed, &audit_) {
   if (config_.server.tls) {
     tls_.emplace(ssl::context::tls_client);
     tls_->set_default_verify_paths();
@@ -160,7 +161,7 @@ net::awaitable<connection::ended> connection::serve(std::shared_ptr<websocket::s
   reg.hostname = config_.agent_name.empty() ? facts->hostname : config_.agent_name;
   reg.version = DOCKMON_VERSION;
   reg.proto_version = std::string(protocol::proto_version);
-  reg.capabilities = dispatcher::capabilities();
+  reg.capabilities = dispatcher_.capabilities();
   reg.os_type = facts->os_type;
   reg.os_version = facts->os_version;
   reg.kernel_version = facts->kernel_version;

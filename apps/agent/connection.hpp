@@ -29,6 +29,7 @@ class connection {
   agent_config config_;
   docker::client& docker_;
   telemetry& telemetry_;
+  command_audit audit_;
   dispatcher dispatcher_;
   std::optional<ssl::context> tls_;  // only for wss://: loading the CA store costs memory
   std::string stored_token_;  // from the token file, or the last one the server issued

@@ -1,6 +1,7 @@
 // Command and container-operation handlers on top of the Docker client. Every command is logged.
 #include "dispatcher.hpp"
 
+#include "dockmon/common/json_fields.hpp"
 #include "dockmon/common/time.hpp"
 #include "system_info.hpp"
 
@@ -35,9 +36,10 @@ bool bool_param(const json::object& p, std::string_view key) {
 
 }  // namespace
 
-json::object dispatcher::capabilities() {
+json::object dispatcher::capabilities() const {
   json::object caps;
-  caps["container_operations"] = true;
+  caps["container_operations"] = !allowed_.read_only();
+  caps["read_only"] = allowed_.read_only();  // ours; DockMon ignores it
   caps["container_updates"] = false;
   caps["event_streaming"] = true;
   caps["stats_collection"] = true;
@@ -50,16 +52,42 @@ json::object dispatcher::capabilities() {
 }
 
 net::awaitable<std::optional<json::object>> dispatcher::handle(protocol::server_message msg) {
-  switch (msg.type) {
-    case protocol::server_message::kind::command:
-      co_return co_await run_command(std::move(msg.cmd));
-    case protocol::server_message::kind::container_operation:
-      co_return co_await run_operation(std::move(msg.op));
-    case protocol::server_message::kind::other:
-      break;
+  bool is_command = msg.type == protocol::server_message::kind::command;
+  if (!is_command && msg.type != protocol::server_message::kind::container_operation) {
+    spdlog::debug("ignoring server message of type '{}'", msg.type_name.substr(0, 64));
+    co_return std::nullopt;
   }
-  spdlog::debug("ignoring server message of type '{}'", msg.type_name.substr(0, 64));
-  co_return std::nullopt;
+  const std::string name = is_command ? msg.cmd.name : msg.op.action;
+  const std::string id = is_command ? msg.cmd.id : msg.op.id;
+  const std::string container = is_command ? std::string() : msg.op.container_id;
+
+  std::string refusal;
+  int refusal_status = 0;
+  if (allow_list::known(name) && !allowed_.allows(name)) {
+    refusal = "refused by this host's allow-list (AGENT_ALLOW): " + name;
+    refusal_status = 403;
+  } else if (allow_list::changes_state(name) && !state_changes_.try_take()) {
+    refusal = "refused: too many container changes at once, try again shortly";
+    refusal_status = 429;
+  }
+  if (!refusal.empty()) {
+    spdlog::warn("{} (id={})", refusal, id);
+    if (audit_ != nullptr) audit_->record(name, container, id, refusal);
+    if (is_command) co_return protocol::response_frame(id, nullptr, refusal);
+    auto reply = protocol::operation_failure(id, refusal);
+    reply["status_code"] = refusal_status;
+    co_return reply;
+  }
+
+  // Two statements, not a conditional with a co_await in each arm: g++ 12 miscompiles that.
+  json::object reply;
+  if (is_command) reply = co_await run_command(std::move(msg.cmd));
+  else reply = co_await run_operation(std::move(msg.op));
+  if (audit_ != nullptr) {
+    std::string error = string_field(reply, "error");
+    audit_->record(name, container, id, error.empty() ? "ok" : "error: " + error);
+  }
+  co_return reply;
 }
 
 net::awaitable<json::object> dispatcher::run_command(protocol::command cmd) {

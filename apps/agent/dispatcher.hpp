@@ -2,6 +2,9 @@
 // agent answers (DESIGN.md section 4); unknown commands get an error reply, never silence.
 #pragma once
 
+#include "allow_list.hpp"
+#include "command_audit.hpp"
+#include "dockmon/common/rate_limit.hpp"
 #include "dockmon/docker/client.hpp"
 #include "dockmon/protocol/envelope.hpp"
 
@@ -12,13 +15,16 @@ inline constexpr std::size_t max_log_bytes = 10 * 1024 * 1024;
 
 class dispatcher {
  public:
-  dispatcher(docker::client& docker, std::string agent_name) : docker_(docker), agent_name_(std::move(agent_name)) {}
+  // audit may be null (tests); state changes are limited to 5 a second on average, bursts of 20.
+  dispatcher(docker::client& docker, std::string agent_name, allow_list allowed = {}, command_audit* audit = nullptr)
+      : docker_(docker), agent_name_(std::move(agent_name)), allowed_(std::move(allowed)), audit_(audit) {}
 
   // The reply frame for one message from the server; nullopt for messages that take no reply.
+  // Everything outside the allow-list, and state changes past the rate limit, are refused here.
   net::awaitable<std::optional<json::object>> handle(protocol::server_message msg);
 
-  // The capabilities this agent registers with.
-  static json::object capabilities();
+  // The capabilities this agent registers with: what the allow-list leaves it.
+  json::object capabilities() const;
 
  private:
   net::awaitable<json::object> run_command(protocol::command cmd);
@@ -26,6 +32,9 @@ class dispatcher {
 
   docker::client& docker_;
   std::string agent_name_;
+  allow_list allowed_;
+  command_audit* audit_;
+  token_bucket state_changes_{5, 20};
 };
 
 }  // namespace dockmon::agent

@@ -50,10 +50,10 @@ class dispatcher_test : public ::testing::Test {
   std::string name_;
 
   // Feeds one frame as the server would send it and returns the agent's reply.
-  json::object run(const std::string& frame) {
+  json::object run(const std::string& frame, allow_list allowed = {}) {
     net::io_context ioc;
     docker::client client(ioc.get_executor(), docker::parse_docker_host(engine()));
-    dispatcher d(client, "");
+    dispatcher d(client, "", std::move(allowed));
     auto msg = protocol::parse_server_message(json::parse(frame));
     EXPECT_TRUE(msg.has_value()) << frame;
     std::optional<json::object> reply;
@@ -125,6 +125,17 @@ TEST_F(dispatcher_test, flat_form_operations) {
   auto remove = run_on(R"({"type":"container_operation","correlation_id":"f4","action":"remove","container_id":"DISPATCH-renamed","force":true})");
   EXPECT_EQ(remove, expected(R"({"container_id":"DISPATCH-renamed","removed":true,"correlation_id":"f4","success":true})"));
   EXPECT_NE(docker_cli("inspect " + name_ + "-renamed").find("No such"), std::string::npos);
+}
+
+TEST_F(dispatcher_test, the_allow_list_is_enforced_before_docker_is_asked) {
+  auto stop = run(R"({"type":"container_operation","id":"a1","payload":{"action":"stop","container_id":")" + name_ + R"("}})",
+                  allow_list::parse("read_only"));
+  EXPECT_FALSE(stop.at("success").as_bool());
+  EXPECT_EQ(stop.at("status_code"), 403);
+  EXPECT_NE(std::string(stop.at("error").as_string()).find("allow-list"), std::string::npos);
+  EXPECT_EQ(docker_cli("inspect -f '{{.State.Running}}' " + name_), "true");
+  auto list = run(R"({"type":"command","id":"a2","command":"list_containers","payload":{}})", allow_list::parse("read_only"));
+  EXPECT_TRUE(list.at("payload").is_array());
 }
 
 TEST_F(dispatcher_test, docker_failures_and_bad_ids_are_reported_not_thrown) {
