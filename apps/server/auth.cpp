@@ -64,6 +64,31 @@ net::awaitable<std::optional<store::principal>> authenticate(server_context& ctx
   co_return std::nullopt;
 }
 
+bool same_origin(const http::request<http::string_body>& req) {
+  auto origin = req.find(http::field::origin);
+  if (origin == req.end()) return true;
+  auto host = req.find(http::field::host);
+  if (host == req.end()) return false;
+  std::string_view o = origin->value();
+  auto scheme_end = o.find("://");
+  return scheme_end != std::string_view::npos && o.substr(scheme_end + 3) == host->value();
+}
+
+bool sign_in_limiter::take(std::unordered_map<std::string, token_bucket>& buckets, const std::string& key, double rate,
+                           double burst) {
+  // Bounded: a flood of made-up names or addresses resets the table rather than growing it.
+  if (buckets.size() > 10000 && !buckets.contains(key)) buckets.clear();
+  auto it = buckets.try_emplace(key, rate, burst).first;
+  return it->second.try_take();
+}
+
+bool sign_in_limiter::allow(const std::string& username, const std::string& address) {
+  // 5 quick tries per account then one per 12 s; 20 per address then one per 3 s.
+  bool account_ok = take(by_account_, username, 1.0 / 12, 5);
+  bool address_ok = take(by_address_, address, 1.0 / 3, 20);
+  return account_ok && address_ok;
+}
+
 std::string bootstrap_admin(store::store& db, const std::optional<std::string>& password) {
   if (db.count_users() > 0) return {};
   std::string chosen = password ? *password : random_token(18);

@@ -23,6 +23,10 @@ std::optional<std::string> bearer_token(const http::request<http::string_body>& 
 net::awaitable<std::optional<store::principal>> authenticate(server_context& ctx,
                                                              const http::request<http::string_body>& req);
 
+// False when a browser sent the request from a page of another origin (Origin not matching Host).
+// Requests without Origin (API clients) pass: a browser always sends it on POST, DELETE and WebSocket.
+bool same_origin(const http::request<http::string_body>& req);
+
 // First start: creates `admin` with the given password or a random one. Returns the password when it
 // was generated (to print once), empty when users existed or the password was given.
 std::string bootstrap_admin(store::store& db, const std::optional<std::string>& password);

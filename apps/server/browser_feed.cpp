@@ -58,21 +58,11 @@ class feed_session final : public feed_subscriber {
   std::set<std::string> containers_;
 };
 
-// A browser's WebSocket carries its cookie across sites; only our own pages may open it.
-bool same_origin(const http::request<http::string_body>& req) {
-  auto origin = req.find(http::field::origin);
-  if (origin == req.end()) return true;  // not a browser
-  auto host = req.find(http::field::host);
-  if (host == req.end()) return false;
-  std::string_view o = origin->value();
-  auto scheme_end = o.find("://");
-  return scheme_end != std::string_view::npos && o.substr(scheme_end + 3) == host->value();
-}
-
 }  // namespace
 
 net::awaitable<void> run_browser_feed(server_context& ctx, beast::tcp_stream stream, http::request<http::string_body> upgrade) {
   auto who = co_await authenticate(ctx, upgrade);
+  // A browser's WebSocket carries its cookie across sites; only our own pages may open it.
   if (!who || !same_origin(upgrade)) {
     auto res = error_response(upgrade, who ? http::status::forbidden : http::status::unauthorized,
                               who ? "cross-site WebSocket refused" : "authentication required");

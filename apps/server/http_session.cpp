@@ -18,6 +18,12 @@ constexpr auto keep_alive_idle = 60s;
 }  // namespace
 
 net::awaitable<void> run_http_session(server_context& ctx, net::ip::tcp::socket socket) {
+  std::string peer;
+  {
+    error_code ec;
+    auto ep = socket.remote_endpoint(ec);
+    peer = ec ? std::string("unknown") : ep.address().to_string();
+  }
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
   bool first = true;
@@ -59,9 +65,14 @@ net::awaitable<void> run_http_session(server_context& ctx, net::ip::tcp::socket 
       break;
     }
     bool keep_alive = req.keep_alive();
-    auto res = co_await handle_request(ctx, std::move(req));
+    auto res = co_await handle_request(ctx, std::move(req), peer);
     res.set(http::field::server, "dockmon-server/" DOCKMON_VERSION);
+    // The API answers JSON and text only: nothing in it may be framed, sniffed, or run as a page.
     res.set("X-Content-Type-Options", "nosniff");
+    res.set("X-Frame-Options", "DENY");
+    res.set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+    res.set("Referrer-Policy", "no-referrer");
+    res.set("Cross-Origin-Resource-Policy", "same-origin");
     stream.expires_after(request_deadline);
     auto [write_ec, written] = co_await http::async_write(stream, res, use_tuple);
     if (write_ec || !keep_alive) break;

@@ -151,7 +151,7 @@ bool is_dockmon_container(const json::object& inspect) {
 
 class api {
  public:
-  api(server_context& ctx, request req) : ctx_(ctx), req_(std::move(req)) {
+  api(server_context& ctx, request req, std::string peer) : ctx_(ctx), req_(std::move(req)), peer_(std::move(peer)) {
     std::string_view target = req_.target();
     auto q = target.find('?');
     path_ = target.substr(0, q);
@@ -161,6 +161,9 @@ class api {
 
   net::awaitable<response> dispatch() {
     auto method = req_.method();
+    bool changes = method != http::verb::get && method != http::verb::head && method != http::verb::options;
+    // A page of another site may make the browser send our cookie along; it may not make it change things.
+    if (changes && !same_origin(req_)) co_return fail(http::status::forbidden, "cross-site request refused");
     if (path_ == "/healthz" && method == http::verb::get) co_return ok(json::object{{"status", "ok"}, {"version", DOCKMON_VERSION}});
     if (path_ == "/metrics") {
       if (method != http::verb::get) co_return method_not_allowed();
@@ -218,6 +221,10 @@ class api {
     std::string password = string_field(*body, "password");
     if (username.empty() || password.empty() || username.size() > 64 || password.size() > 1024)
       co_return fail(http::status::bad_request, "username and password are required");
+    if (!ctx_.sign_in_limits.allow(username, peer_)) {
+      spdlog::warn("sign-in for '{}' from {} refused: too many attempts", username, peer_);
+      co_return fail(http::status::too_many_requests, "too many sign-in attempts; wait a minute and try again");
+    }
     // Lambdas are built outside co_await expressions: g++ 12 destroys such temporaries twice.
     auto find_user = ctx_.with_store([username](store::store& s) { return s.find_user_by_name(username); });
     auto user = co_await std::move(find_user);
@@ -462,6 +469,8 @@ class api {
           if (auto* code = o.payload.get_object().if_contains("status_code"); code != nullptr && code->is_int64()) {
             if (code->as_int64() == 404) return fail(http::status::not_found, o.error);
             if (code->as_int64() == 409) return fail(http::status::conflict, o.error);
+            if (code->as_int64() == 403) return fail(http::status::forbidden, o.error);
+            if (code->as_int64() == 429) return fail(http::status::too_many_requests, o.error);
           }
         }
         return fail(http::status::bad_gateway, o.error);
@@ -538,6 +547,7 @@ class api {
 
   server_context& ctx_;
   request req_;
+  std::string peer_;
   std::string_view path_;
   std::string_view query_;
   std::vector<std::string_view> parts_;
@@ -550,8 +560,8 @@ response error_response(const request& req, http::status status, std::string_vie
   return json_response(req, status, json::object{{"error", message}});
 }
 
-net::awaitable<response> handle_request(server_context& ctx, request req) {
-  api handler(ctx, std::move(req));
+net::awaitable<response> handle_request(server_context& ctx, request req, std::string peer) {
+  api handler(ctx, std::move(req), std::move(peer));
   co_return co_await handler.dispatch();
 }
 

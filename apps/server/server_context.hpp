@@ -2,6 +2,7 @@
 #pragma once
 
 #include "agent_hub.hpp"
+#include "sign_in_limiter.hpp"
 #include "config.hpp"
 #include "dockmon/common/run_blocking.hpp"
 #include "dockmon/store/store.hpp"
@@ -27,6 +28,7 @@ struct server_context {
   net::thread_pool db_pool{2};
   agent_hub hub;
   live_telemetry telemetry;
+  sign_in_limiter sign_in_limits;
 };
 
 }  // namespace dockmon::server
