@@ -7,6 +7,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <array>
+
 namespace dockmon::server {
 
 namespace {
@@ -46,7 +48,19 @@ net::awaitable<void> run_http_session(server_context& ctx, net::ip::tcp::socket 
       auto res = error_response(dummy, status, "malformed or oversized request: " + ec.message());
       stream.expires_after(5s);
       co_await http::async_write(stream, res, use_tuple);
-      break;
+      // Lingering close: drop what the client is still sending (up to 8 MiB or 2 s), or closing with
+      // unread data would reset the connection and the client would never read the answer.
+      error_code ignored;
+      stream.socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
+      stream.expires_after(2s);
+      std::array<char, 16384> discard{};
+      std::size_t dropped = 0;
+      while (dropped < 8 * 1024 * 1024) {
+        auto [read_ec, got] = co_await stream.async_read_some(net::buffer(discard), use_tuple);
+        if (read_ec) break;
+        dropped += got;
+      }
+      co_return;
     }
     auto req = parser.release();
     if (websocket::is_upgrade(req)) {
