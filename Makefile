@@ -2,12 +2,15 @@
 #   make run   build, start dockmon-server on 127.0.0.1:8080 (SQLite under ./data) and, when a Docker
 #              engine is reachable, a dockmon-agent registered with it
 #   make test  install what is missing, build, start the test environment, run every test
-.PHONY: run test deps build build-release test-env unit integration clean
+.PHONY: run test deps lint build build-release test-env unit integration clean
 
 JOBS ?= $(shell nproc)
 
 deps:
 	@scripts/install-deps
+
+lint:
+	@scripts/lint-coroutines
 
 build: deps
 	@cmake --preset debug >/dev/null
@@ -23,7 +26,7 @@ run: build-release
 test-env: deps
 	@scripts/test-env start >/dev/null
 
-test: build test-env
+test: lint build test-env
 	@eval "$$(scripts/test-env env)" && ctest --preset debug -j $(JOBS)
 
 unit: build
