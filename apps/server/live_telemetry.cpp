@@ -120,7 +120,7 @@ void live_telemetry::ingest_container(const std::string& host_id, const json::ob
   frame["host_id"] = host_id;
   frame["container_id"] = id;
   frame["container_name"] = latest.name;
-  publish(host_id, id, "ctr:" + host_id + ":" + id, json::serialize(frame), false);
+  publish(host_id, id, container_key(host_id, id), json::serialize(frame), false);
 }
 
 void live_telemetry::on_container_stats(const std::string& host_id, const json::object& payload) {
@@ -150,13 +150,14 @@ void live_telemetry::on_host_stats(const std::string& host_id, const json::objec
   s.memory_percent = number(stats, "mem_percent");
   s.network_rx = number(stats, "net_bytes_per_sec");
   hosts_[host_id] = s;
-  history_.add("host:" + host_id, s);
+  const std::string key = "host:" + host_id;
+  history_.add(key, s);
   ++samples_ingested_;
   if (subscribers_.empty()) return;
   json::object frame = host_point_json(s);
   frame["type"] = "host_stats";
   frame["host_id"] = host_id;
-  publish(host_id, {}, "host:" + host_id, json::serialize(frame), false);
+  publish(host_id, {}, key, json::serialize(frame), false);
 }
 
 void live_telemetry::on_container_event(const std::string& host_id, const json::object& payload) {

@@ -9,6 +9,8 @@
 
 #include "dockmon/test/shell.hpp"
 
+#include "dockmon/test/log_frames.hpp"
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -48,15 +50,8 @@ std::string chunked(const std::vector<std::string>& pieces) {
   return out + "0\r\n\r\n";
 }
 
-std::string frame(char stream, const std::string& payload) {
-  std::string out{stream, 0, 0, 0};
-  const auto n = payload.size();
-  out += static_cast<char>((n >> 24) & 0xFF);
-  out += static_cast<char>((n >> 16) & 0xFF);
-  out += static_cast<char>((n >> 8) & 0xFF);
-  out += static_cast<char>(n & 0xFF);
-  return out + payload;
-}
+// Docker's log framing, recorded by hand.
+const auto frame = dockmon::test::log_frame;
 
 // The head dockerd 20.10 sends on /events.
 const std::string events_head =

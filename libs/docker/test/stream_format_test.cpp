@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "dockmon/test/log_frames.hpp"
+
 #include <string>
 #include <vector>
 
@@ -11,15 +13,8 @@ namespace {
 using namespace dockmon::docker;
 using std::string_literals::operator""s;
 
-std::string frame(char stream, const std::string& payload) {
-  std::string out{stream, 0, 0, 0};
-  const auto n = payload.size();
-  out += static_cast<char>((n >> 24) & 0xFF);
-  out += static_cast<char>((n >> 16) & 0xFF);
-  out += static_cast<char>((n >> 8) & 0xFF);
-  out += static_cast<char>(n & 0xFF);
-  return out + payload;
-}
+// Docker's log framing, recorded by hand.
+const auto frame = dockmon::test::log_frame;
 
 // As dockerd sent it for `echo hello-out; echo hello-err >&2; echo again-out` without a TTY.
 const std::string recorded_logs = frame(1, "hello-out\n") + frame(2, "hello-err\n") + frame(1, "again-out\n");
