@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # What collecting container stats costs the host, DockMon's way beside ours, in one run.
-# For each N idle containers, three windows of the same length:
+# For each N idle containers, five windows of the same length:
 #   baseline   no collector: CPU of dockerd + containerd + the shims
+#   dockmon    this agent sampling the cgroup files every second, sending to a server
+#   baseline
 #   streaming  DockMon's way: one Docker stats stream per container (curl readers; a Go agent decoding
 #              the JSON would cost more than curl, so this side is a lower bound)
-#   dockmon    this agent sampling the cgroup files every second, sending to a server
-# Overhead = (window CPU - baseline CPU) / window, in percent of one core; collectors' own CPU included.
+#   baseline
+# (ours first: dockerd keeps the memory the streams made it take, which would be charged to us after)
+# Overhead = (window CPU - mean of the two baselines around it) / window, in percent of one core;
+# collectors' own CPU included. Baselines on both sides cancel the engine's slow drift of idle CPU.
+# dockerd's RSS is read at the end of every window: a collector must not make it grow.
 # Usage: bench/stats_overhead.sh [build-dir] (default build/release); SIZES="10 50 100" WINDOW=60
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,14 +26,16 @@ engine_pids() {
   echo "$dockerd" $(pgrep -P "$dockerd" containerd || true) $(pgrep -f containerd-shim-runc || true)
 }
 
-# window_cpu PID...: ticks the engine processes and the given extra processes use over one window.
+# window_cpu PID...: ticks the engine processes and the given extra processes use over one window;
+# sets dockerd_kib to dockerd's RSS at its end.
 window_cpu() {
   local pids before after
   pids="$(engine_pids) $*"
   before=$(cpu_ticks $pids)
   sleep "$window"
   after=$(cpu_ticks $pids)
-  echo $((after - before))
+  dockerd_kib=$(rss_kib "$(cat /tmp/dockmon-test-env/dockerd.pid)")
+  window_ticks=$((after - before))
 }
 
 ingested() {
@@ -37,7 +44,15 @@ ingested() {
 
 pct() { awk -v t="$1" -v w="$window" -v hz="$clk_tck" 'BEGIN {printf "%.2f", t / hz / w * 100}'; }
 
-printf '%-5s %-10s %-12s %-14s %-12s %s\n' N mode "CPU % core" "overhead %" "samples/s/c" "notes"
+mean() { echo $((($1 + $2) / 2)); }
+mib() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
+
+printf '%-5s %-10s %-12s %-14s %-12s %-12s %s\n' N mode "CPU % core" "overhead %" "samples/s/c" "dockerd MiB" "notes"
+baseline_row() {
+  window_cpu
+  printf '%-5s %-10s %-12s %-14s %-12s %-12s\n' "$n" baseline "$(pct "$window_ticks")" "-" "-" "$(mib "$dockerd_kib")"
+}
+
 for n in $sizes; do
   ids=()
   for i in $(seq 1 "$n"); do
@@ -45,23 +60,8 @@ for n in $sizes; do
   done
   sleep 5
 
-  base=$(window_cpu)
-  printf '%-5s %-10s %-12s %-14s %-12s\n' "$n" baseline "$(pct "$base")" "-" "-"
-
-  readers=()
-  for id in "${ids[@]}"; do
-    curl -sN --unix-socket "$sock" "http://docker/v1.41/containers/$id/stats?stream=1" >"$work/stream-$id" &
-    readers+=($!)
-  done
-  sleep 3  # the streams' first sample takes a second or two
-  lines_before=$(cat "$work"/stream-* | wc -l)
-  streaming=$(window_cpu "${readers[@]}")
-  lines_after=$(cat "$work"/stream-* | wc -l)
-  kill "${readers[@]}" 2>/dev/null || true
-  wait "${readers[@]}" 2>/dev/null || true
-  rm -f "$work"/stream-*
-  stream_rate=$(awk -v l=$((lines_after - lines_before)) -v n="$n" -v w="$window" 'BEGIN {printf "%.2f", l / n / w}')
-  printf '%-5s %-10s %-12s %-14s %-12s\n' "$n" streaming "$(pct "$streaming")" "$(pct $((streaming - base)))" "$stream_rate"
+  baseline_row
+  base1=$window_ticks
 
   rm -rf "$work/agent"
   DOCKMON_URL=$server_url REGISTRATION_TOKEN=$(registration_token) DOCKER_HOST=$DOCKMON_TEST_DOCKER_HOST \
@@ -70,16 +70,48 @@ for n in $sizes; do
   wait_online >/dev/null
   sleep 3
   samples_before=$(ingested)
-  ours=$(window_cpu "$agent_pid")
+  agent_before=$(cpu_ticks "$agent_pid")
+  window_cpu "$agent_pid"
+  ours=$window_ticks
+  ours_dockerd_kib=$dockerd_kib
+  agent_ticks=$(($(cpu_ticks "$agent_pid") - agent_before))
   samples_after=$(ingested)
   agent_rss=$(rss_kib "$agent_pid")
   kill "$agent_pid"
   wait "$agent_pid" 2>/dev/null || true
+  sleep 3
+
+  baseline_row
+  base2=$window_ticks
+  ours_over=$((ours - $(mean "$base1" "$base2")))
+  readers=()
+  for id in "${ids[@]}"; do
+    curl -sN --unix-socket "$sock" "http://docker/v1.41/containers/$id/stats?stream=1" >"$work/stream-$id" &
+    readers+=($!)
+  done
+  sleep 3  # the streams' first sample takes a second or two
+  lines_before=$(cat "$work"/stream-* | wc -l)
+  window_cpu "${readers[@]}"
+  streaming=$window_ticks
+  streaming_dockerd_kib=$dockerd_kib
+  lines_after=$(cat "$work"/stream-* | wc -l)
+  kill "${readers[@]}" 2>/dev/null || true
+  wait "${readers[@]}" 2>/dev/null || true
+  rm -f "$work"/stream-*
+  sleep 3
+
+  baseline_row
+  base3=$window_ticks
+  stream_over=$((streaming - $(mean "$base2" "$base3")))
+  stream_rate=$(awk -v l=$((lines_after - lines_before)) -v n="$n" -v w="$window" 'BEGIN {printf "%.2f", l / n / w}')
+  printf '%-5s %-10s %-12s %-14s %-12s %-12s\n' "$n" streaming "$(pct "$streaming")" "$(pct "$stream_over")" \
+    "$stream_rate" "$(mib "$streaming_dockerd_kib")"
+
   # One host sample per tick is in the count too.
   our_rate=$(awk -v s=$((samples_after - samples_before)) -v n="$n" -v w="$window" 'BEGIN {printf "%.2f", (s - w) / n / w}')
-  ratio=$(awk -v a=$((streaming - base)) -v b=$((ours - base)) 'BEGIN {if (b <= 0) print "inf"; else printf "%.0f", a / b}')
-  printf '%-5s %-10s %-12s %-14s %-12s %s\n' "$n" dockmon "$(pct "$ours")" "$(pct $((ours - base)))" "$our_rate" \
-    "agent RSS $((agent_rss / 1024)) MiB; streaming/dockmon overhead x$ratio"
+  ratio=$(awk -v a="$stream_over" -v b="$ours_over" 'BEGIN {if (b <= 0) print "inf"; else printf "%.0f", a / b}')
+  printf '%-5s %-10s %-12s %-14s %-12s %-12s %s\n' "$n" dockmon "$(pct "$ours")" "$(pct "$ours_over")" "$our_rate" \
+    "$(mib "$ours_dockerd_kib")" "agent alone $(pct "$agent_ticks")%, RSS $((agent_rss / 1024)) MiB; overhead ratio x$ratio"
 
   docker_cli rm -f "${ids[@]}" >/dev/null
 done

@@ -14,7 +14,9 @@
 #include <utility>
 
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 namespace dockmon::docker {
@@ -132,6 +134,12 @@ io_bytes parse_io_stat(std::string_view text) {
   return out;
 }
 
+bool on_cgroup_fs(const std::string& path) {
+  struct statfs fs {};
+  return ::statfs(path.c_str(), &fs) == 0 &&
+         (fs.f_type == CGROUP_SUPER_MAGIC || fs.f_type == CGROUP2_SUPER_MAGIC);
+}
+
 bool is_dir(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
@@ -169,6 +177,7 @@ cgroup_sampler::cgroup_sampler(cgroup_version version, std::string sys_fs_cgroup
     : version_(version), root_(std::move(sys_fs_cgroup)), proc_(std::move(proc)) {
   proc_stat_ = file_handle::open_read(proc_ + "/stat");
   meminfo_ = file_handle::open_read(proc_ + "/meminfo");
+  check_unlinked_ = !(on_cgroup_fs(root_) || on_cgroup_fs(root_ + "/memory") || on_cgroup_fs(root_ + "/cpuacct"));
 }
 
 std::optional<cgroup_sampler> cgroup_sampler::open(std::string sys_fs_cgroup, std::string proc) {
@@ -259,8 +268,7 @@ bool cgroup_sampler::tracking(const std::string& container_id) const { return tr
 
 bool cgroup_sampler::read_container(tracked_container& c, container_sample& out) {
   // CPU: the one file every tracked container has; its failure means the cgroup is gone.
-  // A removed cgroup's files fail the read; a deleted regular file (a recorded tree) only shows in nlink.
-  if (!c.cpu_usage.read_all(buffer_) || c.cpu_usage.unlinked()) return false;
+  if (!c.cpu_usage.read_all(buffer_) || (check_unlinked_ && c.cpu_usage.unlinked())) return false;
   std::uint64_t cpu_ns = 0;
   if (version_ == cgroup_version::v1) {
     cpu_ns = parse_u64(buffer_).value_or(0);
@@ -273,34 +281,47 @@ bool cgroup_sampler::read_container(tracked_container& c, container_sample& out)
   c.previous_cpu_ns = cpu_ns;
   c.previous_system_ns = system_ns_;
 
+  std::uint64_t usage = 0;
   if (c.memory_usage.valid()) {
     if (!c.memory_usage.read_all(buffer_)) return false;
-    std::uint64_t usage = parse_u64(buffer_).value_or(0);
-    if (c.memory_stat.read_all(buffer_)) {
-      usage = version_ == cgroup_version::v1
-                  ? usage_without_cache(usage, keyed_value(buffer_, "total_inactive_file"),
-                                        keyed_value(buffer_, "inactive_file"))
-                  : usage_without_cache(usage, std::nullopt, keyed_value(buffer_, "inactive_file"));
-    }
-    out.memory_usage = usage;
+    usage = parse_u64(buffer_).value_or(0);
   }
+  if (++c.sweeps_since_slow_read >= slow_refresh_sweeps || cpu_ns != c.cpu_ns_at_slow_read ||
+      usage != c.usage_at_slow_read) {
+    read_slow_files(c, usage);
+    c.sweeps_since_slow_read = 0;
+    c.cpu_ns_at_slow_read = cpu_ns;
+    c.usage_at_slow_read = usage;
+  }
+  out.memory_usage = c.page_cache < usage ? usage - c.page_cache : usage;
   // Unlimited reads as a huge number in v1 and "max" in v2; docker stats shows the host's memory then.
-  std::uint64_t limit = mem_total_;
-  if (c.memory_limit.read_all(buffer_)) {
-    if (auto v = parse_u64(buffer_); v && (mem_total_ == 0 || *v < mem_total_)) limit = *v;
-  }
-  out.memory_limit = limit;
+  out.memory_limit = c.limit != 0 && (mem_total_ == 0 || c.limit < mem_total_) ? c.limit : mem_total_;
   out.memory_percent = percent_of(out.memory_usage, out.memory_limit);
+  out.block_read = c.block_read;
+  out.block_write = c.block_write;
+  out.pids = c.pid_count;
+  if (c.net_dev.read_all(buffer_)) std::tie(out.network_rx, out.network_tx) = parse_net_dev(buffer_);
+  return true;
+}
 
+void cgroup_sampler::read_slow_files(tracked_container& c, std::uint64_t usage) {
+  c.page_cache = 0;
+  if (c.memory_stat.read_all(buffer_)) {
+    const auto corrected = version_ == cgroup_version::v1
+                               ? usage_without_cache(usage, keyed_value(buffer_, "total_inactive_file"),
+                                                     keyed_value(buffer_, "inactive_file"))
+                               : usage_without_cache(usage, std::nullopt, keyed_value(buffer_, "inactive_file"));
+    c.page_cache = usage - corrected;
+  }
+  c.limit = 0;
+  if (c.memory_limit.read_all(buffer_)) c.limit = parse_u64(buffer_).value_or(0);
   if (c.blkio.read_all(buffer_)) {
     auto io = version_ == cgroup_version::v1 ? parse_blkio_v1(buffer_) : parse_io_stat(buffer_);
     if (!io.found && c.blkio_fallback.read_all(buffer_)) io = parse_blkio_v1(buffer_);
-    out.block_read = io.read;
-    out.block_write = io.write;
+    c.block_read = io.read;
+    c.block_write = io.write;
   }
-  if (c.pids.read_all(buffer_)) out.pids = parse_u64(buffer_).value_or(0);
-  if (c.net_dev.read_all(buffer_)) std::tie(out.network_rx, out.network_tx) = parse_net_dev(buffer_);
-  return true;
+  if (c.pids.read_all(buffer_)) c.pid_count = parse_u64(buffer_).value_or(0);
 }
 
 cgroup_sampler::sweep_result cgroup_sampler::sweep() {

@@ -185,7 +185,7 @@ TEST(cgroup_sampler, v1_cpu_percent_over_two_sweeps) {
   t.write("proc/stat", proc_stat_plus(stat, 8 * clock_ticks(), 50));
   t.write("sys/fs/cgroup/cpu,cpuacct/docker/" + v1_a + "/cpuacct.usage", "7000000000\n");
   t.write("sys/fs/cgroup/cpu,cpuacct/docker/" + v1_b + "/cpuacct.usage", "2000000000\n");
-  // docker update --memory: the limit is re-read every sweep.
+  // docker update --memory: the limit is read again because the container's CPU moved.
   t.write("sys/fs/cgroup/memory/docker/" + v1_b + "/memory.limit_in_bytes", "134217728\n");
   auto second = s->sweep();
   const auto* a = find(second, v1_a);
@@ -205,6 +205,41 @@ TEST(cgroup_sampler, v1_cpu_percent_over_two_sweeps) {
   ASSERT_TRUE(s->track(v1_a, 4242));
   auto fourth = s->sweep();
   EXPECT_EQ(find(fourth, v1_a)->cpu_percent, 0.0);
+}
+
+TEST(cgroup_sampler, slow_files_are_read_again_when_the_container_moves_or_every_few_sweeps) {
+  temp_tree t("v1");
+  auto s = cgroup_sampler::open(t.path("sys/fs/cgroup"), t.path("proc"));
+  ASSERT_TRUE(s);
+  ASSERT_TRUE(s->track(v1_b, 4343));
+  ASSERT_EQ(find(s->sweep(), v1_b)->pids, 3U);
+  const auto dir = std::string("sys/fs/cgroup/");
+  // An idle container (CPU and memory usage unchanged): the slow files keep their last values...
+  t.write(dir + "pids/docker/" + v1_b + "/pids.current", "4\n");
+  t.write(dir + "memory/docker/" + v1_b + "/memory.limit_in_bytes", "134217728\n");
+  for (unsigned i = 1; i < cgroup_sampler::slow_refresh_sweeps; ++i) {
+    const auto r = s->sweep();
+    ASSERT_NE(find(r, v1_b), nullptr);
+    EXPECT_EQ(find(r, v1_b)->pids, 3U) << "sweep " << i;
+    EXPECT_EQ(find(r, v1_b)->memory_limit, 268435456U);
+  }
+  // ...for at most slow_refresh_sweeps sweeps.
+  auto r = s->sweep();
+  EXPECT_EQ(find(r, v1_b)->pids, 4U);
+  EXPECT_EQ(find(r, v1_b)->memory_limit, 134217728U);
+
+  // Memory usage moving brings them in at once, with the page-cache correction of the new memory.stat.
+  t.write(dir + "pids/docker/" + v1_b + "/pids.current", "5\n");
+  t.write(dir + "memory/docker/" + v1_b + "/memory.usage_in_bytes", "62914560\n");
+  t.write(dir + "memory/docker/" + v1_b + "/memory.stat", "total_inactive_file 2097152\n");
+  r = s->sweep();
+  EXPECT_EQ(find(r, v1_b)->pids, 5U);
+  EXPECT_EQ(find(r, v1_b)->memory_usage, 62914560U - 2097152U);
+
+  // So does CPU moving, even with memory usage unchanged.
+  t.write(dir + "pids/docker/" + v1_b + "/pids.current", "6\n");
+  t.write(dir + "cpu,cpuacct/docker/" + v1_b + "/cpuacct.usage", "9000000000\n");
+  EXPECT_EQ(find(s->sweep(), v1_b)->pids, 6U);
 }
 
 TEST(cgroup_sampler, v1_removed_cgroup_is_gone_and_untracked) {

@@ -78,6 +78,12 @@ class cgroup_sampler {
 
   // One sweep: reads /proc/stat and /proc/meminfo once and every tracked container. A container whose
   // files can no longer be read (its cgroup was removed) is returned in `gone` and untracked.
+  // CPU, memory usage and network are read every sweep. The costly or slowly changing files (memory.stat
+  // for the page-cache correction, the memory limit, block I/O, pids) are read again only when the
+  // container's CPU or memory usage moved since they were read, and at least every
+  // `slow_refresh_sweeps` sweeps: an idle container cannot change them by itself, and memory.stat alone
+  // costs the kernel more than all the other files together.
+  static constexpr unsigned slow_refresh_sweeps = 10;
   struct sweep_result {
     std::vector<container_sample> samples;
     std::vector<std::string> gone;
@@ -96,6 +102,12 @@ class cgroup_sampler {
     detail::file_handle net_dev;
     std::optional<std::uint64_t> previous_cpu_ns;
     std::uint64_t previous_system_ns = 0;
+    // The slow files' last values, and what CPU and memory usage read when they were taken.
+    unsigned sweeps_since_slow_read = slow_refresh_sweeps;
+    std::uint64_t cpu_ns_at_slow_read = 0, usage_at_slow_read = 0;
+    std::uint64_t page_cache = 0;  // inactive file pages, subtracted from usage as the CLI does
+    std::uint64_t limit = 0;       // 0: unlimited (reported as the host's MemTotal)
+    std::uint64_t block_read = 0, block_write = 0, pid_count = 0;
   };
 
   cgroup_sampler(cgroup_version version, std::string sys_fs_cgroup, std::string proc);
@@ -103,6 +115,7 @@ class cgroup_sampler {
   bool open_v2(tracked_container& c, const std::string& cgroup_file);
   // False when a file the sample needs could not be read: the container is gone.
   bool read_container(tracked_container& c, container_sample& out);
+  void read_slow_files(tracked_container& c, std::uint64_t usage);
 
   cgroup_version version_;
   std::string root_;
@@ -110,6 +123,9 @@ class cgroup_sampler {
   detail::file_handle proc_stat_;
   detail::file_handle meminfo_;
   std::map<std::string, tracked_container> tracked_;
+  // Kernel cgroup files fail their reads once the cgroup is removed; a recorded tree of regular files
+  // (tests) only shows removal in the link count, which costs an fstat per container per sweep.
+  bool check_unlinked_ = true;
   std::string buffer_;  // reused by every read of a sweep
   // From the current sweep's /proc/stat and /proc/meminfo.
   std::uint64_t system_ns_ = 0;
