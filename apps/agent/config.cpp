@@ -1,7 +1,10 @@
 // Environment parsing for dockmon-agent.
 #include "config.hpp"
 
+#include "dockmon/common/tls.hpp"
 #include "dockmon/protocol/registration.hpp"
+
+#include <unistd.h>
 
 #include <charconv>
 
@@ -58,6 +61,13 @@ server_url parse_server_url(std::string_view url) {
   return out;
 }
 
+namespace {
+std::string readable_file(const char* setting, const std::string& path) {
+  if (::access(path.c_str(), R_OK) != 0) throw config_error(setting, "names " + path + ", which cannot be read");
+  return path;
+}
+}  // namespace
+
 agent_config load_agent_config(const env_lookup& env) {
   agent_config cfg;
   auto url = env("DOCKMON_URL");
@@ -85,7 +95,16 @@ agent_config load_agent_config(const env_lookup& env) {
     cfg.agent_name = *v;
   }
   if (auto v = env("INSECURE_SKIP_VERIFY")) cfg.insecure_skip_verify = parse_bool("INSECURE_SKIP_VERIFY", *v);
-  if (auto v = env("DOCKMON_CA_FILE")) cfg.ca_file = *v;
+  if (auto v = env("DOCKMON_CA_FILE")) cfg.ca_file = readable_file("DOCKMON_CA_FILE", *v);
+  if (auto v = env("DOCKMON_PINNED_PUBKEY")) cfg.pinned_pubkeys = tls::parse_pins("DOCKMON_PINNED_PUBKEY", *v);
+  if (auto v = env("DOCKMON_CLIENT_CERT")) cfg.client_cert = readable_file("DOCKMON_CLIENT_CERT", *v);
+  if (auto v = env("DOCKMON_CLIENT_KEY")) cfg.client_key = readable_file("DOCKMON_CLIENT_KEY", *v);
+  if (cfg.client_cert.empty() != cfg.client_key.empty())
+    throw config_error(cfg.client_cert.empty() ? "DOCKMON_CLIENT_CERT" : "DOCKMON_CLIENT_KEY",
+                       "is needed too: give the client certificate and its key together");
+  const bool any_tls_setting = !cfg.ca_file.empty() || !cfg.pinned_pubkeys.empty() || !cfg.client_cert.empty();
+  if (any_tls_setting && !cfg.server.tls)
+    throw config_error("DOCKMON_URL", "must be https:// or wss:// when DOCKMON_CA_FILE, DOCKMON_PINNED_PUBKEY or DOCKMON_CLIENT_CERT is set");
   if (auto v = env("STATS_INTERVAL")) {
     cfg.stats_interval = parse_duration("STATS_INTERVAL", *v);
     if (cfg.stats_interval.count() < 250) throw config_error("STATS_INTERVAL", "must be at least 250ms");

@@ -8,6 +8,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace dockmon::agent {
 
@@ -34,7 +35,9 @@ struct agent_config {
   std::chrono::milliseconds reconnect_max{std::chrono::seconds(60)};
   std::string agent_name;
   bool insecure_skip_verify = false;
-  std::string ca_file;
+  std::string ca_file;                      // DOCKMON_CA_FILE: trusted instead of the system CAs
+  std::vector<std::string> pinned_pubkeys;  // DOCKMON_PINNED_PUBKEY: the server's key must be one of these
+  std::string client_cert, client_key;      // DOCKMON_CLIENT_CERT/KEY: for servers run with --client-ca
   std::chrono::milliseconds stats_interval{std::chrono::seconds(2)};
   allow_list allowed;  // AGENT_ALLOW; everything by default
 

@@ -2,11 +2,14 @@
 #include "connection.hpp"
 
 #include "dockmon/common/backoff.hpp"
+#include "dockmon/common/tls.hpp"
 #include "dockmon/common/ws_outbox.hpp"
 #include "system_info.hpp"
 #include "token_file.hpp"
 
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
 
 namespace dockmon::agent {
 
@@ -50,6 +53,27 @@ net::awaitable<void> run_one(dispatcher& d, std::shared_ptr<ws_outbox<ws_of<Stre
   --*in_flight;
 }
 
+// The client side of wss://: whom to trust (system CAs, DOCKMON_CA_FILE, or a pinned key checked after
+// the handshake) and the certificate to show a server that asks for one.
+ssl::context make_client_tls(const agent_config& config) {
+  ssl::context tls(ssl::context::tls_client);
+  tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                  ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+  if (config.ca_file.empty()) {
+    tls.set_default_verify_paths();
+  } else {
+    tls.load_verify_file(config.ca_file);
+  }
+  // A pinned key replaces the CA chain and the host name (a self-signed server's key is its identity).
+  const bool verify = config.pinned_pubkeys.empty() && !config.insecure_skip_verify;
+  tls.set_verify_mode(verify ? ssl::verify_peer : ssl::verify_none);
+  if (!config.client_cert.empty()) {
+    tls.use_certificate_chain_file(config.client_cert);
+    tls.use_private_key_file(config.client_key, ssl::context::pem);
+  }
+  return tls;
+}
+
 }  // namespace
 
 connection::connection(net::any_io_executor ex, agent_config config, docker::client& docker, telemetry& live)
@@ -59,12 +83,7 @@ connection::connection(net::any_io_executor ex, agent_config config, docker::cli
       telemetry_(live),
       audit_(config_.data_path + "/audit.log"),
       dispatcher_(docker, config_.agent_name, config_.allowed, &audit_) {
-  if (config_.server.tls) {
-    tls_.emplace(ssl::context::tls_client);
-    tls_->set_default_verify_paths();
-    if (!config_.ca_file.empty()) tls_->load_verify_file(config_.ca_file);
-    tls_->set_verify_mode(config_.insecure_skip_verify ? ssl::verify_none : ssl::verify_peer);
-  }
+  if (config_.server.tls) tls_.emplace(make_client_tls(config_));
   if (auto stored = read_token_file(config_.token_file())) stored_token_ = *stored;
 }
 
@@ -130,11 +149,21 @@ net::awaitable<connection::ended> connection::attempt() {
     spdlog::warn("cannot set TLS server name {}", config_.server.host);
     co_return ended::never_connected;
   }
-  if (!config_.insecure_skip_verify) tls_stream.set_verify_callback(ssl::host_name_verification(config_.server.host));
+  const bool pinned = !config_.pinned_pubkeys.empty();
+  if (!pinned && !config_.insecure_skip_verify)
+    tls_stream.set_verify_callback(ssl::host_name_verification(config_.server.host));
   auto [tls_ec] = co_await tls_stream.async_handshake(ssl::stream_base::client, use_tuple);
   if (tls_ec) {
     spdlog::warn("TLS handshake with {} failed: {}", config_.server.describe(), tls_ec.message());
     co_return ended::never_connected;
+  }
+  if (pinned) {
+    const auto presented = tls::public_key_pin(SSL_get0_peer_certificate(tls_stream.native_handle()));
+    if (std::find(config_.pinned_pubkeys.begin(), config_.pinned_pubkeys.end(), presented) == config_.pinned_pubkeys.end()) {
+      spdlog::error("{} presented the public key {}, which is not in DOCKMON_PINNED_PUBKEY: not this agent's server",
+                    config_.server.describe(), presented.empty() ? "(none)" : presented);
+      co_return ended::never_connected;
+    }
   }
   co_return co_await serve(ws, host_header);
 }
@@ -142,9 +171,15 @@ net::awaitable<connection::ended> connection::attempt() {
 template <class Stream>
 net::awaitable<connection::ended> connection::serve(std::shared_ptr<websocket::stream<Stream>> ws,
                                                     std::string host_header) {
-  auto [hs_ec] = co_await ws->async_handshake(host_header, config_.server.target, use_tuple);
+  websocket::response_type answer;
+  auto [hs_ec] = co_await ws->async_handshake(answer, host_header, config_.server.target, use_tuple);
   if (hs_ec) {
-    spdlog::warn("WebSocket handshake with {} failed: {}", config_.server.describe(), hs_ec.message());
+    // A refusal's status and text say why (a missing client certificate, a proxy in the way).
+    std::string why = hs_ec.message();
+    if (answer.result_int() != 0 && answer.result() != http::status::switching_protocols) {
+      why += ": HTTP " + std::to_string(answer.result_int()) + " " + answer.body().substr(0, 200);
+    }
+    spdlog::warn("WebSocket handshake with {} failed: {}", config_.server.describe(), why);
     co_return ended::never_connected;
   }
   beast::get_lowest_layer(*ws).expires_never();  // the WebSocket's own timeouts take over

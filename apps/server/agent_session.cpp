@@ -22,9 +22,10 @@ constexpr outbox_limits agent_outbox{.replies = 1024, .events = 0};  // the serv
 constexpr auto last_seen_interval = 60s;
 
 // The connection as the hub sees it: the hub's handle on an outbox drained by one writer.
+template <class AgentWebsocket>
 class ws_connection final : public agent_connection {
  public:
-  ws_connection(std::shared_ptr<ws_outbox<agent_websocket>> outbox, std::string agent_id, std::string host_id)
+  ws_connection(std::shared_ptr<ws_outbox<AgentWebsocket>> outbox, std::string agent_id, std::string host_id)
       : agent_connection(std::move(agent_id), std::move(host_id)), outbox_(std::move(outbox)) {}
 
   void send(std::string frame) override {
@@ -41,7 +42,7 @@ class ws_connection final : public agent_connection {
   bool closed() const { return outbox_->closed(); }
 
  private:
-  std::shared_ptr<ws_outbox<agent_websocket>> outbox_;
+  std::shared_ptr<ws_outbox<AgentWebsocket>> outbox_;
   bool logged_close_ = false;
 };
 
@@ -73,7 +74,8 @@ store::agent_registration to_registration(const protocol::register_frame& f) {
   return reg;
 }
 
-net::awaitable<void> refuse(agent_websocket& ws, std::string reason, std::string_view peer) {
+template <class AgentWebsocket>
+net::awaitable<void> refuse(AgentWebsocket& ws, std::string reason, std::string_view peer) {
   spdlog::warn("agent registration from {} refused: {}", peer, reason);
   co_await ws.async_write(net::buffer(json::serialize(protocol::auth_error_frame(reason))), use_tuple);
   co_await ws.async_close(websocket::close_reason(websocket::close_code::policy_error, "authentication failed"), use_tuple);
@@ -117,7 +119,8 @@ net::awaitable<registered> authenticate(server_context& ctx, const protocol::reg
 }
 
 // Reads the register frame within the deadline. Empty text on timeout or a dropped connection.
-net::awaitable<std::string> read_first_frame(agent_websocket& ws) {
+template <class AgentWebsocket>
+net::awaitable<std::string> read_first_frame(AgentWebsocket& ws) {
   net::steady_timer deadline(ws.get_executor());
   deadline.expires_after(registration_deadline);
   deadline.async_wait([&ws](error_code ec) {
@@ -133,15 +136,16 @@ net::awaitable<std::string> read_first_frame(agent_websocket& ws) {
 
 }  // namespace
 
-net::awaitable<void> run_agent_session(server_context& ctx, beast::tcp_stream stream,
-                                       http::request<http::string_body> upgrade) {
+template <class Stream>
+net::awaitable<void> run_agent_session(server_context& ctx, Stream stream, http::request<http::string_body> upgrade) {
+  using agent_websocket = websocket::stream<Stream>;
   std::string peer;
   {
     error_code ec;
-    auto ep = stream.socket().remote_endpoint(ec);
+    auto ep = beast::get_lowest_layer(stream).socket().remote_endpoint(ec);
     peer = ec ? "unknown peer" : ep.address().to_string() + ":" + std::to_string(ep.port());
   }
-  stream.expires_never();  // the WebSocket's own timeouts take over
+  beast::get_lowest_layer(stream).expires_never();  // the WebSocket's own timeouts take over
   auto ws = std::make_shared<agent_websocket>(std::move(stream));
   websocket::stream_base::timeout timeouts{};
   timeouts.handshake_timeout = 30s;
@@ -178,7 +182,7 @@ net::awaitable<void> run_agent_session(server_context& ctx, beast::tcp_stream st
 
   ws->read_message_max(max_agent_frame);
   auto outbox = std::make_shared<ws_outbox<agent_websocket>>(ws, agent_outbox);
-  auto connection = std::make_shared<ws_connection>(outbox, reg.reply.agent_id, reg.reply.host_id);
+  auto connection = std::make_shared<ws_connection<agent_websocket>>(outbox, reg.reply.agent_id, reg.reply.host_id);
   ctx.hub.attach(connection);
   ctx.telemetry.host_named(reg.reply.host_id, frame->hostname.empty() ? frame->engine_id : frame->hostname);
   spdlog::info("agent {} ({} {}) online for host {} from {}", reg.reply.agent_id, frame->hostname, frame->version,
@@ -245,5 +249,8 @@ net::awaitable<void> run_agent_session(server_context& ctx, beast::tcp_stream st
     spdlog::info("agent {} offline", agent_id);
   }
 }
+
+template net::awaitable<void> run_agent_session(server_context&, plain_stream, http::request<http::string_body>);
+template net::awaitable<void> run_agent_session(server_context&, tls_stream, http::request<http::string_body>);
 
 }  // namespace dockmon::server

@@ -5,10 +5,8 @@
 
 namespace dockmon::server {
 
-using agent_websocket = websocket::stream<beast::tcp_stream>;
-
-// Takes over an upgraded HTTP connection. Returns when the agent is gone.
-net::awaitable<void> run_agent_session(server_context& ctx, beast::tcp_stream stream,
-                                       http::request<http::string_body> upgrade);
+// Takes over an upgraded HTTP connection (plain_stream or tls_stream). Returns when the agent is gone.
+template <class Stream>
+net::awaitable<void> run_agent_session(server_context& ctx, Stream stream, http::request<http::string_body> upgrade);
 
 }  // namespace dockmon::server

@@ -15,13 +15,13 @@ namespace dockmon::server {
 namespace {
 
 using namespace std::chrono_literals;
-using feed_websocket = websocket::stream<beast::tcp_stream>;
 
 constexpr std::size_t max_subscriptions = 1000;
 
+template <class FeedWebsocket>
 class feed_session final : public feed_subscriber {
  public:
-  explicit feed_session(std::shared_ptr<ws_outbox<feed_websocket>> outbox) : outbox_(std::move(outbox)) {}
+  explicit feed_session(std::shared_ptr<ws_outbox<FeedWebsocket>> outbox) : outbox_(std::move(outbox)) {}
 
   bool wants(const std::string& host_id, const std::string& container_id) const override {
     if (all_) return true;
@@ -52,7 +52,7 @@ class feed_session final : public feed_subscriber {
   }
 
  private:
-  std::shared_ptr<ws_outbox<feed_websocket>> outbox_;
+  std::shared_ptr<ws_outbox<FeedWebsocket>> outbox_;
   bool all_ = false;
   std::set<std::string> hosts_;
   std::set<std::string> containers_;
@@ -60,7 +60,9 @@ class feed_session final : public feed_subscriber {
 
 }  // namespace
 
-net::awaitable<void> run_browser_feed(server_context& ctx, beast::tcp_stream stream, http::request<http::string_body> upgrade) {
+template <class Stream>
+net::awaitable<void> run_browser_feed(server_context& ctx, Stream stream, http::request<http::string_body> upgrade) {
+  using feed_websocket = websocket::stream<Stream>;
   auto who = co_await authenticate(ctx, upgrade);
   // A browser's WebSocket carries its cookie across sites; only our own pages may open it.
   if (!who || !same_origin(upgrade)) {
@@ -70,7 +72,7 @@ net::awaitable<void> run_browser_feed(server_context& ctx, beast::tcp_stream str
     co_await http::async_write(stream, res, use_tuple);
     co_return;
   }
-  stream.expires_never();
+  beast::get_lowest_layer(stream).expires_never();
   auto ws = std::make_shared<feed_websocket>(std::move(stream));
   websocket::stream_base::timeout timeouts{};
   timeouts.handshake_timeout = 30s;
@@ -83,7 +85,7 @@ net::awaitable<void> run_browser_feed(server_context& ctx, beast::tcp_stream str
 
   auto outbox = std::make_shared<ws_outbox<feed_websocket>>(ws, outbox_limits{.replies = 64, .events = 2048});
   net::co_spawn(ws->get_executor(), ws_outbox<feed_websocket>::run(outbox), net::detached);
-  auto session = std::make_shared<feed_session>(outbox);
+  auto session = std::make_shared<feed_session<feed_websocket>>(outbox);
   ctx.telemetry.subscribe(session);
   spdlog::debug("live feed opened by {}", who->username);
 
@@ -108,5 +110,8 @@ net::awaitable<void> run_browser_feed(server_context& ctx, beast::tcp_stream str
   }
   outbox->close();
 }
+
+template net::awaitable<void> run_browser_feed(server_context&, plain_stream, http::request<http::string_body>);
+template net::awaitable<void> run_browser_feed(server_context&, tls_stream, http::request<http::string_body>);
 
 }  // namespace dockmon::server

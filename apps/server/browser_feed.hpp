@@ -6,6 +6,8 @@
 
 namespace dockmon::server {
 
-net::awaitable<void> run_browser_feed(server_context& ctx, beast::tcp_stream stream, http::request<http::string_body> upgrade);
+// Stream: plain_stream or tls_stream (server_context.hpp).
+template <class Stream>
+net::awaitable<void> run_browser_feed(server_context& ctx, Stream stream, http::request<http::string_body> upgrade);
 
 }  // namespace dockmon::server

@@ -17,6 +17,13 @@ server_config parse_server_config(int argc, char** argv) {
       ->envname("DOCKMON_DATABASE_URL");
   app.add_option("--tls-cert", cfg.tls_cert, "PEM certificate chain for HTTPS/WSS")->envname("DOCKMON_TLS_CERT");
   app.add_option("--tls-key", cfg.tls_key, "PEM private key for HTTPS/WSS")->envname("DOCKMON_TLS_KEY");
+  app.add_option("--client-ca", cfg.client_ca, "PEM CA that must have signed every agent's client certificate")
+      ->envname("DOCKMON_CLIENT_CA");
+  std::string tls = "auto";
+  app.add_option("--tls", tls,
+                 "auto (TLS with --tls-cert, or self-signed off loopback), on (self-signed without --tls-cert), "
+                 "or off (plain HTTP, e.g. behind a TLS proxy)")
+      ->envname("DOCKMON_TLS");
   app.add_option("--command-timeout", command_timeout, "how long to wait for an agent's reply (e.g. 30s)")
       ->envname("DOCKMON_COMMAND_TIMEOUT");
   app.add_option("--log-level", cfg.log_level, "trace, debug, info, warn or error")->envname("LOG_LEVEL");
@@ -35,6 +42,14 @@ server_config parse_server_config(int argc, char** argv) {
   if (cfg.database_url.empty()) cfg.database_url = "sqlite://" + cfg.data_dir + "/dockmon.db";
   if (cfg.tls_cert.empty() != cfg.tls_key.empty())
     throw config_error("--tls-cert/--tls-key", "give both the certificate and its key, or neither");
+  if (tls == "auto") cfg.tls = server_config::tls_mode::automatic;
+  else if (tls == "on") cfg.tls = server_config::tls_mode::on;
+  else if (tls == "off") cfg.tls = server_config::tls_mode::off;
+  else throw config_error("--tls/DOCKMON_TLS", "must be auto, on or off");
+  if (cfg.tls == server_config::tls_mode::off && !cfg.tls_cert.empty())
+    throw config_error("--tls/DOCKMON_TLS", "is off but --tls-cert is given: choose TLS or plain HTTP");
+  if (cfg.tls == server_config::tls_mode::off && !cfg.client_ca.empty())
+    throw config_error("--client-ca/DOCKMON_CLIENT_CA", "needs TLS, but --tls is off");
   if (auto pw = env_value("DOCKMON_ADMIN_PASSWORD")) {
     if (pw->size() < 8) throw config_error("DOCKMON_ADMIN_PASSWORD", "must be at least 8 characters");
     cfg.admin_password = *pw;

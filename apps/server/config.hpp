@@ -15,6 +15,10 @@ struct server_config {
   std::string database_url;  // default sqlite://<data_dir>/dockmon.db
   std::string tls_cert;
   std::string tls_key;
+  std::string client_ca;    // agents must present a certificate signed by this CA (mutual TLS)
+  // auto: TLS with --tls-cert, or self-signed when listening beyond loopback; on: always (self-signed
+  // without --tls-cert); off: plain HTTP everywhere (behind a TLS-terminating proxy).
+  enum class tls_mode { automatic, on, off } tls = tls_mode::automatic;
   std::optional<std::string> admin_password;
   std::chrono::milliseconds command_timeout{std::chrono::seconds(30)};
   std::string log_level = "info";

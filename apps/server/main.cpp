@@ -33,15 +33,23 @@ int main(int argc, char** argv) {
       std::printf("admin password (shown once): %s\n", generated.c_str());
       std::fflush(stdout);
     }
-    if (!config.tls_cert.empty()) spdlog::warn("TLS is not served yet by this build; --tls-cert is ignored");
+    auto tls = make_server_tls(config);
+    if (!tls.context && !is_loopback(config.listen.host))
+      spdlog::warn("--tls off: serving plain HTTP on {}; put a TLS proxy in front", config.listen.host);
+    const std::string scheme = tls.context ? "https" : "http";
+    const std::string pin = tls.public_key_pin;
 
     net::io_context ioc(1);
-    server_context ctx(ioc.get_executor(), config, std::move(db));
+    server_context ctx(ioc.get_executor(), config, std::move(db), std::move(tls));
     restore_telemetry(ctx);
     auto acceptor = bind_listener(ioc.get_executor(), config.listen);
     auto bound = acceptor.local_endpoint();
-    std::printf("dockmon-server %s listening on http://%s:%u\n", DOCKMON_VERSION, bound.address().to_string().c_str(),
-                static_cast<unsigned>(bound.port()));
+    std::printf("dockmon-server %s listening on %s://%s:%u\n", DOCKMON_VERSION, scheme.c_str(),
+                bound.address().to_string().c_str(), static_cast<unsigned>(bound.port()));
+    if (!pin.empty()) {
+      // What agents pin when the certificate is not signed by a CA they trust (self-signed).
+      std::printf("TLS public key pin: DOCKMON_PINNED_PUBKEY=%s\n", pin.c_str());
+    }
     std::fflush(stdout);
     spdlog::info("listening on {}:{}, database {}", bound.address().to_string(), bound.port(), config.database_url);
 

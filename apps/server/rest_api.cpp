@@ -244,10 +244,14 @@ class api {
     auto create = ctx_.with_store([hash_of_token, user_id, expires](store::store& s) { s.create_session(hash_of_token, user_id, expires); });
     co_await std::move(create);
     auto res = ok(json::object{{"username", user->username}, {"role", user->role}});
-    res.set(http::field::set_cookie, std::string(session_cookie_name) + "=" + token +
-                                         "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
+    res.set(http::field::set_cookie, std::string(session_cookie_name) + "=" + token + cookie_attributes() +
                                          std::to_string(std::chrono::seconds(session_lifetime).count()));
     co_return res;
+  }
+
+  // Ends in "Max-Age=" for the caller to complete; over TLS the browser never sends the cookie in clear.
+  std::string cookie_attributes() const {
+    return std::string("; Path=/; HttpOnly; SameSite=Strict") + (ctx_.tls.context ? "; Secure" : "") + "; Max-Age=";
   }
 
   net::awaitable<response> logout() {
@@ -257,7 +261,7 @@ class api {
       co_await std::move(forget);
     }
     auto res = ok(json::object{{"signed_out", true}});
-    res.set(http::field::set_cookie, std::string(session_cookie_name) + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+    res.set(http::field::set_cookie, std::string(session_cookie_name) + "=" + cookie_attributes() + "0");
     co_return res;
   }
 

@@ -7,14 +7,19 @@
 #include "dockmon/common/run_blocking.hpp"
 #include "dockmon/store/store.hpp"
 #include "live_telemetry.hpp"
+#include "tls_setup.hpp"
 
 #include <memory>
 
 namespace dockmon::server {
 
+// The two kinds of connection on the public port.
+using plain_stream = beast::tcp_stream;
+using tls_stream = beast::ssl_stream<beast::tcp_stream>;
+
 struct server_context {
-  server_context(net::any_io_executor ex, server_config c, std::unique_ptr<store::store> s)
-      : executor(ex), config(std::move(c)), db(std::move(s)), hub(ex) {}
+  server_context(net::any_io_executor ex, server_config c, std::unique_ptr<store::store> s, server_tls t = {})
+      : executor(ex), config(std::move(c)), tls(std::move(t)), db(std::move(s)), hub(ex) {}
 
   // Runs a store call on the database pool; the coroutine resumes on its I/O thread.
   template <class F>
@@ -24,6 +29,7 @@ struct server_context {
 
   net::any_io_executor executor;
   server_config config;
+  server_tls tls;
   std::unique_ptr<store::store> db;
   net::thread_pool db_pool{2};
   agent_hub hub;

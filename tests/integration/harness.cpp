@@ -139,11 +139,10 @@ json::value http_response::json() const {
   return v;
 }
 
-http_response http_request(unsigned short port, http::verb method, const std::string& target, const std::string& body,
-                           const std::map<std::string, std::string>& headers, std::chrono::milliseconds timeout) {
-  net::io_context ioc;
-  beast::tcp_stream stream(ioc);
-  stream.expires_after(timeout);
+namespace {
+template <class Stream>
+http_response exchange(Stream& stream, unsigned short port, http::verb method, const std::string& target,
+                       const std::string& body, const std::map<std::string, std::string>& headers) {
   http_response out;
   http::request<http::string_body> req{method, target, 11};
   req.set(http::field::host, "127.0.0.1:" + std::to_string(port));
@@ -152,7 +151,6 @@ http_response http_request(unsigned short port, http::verb method, const std::st
   req.body() = body;
   req.prepare_payload();
   req.keep_alive(false);
-  stream.connect(net::ip::tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
   http::write(stream, req);
   beast::flat_buffer buffer;
   http::response<http::string_body> res;
@@ -165,6 +163,29 @@ http_response http_request(unsigned short port, http::verb method, const std::st
     out.headers[name] = std::string(f.value());
   }
   return out;
+}
+}  // namespace
+
+http_response http_request(unsigned short port, http::verb method, const std::string& target, const std::string& body,
+                           const std::map<std::string, std::string>& headers, std::chrono::milliseconds timeout) {
+  net::io_context ioc;
+  beast::tcp_stream stream(ioc);
+  stream.expires_after(timeout);
+  stream.connect(net::ip::tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+  return exchange(stream, port, method, target, body, headers);
+}
+
+http_response https_request(unsigned short port, http::verb method, const std::string& target, const std::string& body,
+                            const std::map<std::string, std::string>& headers, std::chrono::milliseconds timeout) {
+  net::io_context ioc;
+  // The test's own client does not judge the server's certificate; the agents under test do.
+  ssl::context tls(ssl::context::tls_client);
+  tls.set_verify_mode(ssl::verify_none);
+  beast::ssl_stream<beast::tcp_stream> stream(ioc, tls);
+  beast::get_lowest_layer(stream).expires_after(timeout);
+  beast::get_lowest_layer(stream).connect(net::ip::tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+  stream.handshake(ssl::stream_base::client);
+  return exchange(stream, port, method, target, body, headers);
 }
 
 // ---- WebSocket ----
@@ -229,10 +250,10 @@ json::object register_frame(const std::string& token, const std::string& engine_
 // ---- server and agent ----
 
 namespace {
-constexpr const char* admin_password = "integration-admin-pw";
+const char* const admin_password = test_admin_password;
 
 unsigned short port_from_log(process& p, std::chrono::milliseconds timeout) {
-  static const std::regex listening(R"(listening on http://127\.0\.0\.1:(\d+))");
+  static const std::regex listening(R"(listening on https?://127\.0\.0\.1:(\d+))");
   unsigned short port = 0;
   wait_until(
       [&] {
@@ -270,6 +291,11 @@ void test_server::start(std::map<std::string, std::string> extra_env) {
   port_ = port_from_log(*proc_, 20s);
   if (port_ == 0) throw std::runtime_error("dockmon-server did not start; its log:\n" + proc_->log());
   wanted_port_ = port_;  // a restart comes back on the same port, where the agents look for it
+  const auto log = proc_->log();
+  tls_ = log.find("listening on https://") != std::string::npos;
+  static const std::regex pin_line(R"(DOCKMON_PINNED_PUBKEY=(\S+))");
+  std::smatch m;
+  public_key_pin_ = std::regex_search(log, m, pin_line) ? m[1].str() : std::string();
   sign_in();
 }
 
@@ -282,7 +308,7 @@ void test_server::kill_hard() { proc_->stop(0ms); }
 
 void test_server::sign_in() {
   json::object creds{{"username", "admin"}, {"password", admin_password}};
-  auto res = http_request(port_, http::verb::post, "/api/auth/login", json::serialize(creds));
+  auto res = request(http::verb::post, "/api/auth/login", json::serialize(creds), {});
   if (res.status != 200) throw std::runtime_error("admin sign-in failed: " + res.body);
   auto cookie = res.headers["set-cookie"];
   cookie_ = cookie.substr(0, cookie.find(';'));
@@ -290,7 +316,7 @@ void test_server::sign_in() {
 
 http_response test_server::request(http::verb method, const std::string& target, const std::string& body,
                                    const std::map<std::string, std::string>& headers) {
-  return http_request(port_, method, target, body, headers);
+  return tls_ ? https_request(port_, method, target, body, headers) : http_request(port_, method, target, body, headers);
 }
 http_response test_server::get(const std::string& target) { return request(http::verb::get, target, {}, {{"Cookie", cookie_}}); }
 http_response test_server::post(const std::string& target, const std::string& body) {

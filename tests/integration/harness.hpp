@@ -71,6 +71,10 @@ struct http_response {
 http_response http_request(unsigned short port, http::verb method, const std::string& target, const std::string& body = {},
                            const std::map<std::string, std::string>& headers = {}, std::chrono::milliseconds timeout = 60s);
 
+// The same over TLS, trusting whatever certificate the server shows.
+http_response https_request(unsigned short port, http::verb method, const std::string& target, const std::string& body = {},
+                            const std::map<std::string, std::string>& headers = {}, std::chrono::milliseconds timeout = 60s);
+
 // A raw agent-side WebSocket, to speak the protocol frame by frame.
 class ws_client {
  public:
@@ -94,6 +98,9 @@ class ws_client {
 // A registration frame as our agent would send it, with the given token and engine id.
 json::object register_frame(const std::string& token, const std::string& engine_id);
 
+// The admin password every test_server starts with.
+inline constexpr const char* test_admin_password = "integration-admin-pw";
+
 // A dockmon-server on a free loopback port with its own data folder, signed in as admin.
 class test_server {
  public:
@@ -103,6 +110,10 @@ class test_server {
 
   unsigned short port() const { return port_; }
   const std::string& data_dir() const { return data_dir_; }
+  bool tls() const { return tls_; }
+  // The pin the server printed for its certificate (empty without TLS).
+  const std::string& public_key_pin() const { return public_key_pin_; }
+  std::string url() const { return std::string(tls_ ? "https" : "http") + "://127.0.0.1:" + std::to_string(port_); }
   process& proc() { return *proc_; }
   void restart(std::map<std::string, std::string> extra_env = {});
   void kill_hard();  // SIGKILL: no goodbye to the agents
@@ -137,6 +148,8 @@ class test_server {
   std::unique_ptr<process> proc_;
   std::string cookie_;
   int starts_ = 0;
+  bool tls_ = false;
+  std::string public_key_pin_;
 };
 
 // A dockmon-agent against the test engine.

@@ -65,3 +65,20 @@ TEST(agent_config, malformed_values_name_their_variable) {
   EXPECT_EQ(failing_setting({{"DOCKMON_URL", "http://h"}, {"INSECURE_SKIP_VERIFY", "2"}}), "INSECURE_SKIP_VERIFY");
   EXPECT_EQ(failing_setting({{"DOCKMON_URL", "http://h"}, {"STATS_INTERVAL", "10ms"}}), "STATS_INTERVAL");
 }
+
+TEST(agent_config, tls_trust_settings_are_checked_at_start) {
+  const std::string pin = "sha256//" + std::string(43, 'A') + "=";
+  const std::string readable = "/etc/hostname";
+  auto cfg = load_agent_config(env_of({{"DOCKMON_URL", "https://h"}, {"DOCKMON_PINNED_PUBKEY", pin + ";" + pin},
+                                       {"DOCKMON_CA_FILE", readable}, {"DOCKMON_CLIENT_CERT", readable},
+                                       {"DOCKMON_CLIENT_KEY", readable}}));
+  EXPECT_EQ(cfg.pinned_pubkeys.size(), 2U);
+  EXPECT_EQ(cfg.ca_file, readable);
+  EXPECT_EQ(cfg.client_cert, readable);
+  EXPECT_EQ(failing_setting({{"DOCKMON_URL", "https://h"}, {"DOCKMON_PINNED_PUBKEY", "sha256//short"}}), "DOCKMON_PINNED_PUBKEY");
+  EXPECT_EQ(failing_setting({{"DOCKMON_URL", "https://h"}, {"DOCKMON_CA_FILE", "/no/such/ca.pem"}}), "DOCKMON_CA_FILE");
+  EXPECT_EQ(failing_setting({{"DOCKMON_URL", "https://h"}, {"DOCKMON_CLIENT_CERT", readable}}), "DOCKMON_CLIENT_KEY");
+  EXPECT_EQ(failing_setting({{"DOCKMON_URL", "https://h"}, {"DOCKMON_CLIENT_KEY", readable}}), "DOCKMON_CLIENT_CERT");
+  // Trust settings on a plain URL would silently do nothing: refused.
+  EXPECT_EQ(failing_setting({{"DOCKMON_URL", "http://h"}, {"DOCKMON_PINNED_PUBKEY", pin}}), "DOCKMON_URL");
+}
