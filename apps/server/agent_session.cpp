@@ -52,6 +52,7 @@ std::string refusal_text(store::registration_status s) {
     case store::registration_status::expired_token: return "Registration token has expired";
     case store::registration_status::used_token: return "Registration token has already been used";
     case store::registration_status::wrong_engine: return "Token is bound to a different Docker engine";
+    case store::registration_status::revoked: return "This agent has been revoked by an administrator";
     case store::registration_status::ok: break;
   }
   return "Registration refused";
@@ -91,15 +92,17 @@ net::awaitable<registered> authenticate(server_context& ctx, const protocol::reg
   auto presented_hash = sha256_hex(frame.token);
   auto now = sys_clock::now();
   // A permanent token first; a token that is none is tried as a registration token.
+  // Every reconnect rotates the token: the agent gets the next one now, and the one it presented stays
+  // valid until it presents the next (so it is never locked out by a crash between the two).
   // Lambdas are built outside co_await expressions: g++ 12 destroys such temporaries twice.
-  auto reconnect = ctx.with_store([presented_hash, reg, now](store::store& s) {
-    return s.reconnect_with_permanent_token(presented_hash, reg, now);
+  std::string permanent = random_token();
+  auto next_hash = sha256_hex(permanent);
+  auto reconnect = ctx.with_store([presented_hash, next_hash, reg, now](store::store& s) {
+    return s.reconnect_with_permanent_token(presented_hash, next_hash, reg, now);
   });
   auto outcome = co_await std::move(reconnect);
-  std::string permanent = frame.token;
   if (outcome.status == store::registration_status::unknown_token) {
-    permanent = random_token();
-    auto permanent_hash = sha256_hex(permanent);
+    auto permanent_hash = next_hash;
     auto enrol = ctx.with_store([presented_hash, permanent_hash, reg, now](store::store& s) {
       return s.register_with_token(presented_hash, permanent_hash, reg, now);
     });

@@ -26,6 +26,9 @@ server_config parse_server_config(int argc, char** argv) {
       ->envname("DOCKMON_TLS");
   app.add_option("--command-timeout", command_timeout, "how long to wait for an agent's reply (e.g. 30s)")
       ->envname("DOCKMON_COMMAND_TIMEOUT");
+  std::string agent_retention = "30d";
+  app.add_option("--agent-retention", agent_retention, "remove agents offline for longer than this (e.g. 30d; 0: never)")
+      ->envname("DOCKMON_AGENT_RETENTION");
   app.add_option("--log-level", cfg.log_level, "trace, debug, info, warn or error")->envname("LOG_LEVEL");
   app.add_option("--log-json", log_json, "JSON log lines (true/false)")->envname("LOG_JSON");
   try {
@@ -38,6 +41,7 @@ server_config parse_server_config(int argc, char** argv) {
   if (cfg.command_timeout < std::chrono::milliseconds(100))
     throw config_error("--command-timeout/DOCKMON_COMMAND_TIMEOUT", "must be at least 100ms");
   cfg.log_json = parse_bool("LOG_JSON", log_json);
+  cfg.agent_retention = parse_duration("--agent-retention/DOCKMON_AGENT_RETENTION", agent_retention);
   if (cfg.data_dir.empty()) throw config_error("--data-dir/DOCKMON_DATA_DIR", "must not be empty");
   if (cfg.database_url.empty()) cfg.database_url = "sqlite://" + cfg.data_dir + "/dockmon.db";
   if (cfg.tls_cert.empty() != cfg.tls_key.empty())

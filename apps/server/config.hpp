@@ -21,6 +21,8 @@ struct server_config {
   enum class tls_mode { automatic, on, off } tls = tls_mode::automatic;
   std::optional<std::string> admin_password;
   std::chrono::milliseconds command_timeout{std::chrono::seconds(30)};
+  // Agents offline longer than this are removed with their hosts (0: never).
+  std::chrono::milliseconds agent_retention{std::chrono::hours(24 * 30)};
   std::string log_level = "info";
   bool log_json = false;
 };

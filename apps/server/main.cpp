@@ -3,6 +3,7 @@
 #include "config.hpp"
 #include "dockmon/common/crypto.hpp"
 #include "dockmon/common/log.hpp"
+#include "housekeeping.hpp"
 #include "listener.hpp"
 #include "server_context.hpp"
 #include "telemetry_store.hpp"
@@ -57,6 +58,7 @@ int main(int argc, char** argv) {
       if (e) std::rethrow_exception(e);
     });
     net::co_spawn(ioc, run_telemetry_flusher(ctx), net::detached);
+    net::co_spawn(ioc, run_housekeeping(ctx), net::detached);
     net::signal_set signals(ioc, SIGINT, SIGTERM);
     signals.async_wait([&](error_code ec, int sig) {
       if (ec) return;

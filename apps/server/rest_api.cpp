@@ -1,7 +1,10 @@
 // REST handlers. Input is checked here, at the boundary; agents are reached only through the hub.
 #include "rest_api.hpp"
 
+#include "admin_api.hpp"
+#include "audit.hpp"
 #include "auth.hpp"
+#include "http_util.hpp"
 #include "dockmon/common/crypto.hpp"
 #include "dockmon/common/json_fields.hpp"
 #include "dockmon/common/validate.hpp"
@@ -17,58 +20,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-response json_response(const request& req, http::status status, const json::value& body) {
-  response res{status, req.version()};
-  res.set(http::field::content_type, "application/json");
-  res.set(http::field::cache_control, "no-store");
-  res.keep_alive(req.keep_alive());
-  res.body() = json::serialize(body);
-  res.prepare_payload();
-  return res;
-}
-
-std::vector<std::string_view> split_path(std::string_view path) {
-  std::vector<std::string_view> parts;
-  while (!path.empty()) {
-    if (path.front() == '/') {
-      path.remove_prefix(1);
-      continue;
-    }
-    auto end = path.find('/');
-    parts.push_back(path.substr(0, end));
-    if (end == std::string_view::npos) break;
-    path.remove_prefix(end);
-  }
-  return parts;
-}
-
-// The raw value of one query parameter (ours are plain tokens: numbers and true/false).
-std::optional<std::string_view> query_param(std::string_view query, std::string_view name) {
-  while (!query.empty()) {
-    auto end = query.find('&');
-    auto pair = query.substr(0, end);
-    auto eq = pair.find('=');
-    if (pair.substr(0, eq) == name) return eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
-    if (end == std::string_view::npos) break;
-    query.remove_prefix(end + 1);
-  }
-  return std::nullopt;
-}
-
-bool valid_host_id(std::string_view s) {
-  if (s.empty() || s.size() > 64) return false;
-  for (unsigned char c : s)
-    if (!((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || (c >= '0' && c <= '9') || c == '-')) return false;
-  return true;
-}
-
-std::optional<json::object> json_body(const request& req) {
-  if (req.body().empty()) return json::object{};
-  error_code ec;
-  auto v = json::parse(req.body(), ec);
-  if (ec || !v.is_object()) return std::nullopt;
-  return std::move(v.as_object());
-}
 
 json::value capabilities_json(const std::string& text) {
   error_code ec;
@@ -102,6 +53,7 @@ json::object host_json(const store::host_record& h, bool online) {
     a["status"] = online ? "online" : "offline";
     a["last_seen_at"] = online ? now_iso8601() : h.agent->last_seen_at;
     a["registered_at"] = h.agent->registered_at;
+    a["revoked_at"] = h.agent->revoked_at.empty() ? json::value(nullptr) : json::value(h.agent->revoked_at);
     o["agent"] = std::move(a);
   } else {
     o["agent"] = nullptr;
@@ -185,10 +137,7 @@ class api {
     }
     if (path_ == "/api/auth/me" && method == http::verb::get)
       co_return ok(json::object{{"username", principal_.username}, {"role", principal_.role}, {"via", principal_.via}});
-    if (path_ == "/api/api-keys") {
-      if (method != http::verb::post) co_return method_not_allowed();
-      co_return co_await create_api_key();
-    }
+    if (auto answer = co_await handle_admin_request(ctx_, req_, principal_, path_, query_)) co_return std::move(*answer);
     if (path_ == "/api/agent/generate-token") {
       if (method != http::verb::post) co_return method_not_allowed();
       co_return co_await generate_token();
@@ -263,26 +212,6 @@ class api {
     auto res = ok(json::object{{"signed_out", true}});
     res.set(http::field::set_cookie, std::string(session_cookie_name) + "=" + cookie_attributes() + "0");
     co_return res;
-  }
-
-  net::awaitable<response> create_api_key() {
-    auto body = json_body(req_);
-    if (!body) co_return fail(http::status::bad_request, "body must be a JSON object");
-    std::string name = string_field(*body, "name");
-    std::string role_name = string_field(*body, "role");
-    if (role_name.empty()) role_name = principal_.role;
-    auto wanted = parse_role(role_name);
-    if (name.empty() || name.size() > 100) co_return fail(http::status::bad_request, "name is required (at most 100 characters)");
-    if (!wanted) co_return fail(http::status::bad_request, "role must be admin, operator or viewer");
-    if (!has_role(principal_, *wanted)) co_return fail(http::status::forbidden, "a key cannot have more rights than its creator");
-    std::string key = "dm_" + random_token();
-    auto key_hash = sha256_hex(key);
-    auto user_id = principal_.user_id;
-    auto create = ctx_.with_store(
-        [name, key_hash, user_id, role_name](store::store& s) { return s.create_api_key(name, key_hash, user_id, role_name); });
-    auto id = co_await std::move(create);
-    audit("create_api_key", name, "ok");
-    co_return ok(json::object{{"id", id}, {"name", name}, {"role", role_name}, {"key", key}}, http::status::created);
   }
 
   net::awaitable<response> generate_token() {
@@ -536,17 +465,7 @@ class api {
   }
 
   void audit(std::string action, std::string target, std::string result) {
-    spdlog::info("audit: {} {} {} -> {}", principal_.username, action, target, result);
-    auto user_id = principal_.user_id;
-    auto at = sys_clock::now();
-    // Fire and forget on the pool: the audit write must not delay the answer.
-    net::post(ctx_.db_pool, [&db = *ctx_.db, user_id, action, target, result, at] {
-      try {
-        db.append_audit(user_id, action, target, result, at);
-      } catch (const std::exception& e) {
-        spdlog::error("audit log write failed: {}", e.what());
-      }
-    });
+    record_audit(ctx_, principal_, std::move(action), std::move(target), std::move(result));
   }
 
   server_context& ctx_;
@@ -559,10 +478,6 @@ class api {
 };
 
 }  // namespace
-
-response error_response(const request& req, http::status status, std::string_view message) {
-  return json_response(req, status, json::object{{"error", message}});
-}
 
 net::awaitable<response> handle_request(server_context& ctx, request req, std::string peer) {
   api handler(ctx, std::move(req), std::move(peer));

@@ -19,7 +19,7 @@ std::optional<std::string> env_value(const char* name) {
 
 std::chrono::milliseconds parse_duration(std::string_view setting, std::string_view text) {
   const auto bad = [&] {
-    return config_error(setting, "'" + std::string(text) + "' is not a duration; use e.g. 500ms, 30s, 5m or 1h");
+    return config_error(setting, "'" + std::string(text) + "' is not a duration; use e.g. 500ms, 30s, 5m, 1h or 30d");
   };
   if (text.empty()) throw bad();
   std::uint64_t number = 0;
@@ -31,6 +31,7 @@ std::chrono::milliseconds parse_duration(std::string_view setting, std::string_v
   else if (unit == "ms") factor_ms = 1;
   else if (unit == "m") factor_ms = 60'000;
   else if (unit == "h") factor_ms = 3'600'000;
+  else if (unit == "d") factor_ms = 86'400'000;
   else throw bad();
   constexpr std::uint64_t limit_ms = 366ULL * 24 * 3'600'000;  // a year is past any sane setting
   if (number > limit_ms / factor_ms) throw config_error(setting, "'" + std::string(text) + "' is too long");

@@ -10,11 +10,12 @@ TEST(parse_duration, accepts_units_and_plain_seconds) {
   EXPECT_EQ(parse_duration("X", "30s"), 30s);
   EXPECT_EQ(parse_duration("X", "5m"), 5min);
   EXPECT_EQ(parse_duration("X", "1h"), 1h);
+  EXPECT_EQ(parse_duration("X", "30d"), 720h);
   EXPECT_EQ(parse_duration("X", "7"), 7s);
 }
 
 TEST(parse_duration, refuses_garbage_and_names_the_setting) {
-  for (const char* bad : {"", "s", "-1s", "1.5s", "10 s", "3d", "abc", "99999999999h"}) {
+  for (const char* bad : {"", "s", "-1s", "1.5s", "10 s", "3w", "abc", "99999999999h"}) {
     try {
       parse_duration("RECONNECT_MAX", bad);
       ADD_FAILURE() << "accepted '" << bad << "'";

@@ -106,7 +106,7 @@ TEST_F(sqlite_store_test, newer_schema_version_is_refused) {
     open();
     FAIL() << "expected store_error";
   } catch (const store_error& e) {
-    EXPECT_NE(std::string(e.what()).find("database schema version 99 is newer than this build supports (2); "
+    EXPECT_NE(std::string(e.what()).find("database schema version 99 is newer than this build supports (3); "
                                          "upgrade dockmon-server"),
               std::string::npos)
         << e.what();
@@ -233,7 +233,7 @@ TEST_F(sqlite_store_test, sessions_expire_and_can_be_deleted) {
 TEST_F(sqlite_store_test, api_keys_resolve_with_their_own_role) {
   auto s = open();
   user u = s->create_user("dave", "h", "admin");
-  std::string id = s->create_api_key("ci", "key-hash", u.id, "viewer");
+  std::string id = s->create_api_key("ci", "key-hash", u.id, "viewer", std::nullopt);
   EXPECT_FALSE(id.empty());
   auto p = s->find_api_key("key-hash");
   ASSERT_TRUE(p);
@@ -242,15 +242,15 @@ TEST_F(sqlite_store_test, api_keys_resolve_with_their_own_role) {
   EXPECT_EQ(p->role, "viewer");
   EXPECT_EQ(p->via, "api_key");
   EXPECT_FALSE(s->find_api_key("nope"));
-  EXPECT_THROW(s->create_api_key("dup", "key-hash", u.id, "viewer"), store_error);
+  EXPECT_THROW(s->create_api_key("dup", "key-hash", u.id, "viewer", std::nullopt), store_error);
 }
 
 TEST_F(sqlite_store_test, revoked_or_expired_api_keys_are_ignored) {
   auto s = open();
   user u = s->create_user("erin", "h", "admin");
-  s->create_api_key("a", "revoked-hash", u.id, "admin");
-  s->create_api_key("b", "expired-hash", u.id, "admin");
-  s->create_api_key("c", "future-hash", u.id, "admin");
+  s->create_api_key("a", "revoked-hash", u.id, "admin", std::nullopt);
+  s->create_api_key("b", "expired-hash", u.id, "admin", std::nullopt);
+  s->create_api_key("c", "future-hash", u.id, "admin", std::nullopt);
   s.reset();
   raw_exec("UPDATE api_keys SET revoked = 1 WHERE key_hash = 'revoked-hash';"
            "UPDATE api_keys SET expires_at = '2000-01-01T00:00:00Z' WHERE key_hash = 'expired-hash';"
@@ -358,8 +358,8 @@ TEST_F(sqlite_store_test, same_engine_registering_again_keeps_ids_and_takes_the_
   EXPECT_EQ(hosts[0].info.docker_version, "25.0.0");
   EXPECT_EQ(hosts[0].agent->version, "2.0.0");
   // The old permanent token no longer works, the new one does.
-  EXPECT_EQ(s->reconnect_with_permanent_token("perm-1", reg, now_).status, registration_status::unknown_token);
-  EXPECT_EQ(s->reconnect_with_permanent_token("perm-2", reg, now_).status, registration_status::ok);
+  EXPECT_EQ(s->reconnect_with_permanent_token("perm-1", "", reg, now_).status, registration_status::unknown_token);
+  EXPECT_EQ(s->reconnect_with_permanent_token("perm-2", "", reg, now_).status, registration_status::ok);
 }
 
 TEST_F(sqlite_store_test, permanent_token_reconnect_refreshes_info) {
@@ -375,7 +375,7 @@ TEST_F(sqlite_store_test, permanent_token_reconnect_refreshes_info) {
   reg.info.kernel_version = "6.5.0";
   reg.info.num_cpus = 16;
   auto later = now_ + 10min;
-  auto out = s->reconnect_with_permanent_token("perm", reg, later);
+  auto out = s->reconnect_with_permanent_token("perm", "", reg, later);
   ASSERT_EQ(out.status, registration_status::ok);
   EXPECT_EQ(out.agent_id, first.agent_id);
   EXPECT_EQ(out.host_id, first.host_id);
@@ -390,7 +390,7 @@ TEST_F(sqlite_store_test, permanent_token_reconnect_refreshes_info) {
   EXPECT_EQ(h->info.kernel_version, "6.5.0");
   EXPECT_EQ(h->info.num_cpus, 16);
   EXPECT_EQ(h->updated_at, to_iso8601(later));
-  EXPECT_EQ(s->reconnect_with_permanent_token("unknown", reg, later).status, registration_status::unknown_token);
+  EXPECT_EQ(s->reconnect_with_permanent_token("unknown", "", reg, later).status, registration_status::unknown_token);
 }
 
 TEST_F(sqlite_store_test, permanent_token_from_another_engine_is_refused_and_changes_nothing) {
@@ -402,7 +402,7 @@ TEST_F(sqlite_store_test, permanent_token_from_another_engine_is_refused_and_cha
   auto intruder = sample_registration("E2");
   intruder.version = "6.6.6";
   intruder.info.os_type = "windows";
-  auto out = s->reconnect_with_permanent_token("perm", intruder, now_ + 1h);
+  auto out = s->reconnect_with_permanent_token("perm", "", intruder, now_ + 1h);
   EXPECT_EQ(out.status, registration_status::wrong_engine);
   auto after = s->find_host(first.host_id);
   ASSERT_TRUE(before && after && after->agent);
@@ -462,7 +462,7 @@ TEST_F(sqlite_store_test, sql_metacharacters_and_markup_are_stored_verbatim) {
   EXPECT_EQ(h->name, "<script>alert('host')</script>");
   EXPECT_EQ(h->agent->engine_id, nasty);
   EXPECT_EQ(h->agent->capabilities, nasty);
-  EXPECT_EQ(s->reconnect_with_permanent_token(nasty, reg, now_).status, registration_status::ok);
+  EXPECT_EQ(s->reconnect_with_permanent_token(nasty, "", reg, now_).status, registration_status::ok);
   s->append_audit(u.id, nasty, nasty, "ok", now_);
 
   // An empty string stays an empty string, not NULL.
@@ -503,18 +503,22 @@ TEST_F(sqlite_store_test, concurrent_calls_from_four_threads_succeed) {
 
 // ---- migration 2: stats rollups and events ----
 
-TEST_F(sqlite_store_test, fresh_database_is_at_schema_version_2) {
+TEST_F(sqlite_store_test, fresh_database_is_at_schema_version_3) {
   open().reset();
-  EXPECT_EQ(raw_int("SELECT MAX(version) FROM schema_version"), 2);
-  EXPECT_EQ(raw_int("SELECT COUNT(*) FROM schema_version"), 2);
+  EXPECT_EQ(raw_int("SELECT MAX(version) FROM schema_version"), 3);
+  EXPECT_EQ(raw_int("SELECT COUNT(*) FROM schema_version"), 3);
   EXPECT_EQ(raw_int("SELECT COUNT(*) FROM pragma_table_info('stats_rollups')"), 12);
 }
 
-TEST_F(sqlite_store_test, version_1_database_upgrades_to_2_and_keeps_its_data) {
+TEST_F(sqlite_store_test, version_1_database_upgrades_to_the_latest_and_keeps_its_data) {
   // Turns a fresh database back into what migration 1 alone left (SQLite 3.35+ drops columns), then puts
   // in data as a version 1 server would have.
   open().reset();
-  raw_exec("DROP INDEX events_container_time;"
+  raw_exec("DROP INDEX agents_next_token;"
+           "ALTER TABLE agents DROP COLUMN next_token_hash;"
+           "ALTER TABLE agents DROP COLUMN revoked_at;"
+           "DELETE FROM schema_version WHERE version = 3;"
+           "DROP INDEX events_container_time;"
            "ALTER TABLE events DROP COLUMN image;"
            "ALTER TABLE events DROP COLUMN attributes;"
            "DROP TABLE stats_rollups;"
@@ -527,7 +531,7 @@ TEST_F(sqlite_store_test, version_1_database_upgrades_to_2_and_keeps_its_data) {
   ASSERT_EQ(raw_int("SELECT COUNT(*) FROM sqlite_master WHERE name = 'stats_rollups'"), 0);
 
   auto s = open();
-  EXPECT_EQ(raw_int("SELECT MAX(version) FROM schema_version"), 2);
+  EXPECT_EQ(raw_int("SELECT MAX(version) FROM schema_version"), 3);
   EXPECT_TRUE(s->find_user_by_name("alice"));
   auto events = s->list_events({});
   ASSERT_EQ(events.size(), 1u);
@@ -764,6 +768,130 @@ TEST_F(sqlite_store_test, rollup_keys_and_event_text_with_sql_metacharacters_are
   f.host_id.clear();
   EXPECT_TRUE(s->list_events(f).empty());
   EXPECT_EQ(s->list_events({}).size(), 2u);
+}
+
+
+TEST_F(sqlite_store_test, permanent_token_rotates_and_the_old_one_retires_only_when_the_next_is_used) {
+  auto s = open();
+  s->create_registration_token("reg", "admin-id", now_ + 15min);
+  auto reg = sample_registration();
+  ASSERT_EQ(s->register_with_token("reg", "t0", reg, now_).status, registration_status::ok);
+  // Reconnect with t0: t1 is issued; the agent crashes before storing it and comes back with t0.
+  EXPECT_EQ(s->reconnect_with_permanent_token("t0", "t1", reg, now_).status, registration_status::ok);
+  EXPECT_EQ(s->reconnect_with_permanent_token("t0", "t2", reg, now_).status, registration_status::ok);
+  // t1 was replaced by t2 before anyone used it.
+  EXPECT_EQ(s->reconnect_with_permanent_token("t1", "x", reg, now_).status, registration_status::unknown_token);
+  // The agent stored t2 and uses it: t0 retires, t3 is next.
+  EXPECT_EQ(s->reconnect_with_permanent_token("t2", "t3", reg, now_).status, registration_status::ok);
+  EXPECT_EQ(s->reconnect_with_permanent_token("t0", "x", reg, now_).status, registration_status::unknown_token);
+  // A stolen current token is still bound to its engine.
+  auto intruder = reg;
+  intruder.engine_id = "OTHER";
+  EXPECT_EQ(s->reconnect_with_permanent_token("t2", "x", intruder, now_).status, registration_status::wrong_engine);
+  EXPECT_EQ(s->reconnect_with_permanent_token("t3", "t4", reg, now_).status, registration_status::ok);
+}
+
+TEST_F(sqlite_store_test, revoked_agent_is_refused_until_a_new_registration_token_enrols_it) {
+  auto s = open();
+  s->create_registration_token("reg", "admin-id", now_ + 15min);
+  auto reg = sample_registration();
+  auto out = s->register_with_token("reg", "t0", reg, now_);
+  ASSERT_EQ(s->reconnect_with_permanent_token("t0", "t1", reg, now_).status, registration_status::ok);
+  EXPECT_TRUE(s->revoke_agent(out.host_id, now_));
+  EXPECT_FALSE(s->revoke_agent("no-such-host", now_));
+  EXPECT_EQ(s->reconnect_with_permanent_token("t0", "x", reg, now_).status, registration_status::revoked);
+  EXPECT_EQ(s->reconnect_with_permanent_token("t1", "x", reg, now_).status, registration_status::unknown_token);
+  auto host = s->find_host(out.host_id);
+  ASSERT_TRUE(host && host->agent);
+  EXPECT_EQ(host->agent->revoked_at, to_iso8601(now_));
+  EXPECT_EQ(host->agent->status, "offline");
+  s->create_registration_token("reg2", "admin-id", now_ + 15min);
+  ASSERT_EQ(s->register_with_token("reg2", "fresh", reg, now_).status, registration_status::ok);
+  EXPECT_EQ(s->reconnect_with_permanent_token("fresh", "y", reg, now_).status, registration_status::ok);
+  EXPECT_EQ(s->find_host(out.host_id)->agent->revoked_at, "");
+}
+
+TEST_F(sqlite_store_test, agents_offline_past_the_retention_are_removed_with_their_hosts) {
+  auto s = open();
+  auto reg = sample_registration();
+  s->create_registration_token("r1", "admin-id", now_ + 15min);
+  s->create_registration_token("r2", "admin-id", now_ + 15min);
+  s->create_registration_token("r3", "admin-id", now_ + 15min);
+  auto old_one = s->register_with_token("r1", "p1", reg, now_ - 40 * 24h);
+  reg.engine_id = "ENGINE-2";
+  reg.info.hostname = "recent";
+  auto recent = s->register_with_token("r2", "p2", reg, now_ - 40 * 24h);
+  reg.engine_id = "ENGINE-3";
+  reg.info.hostname = "online";
+  auto online = s->register_with_token("r3", "p3", reg, now_ - 40 * 24h);
+  s->set_agent_status(old_one.agent_id, "offline", now_ - 31 * 24h);
+  s->set_agent_status(recent.agent_id, "offline", now_ - 29 * 24h);
+  s->set_agent_status(online.agent_id, "online", now_ - 40 * 24h);  // connected now, however long ago it was seen
+  auto removed = s->remove_agents_offline_since(now_ - 30 * 24h);
+  ASSERT_EQ(removed.size(), 1u);
+  EXPECT_EQ(removed[0].agent_id, old_one.agent_id);
+  EXPECT_EQ(removed[0].host_id, old_one.host_id);
+  EXPECT_EQ(removed[0].host_name, "node-a");
+  EXPECT_EQ(removed[0].last_seen_at, to_iso8601(now_ - 31 * 24h));
+  EXPECT_FALSE(s->find_host(old_one.host_id));
+  EXPECT_TRUE(s->find_host(recent.host_id));
+  EXPECT_TRUE(s->find_host(online.host_id));
+  EXPECT_EQ(s->reconnect_with_permanent_token("p1", "x", sample_registration(), now_).status,
+            registration_status::unknown_token);
+  EXPECT_TRUE(s->remove_agents_offline_since(now_ - 30 * 24h).empty());
+}
+
+TEST_F(sqlite_store_test, api_keys_are_listed_revoked_by_their_owner_and_expire) {
+  auto s = open();
+  auto alice = s->create_user("alice", "h", "admin");
+  auto bob = s->create_user("bob", "h", "viewer");
+  auto a = s->create_api_key("a", "hash-a", alice.id, "operator", now_ + 1h);
+  auto b = s->create_api_key("b", "hash-b", bob.id, "viewer", std::nullopt);
+  EXPECT_EQ(s->list_api_keys("").size(), 2u);
+  auto bobs = s->list_api_keys(bob.id);
+  ASSERT_EQ(bobs.size(), 1u);
+  EXPECT_EQ(bobs[0].id, b);
+  EXPECT_EQ(bobs[0].username, "bob");
+  EXPECT_EQ(bobs[0].expires_at, "");
+  EXPECT_EQ(s->list_api_keys(alice.id)[0].expires_at, to_iso8601(now_ + 1h));
+  EXPECT_FALSE(s->revoke_api_key(a, bob.id));  // not bob's
+  EXPECT_TRUE(s->find_api_key("hash-a"));
+  EXPECT_TRUE(s->revoke_api_key(a, alice.id));
+  EXPECT_FALSE(s->find_api_key("hash-a"));
+  EXPECT_TRUE(s->list_api_keys(alice.id)[0].revoked);
+  EXPECT_TRUE(s->revoke_api_key(b, ""));  // an admin may revoke any
+  EXPECT_FALSE(s->find_api_key("hash-b"));
+  s->create_api_key("c", "hash-c", alice.id, "viewer", now_ - 1s);
+  EXPECT_FALSE(s->find_api_key("hash-c"));
+}
+
+TEST_F(sqlite_store_test, every_session_of_a_user_can_be_ended_at_once) {
+  auto s = open();
+  auto alice = s->create_user("alice", "h", "admin");
+  auto bob = s->create_user("bob", "h", "viewer");
+  s->create_session("s1", alice.id, now_ + 1h);
+  s->create_session("s2", alice.id, now_ + 1h);
+  s->create_session("s3", bob.id, now_ + 1h);
+  EXPECT_EQ(s->delete_sessions_of_user(alice.id), 2u);
+  EXPECT_FALSE(s->find_session("s1", now_));
+  EXPECT_FALSE(s->find_session("s2", now_));
+  EXPECT_TRUE(s->find_session("s3", now_));
+}
+
+TEST_F(sqlite_store_test, audit_log_lists_newest_first_with_since_and_limit) {
+  auto s = open();
+  auto alice = s->create_user("alice", "h", "admin");
+  s->append_audit(alice.id, "stop", "h/c1", "ok", now_ - 2h);
+  s->append_audit(alice.id, "start", "h/c1", "ok", now_ - 1h);
+  s->append_audit("system", "remove_offline_agent", "h2", "offline since x", now_);
+  auto all = s->list_audit("", 100);
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0].action, "remove_offline_agent");
+  EXPECT_EQ(all[0].username, "");  // the server itself
+  EXPECT_EQ(all[1].username, "alice");
+  EXPECT_EQ(all[2].action, "stop");
+  EXPECT_EQ(s->list_audit(to_iso8601(now_ - 90min), 100).size(), 2u);
+  EXPECT_EQ(s->list_audit("", 1).size(), 1u);
 }
 
 }  // namespace

@@ -133,6 +133,13 @@ ALTER TABLE events ADD COLUMN image TEXT NOT NULL DEFAULT '';
 ALTER TABLE events ADD COLUMN attributes TEXT NOT NULL DEFAULT '{}';
 CREATE INDEX events_container_time ON events(container_id, timestamp);
 )sql"},
+    // Token rotation (the next token, valid beside the current one until the agent uses it), agent
+    // revocation, and the audit log's lookups by time.
+    {3, R"sql(
+ALTER TABLE agents ADD COLUMN next_token_hash TEXT NULL;
+ALTER TABLE agents ADD COLUMN revoked_at TEXT NULL;
+CREATE UNIQUE INDEX agents_next_token ON agents(next_token_hash);
+)sql"},
 };
 
 static_assert(std::size(migrations) == latest_schema_version, "every schema version needs its migration");
@@ -155,8 +162,8 @@ void create_private_file(const std::filesystem::path& file) {
 const char* select_host_sql =
     "SELECT h.id, h.name, h.connection_type, h.os_type, h.os_version, h.kernel_version, h.docker_version, "
     "h.daemon_started_at, h.total_memory, h.num_cpus, h.created_at, h.updated_at, "
-    "a.id, a.engine_id, a.version, a.proto_version, a.capabilities, a.status, a.last_seen_at, a.registered_at "
-    "FROM docker_hosts h LEFT JOIN agents a ON a.host_id = h.id ";
+    "a.id, a.engine_id, a.version, a.proto_version, a.capabilities, a.status, a.last_seen_at, a.registered_at, "
+    "a.revoked_at FROM docker_hosts h LEFT JOIN agents a ON a.host_id = h.id ";
 
 host_record read_host(const statement& s) {
   host_record h;
@@ -184,6 +191,7 @@ host_record read_host(const statement& s) {
     a.status = s.text(17);
     a.last_seen_at = s.text(18);
     a.registered_at = s.text(19);
+    a.revoked_at = s.text(20);
     h.agent = std::move(a);
   }
   return h;
@@ -393,14 +401,46 @@ void sqlite_store::delete_session(std::string_view token_hash) {
   s.bind_all(token_hash).run();
 }
 
+std::size_t sqlite_store::delete_sessions_of_user(std::string_view user_id) {
+  std::lock_guard lock(mutex_);
+  statement s(conn_, "DELETE FROM sessions WHERE user_id = ?1");
+  s.bind_all(user_id).run();
+  return static_cast<std::size_t>(sqlite3_changes(conn_.get()));
+}
+
 std::string sqlite_store::create_api_key(std::string_view name, std::string_view key_hash, std::string_view user_id,
-                                         std::string_view role) {
+                                         std::string_view role, std::optional<sys_clock::time_point> expires_at) {
   std::lock_guard lock(mutex_);
   std::string id = random_uuid();
   statement s(conn_,
-              "INSERT INTO api_keys (id, name, key_hash, user_id, role, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-  s.bind_all(id, name, key_hash, user_id, role, now_iso8601()).run();
+              "INSERT INTO api_keys (id, name, key_hash, user_id, role, created_at, expires_at) "
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  s.bind_all(id, name, key_hash, user_id, role, now_iso8601());
+  if (expires_at) s.bind(7, to_iso8601(*expires_at));
+  s.run();
   return id;
+}
+
+std::vector<api_key_record> sqlite_store::list_api_keys(std::string_view user_id) {
+  std::lock_guard lock(mutex_);
+  statement s(conn_,
+              "SELECT k.id, k.name, k.user_id, u.username, k.role, k.created_at, k.expires_at, k.revoked "
+              "FROM api_keys k JOIN users u ON u.id = k.user_id WHERE ?1 = '' OR k.user_id = ?1 "
+              "ORDER BY k.created_at DESC, k.id");
+  s.bind_all(user_id);
+  std::vector<api_key_record> keys;
+  while (s.step()) {
+    keys.push_back(api_key_record{s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5), s.text(6),
+                                  s.int64(7) != 0});
+  }
+  return keys;
+}
+
+bool sqlite_store::revoke_api_key(std::string_view key_id, std::string_view owner_user_id) {
+  std::lock_guard lock(mutex_);
+  statement s(conn_, "UPDATE api_keys SET revoked = 1 WHERE id = ?1 AND (?2 = '' OR user_id = ?2)");
+  s.bind_all(key_id, owner_user_id).run();
+  return sqlite3_changes(conn_.get()) > 0;
 }
 
 std::optional<principal> sqlite_store::find_api_key(std::string_view key_hash) {
@@ -422,14 +462,16 @@ void sqlite_store::create_registration_token(std::string_view token_hash, std::s
   s.bind_all(token_hash, user_id, now_iso8601(), to_iso8601(expires_at)).run();
 }
 
-void sqlite_store::refresh_agent(std::string_view agent_id, std::string_view host_id,
-                                 std::string_view permanent_token_hash, const agent_registration& reg,
+void sqlite_store::refresh_agent(std::string_view agent_id, std::string_view host_id, std::string_view token_hash,
+                                 std::string_view next_token_hash, const agent_registration& reg,
                                  const std::string& now) {
   {
     statement s(conn_,
-                "UPDATE agents SET token_hash = ?2, version = ?3, proto_version = ?4, capabilities = ?5, "
-                "status = 'online', last_seen_at = ?6 WHERE id = ?1");
-    s.bind_all(agent_id, permanent_token_hash, reg.version, reg.proto_version, reg.capabilities, now).run();
+                "UPDATE agents SET token_hash = ?2, next_token_hash = ?3, version = ?4, proto_version = ?5, "
+                "capabilities = ?6, status = 'online', last_seen_at = ?7, revoked_at = NULL WHERE id = ?1");
+    s.bind_all(agent_id, token_hash, std::nullopt, reg.version, reg.proto_version, reg.capabilities, now);
+    if (!next_token_hash.empty()) s.bind(3, next_token_hash);
+    s.run();
   }
   statement s(conn_,
               "UPDATE docker_hosts SET os_type = ?2, os_version = ?3, kernel_version = ?4, docker_version = ?5, "
@@ -478,7 +520,7 @@ registration_outcome sqlite_store::register_with_token(std::string_view registra
     }
   }
   if (known) {
-    refresh_agent(out.agent_id, out.host_id, permanent_token_hash, reg, now_text);
+    refresh_agent(out.agent_id, out.host_id, permanent_token_hash, {}, reg, now_text);
   } else {
     out.agent_id = random_uuid();
     out.host_id = random_uuid();
@@ -505,6 +547,7 @@ registration_outcome sqlite_store::register_with_token(std::string_view registra
 }
 
 registration_outcome sqlite_store::reconnect_with_permanent_token(std::string_view permanent_token_hash,
+                                                                  std::string_view next_token_hash,
                                                                   const agent_registration& reg,
                                                                   sys_clock::time_point now) {
   std::lock_guard lock(mutex_);
@@ -512,10 +555,15 @@ registration_outcome sqlite_store::reconnect_with_permanent_token(std::string_vi
   registration_outcome out;
   transaction tx(conn_);
   {
-    statement s(conn_, "SELECT id, host_id, engine_id FROM agents WHERE token_hash = ?1");
+    statement s(conn_,
+                "SELECT id, host_id, engine_id, revoked_at FROM agents WHERE token_hash = ?1 OR next_token_hash = ?1");
     s.bind_all(permanent_token_hash);
     if (!s.step()) {
       out.status = registration_status::unknown_token;
+      return out;
+    }
+    if (!s.is_null(3)) {
+      out.status = registration_status::revoked;
       return out;
     }
     if (s.text(2) != reg.engine_id) {
@@ -525,10 +573,41 @@ registration_outcome sqlite_store::reconnect_with_permanent_token(std::string_vi
     out.agent_id = s.text(0);
     out.host_id = s.text(1);
   }
-  refresh_agent(out.agent_id, out.host_id, permanent_token_hash, reg, now_text);
+  // The presented token becomes the current one (retiring its predecessor when it was the next one).
+  refresh_agent(out.agent_id, out.host_id, permanent_token_hash, next_token_hash, reg, now_text);
   tx.commit();
   out.status = registration_status::ok;
   return out;
+}
+
+bool sqlite_store::revoke_agent(std::string_view host_id, sys_clock::time_point now) {
+  std::lock_guard lock(mutex_);
+  // The token's hash stays so that the agent is told it was revoked rather than that its token is unknown.
+  statement s(conn_, "UPDATE agents SET revoked_at = ?2, status = 'offline', next_token_hash = NULL WHERE host_id = ?1");
+  s.bind_all(host_id, to_iso8601(now)).run();
+  return sqlite3_changes(conn_.get()) > 0;
+}
+
+std::vector<removed_agent> sqlite_store::remove_agents_offline_since(sys_clock::time_point cutoff) {
+  std::lock_guard lock(mutex_);
+  const auto cutoff_text = to_iso8601(cutoff);
+  std::vector<removed_agent> removed;
+  transaction tx(conn_);
+  {
+    // Never seen counts from registration.
+    statement s(conn_,
+                "SELECT a.id, a.host_id, h.name, COALESCE(a.last_seen_at, a.registered_at) FROM agents a "
+                "JOIN docker_hosts h ON h.id = a.host_id "
+                "WHERE a.status <> 'online' AND COALESCE(a.last_seen_at, a.registered_at) < ?1");
+    s.bind_all(cutoff_text);
+    while (s.step()) removed.push_back(removed_agent{s.text(0), s.text(1), s.text(2), s.text(3)});
+  }
+  for (const auto& r : removed) {
+    statement s(conn_, "DELETE FROM docker_hosts WHERE id = ?1");  // the agent goes with it (ON DELETE CASCADE)
+    s.bind_all(r.host_id).run();
+  }
+  tx.commit();
+  return removed;
 }
 
 void sqlite_store::set_agent_status(std::string_view agent_id, std::string_view status,
@@ -565,6 +644,18 @@ void sqlite_store::append_audit(std::string_view user_id, std::string_view actio
   std::lock_guard lock(mutex_);
   statement s(conn_, "INSERT INTO audit_log (at, user_id, action, target, result) VALUES (?1, ?2, ?3, ?4, ?5)");
   s.bind_all(to_iso8601(at), user_id, action, target, result).run();
+}
+
+std::vector<audit_record> sqlite_store::list_audit(std::string_view since, std::size_t limit) {
+  std::lock_guard lock(mutex_);
+  statement s(conn_,
+              "SELECT l.id, l.at, l.user_id, COALESCE(u.username, ''), l.action, l.target, l.result FROM audit_log l "
+              "LEFT JOIN users u ON u.id = l.user_id WHERE ?1 = '' OR l.at >= ?1 ORDER BY l.id DESC LIMIT ?2");
+  s.bind_all(since.empty() ? std::string() : canonical_time(since),
+             static_cast<std::int64_t>(std::min(limit, max_audit_limit)));
+  std::vector<audit_record> out;
+  while (s.step()) out.push_back(audit_record{s.int64(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5), s.text(6)});
+  return out;
 }
 
 void sqlite_store::save_rollups(const std::vector<stats_rollup_row>& rows) {

@@ -95,7 +95,7 @@ class transaction {
 };
 
 // The schema version this build migrates to.
-inline constexpr int latest_schema_version = 2;
+inline constexpr int latest_schema_version = 3;
 
 class sqlite_store final : public store {
  public:
@@ -109,9 +109,12 @@ class sqlite_store final : public store {
   std::optional<principal> find_session(std::string_view token_hash, sys_clock::time_point now) override;
   void delete_session(std::string_view token_hash) override;
 
+  std::size_t delete_sessions_of_user(std::string_view user_id) override;
   std::string create_api_key(std::string_view name, std::string_view key_hash, std::string_view user_id,
-                             std::string_view role) override;
+                             std::string_view role, std::optional<sys_clock::time_point> expires_at) override;
   std::optional<principal> find_api_key(std::string_view key_hash) override;
+  std::vector<api_key_record> list_api_keys(std::string_view user_id) override;
+  bool revoke_api_key(std::string_view key_id, std::string_view owner_user_id) override;
 
   void create_registration_token(std::string_view token_hash, std::string_view user_id,
                                  sys_clock::time_point expires_at) override;
@@ -119,8 +122,10 @@ class sqlite_store final : public store {
                                            std::string_view permanent_token_hash, const agent_registration& reg,
                                            sys_clock::time_point now) override;
   registration_outcome reconnect_with_permanent_token(std::string_view permanent_token_hash,
-                                                      const agent_registration& reg,
+                                                      std::string_view next_token_hash, const agent_registration& reg,
                                                       sys_clock::time_point now) override;
+  bool revoke_agent(std::string_view host_id, sys_clock::time_point now) override;
+  std::vector<removed_agent> remove_agents_offline_since(sys_clock::time_point cutoff) override;
 
   void set_agent_status(std::string_view agent_id, std::string_view status, sys_clock::time_point last_seen) override;
   void mark_all_agents_offline() override;
@@ -130,6 +135,7 @@ class sqlite_store final : public store {
 
   void append_audit(std::string_view user_id, std::string_view action, std::string_view target,
                     std::string_view result, sys_clock::time_point at) override;
+  std::vector<audit_record> list_audit(std::string_view since, std::size_t limit) override;
 
   void save_rollups(const std::vector<stats_rollup_row>& rows) override;
   std::vector<stats_rollup_row> load_rollups(std::int64_t since_t) override;
@@ -142,8 +148,9 @@ class sqlite_store final : public store {
  private:
   void migrate();
   // Refreshes an existing agent and its host from what the agent presented; caller holds a transaction.
-  void refresh_agent(std::string_view agent_id, std::string_view host_id, std::string_view permanent_token_hash,
-                     const agent_registration& reg, const std::string& now);
+  // token_hash and next_token_hash are the agent's tokens from now on (next may be empty).
+  void refresh_agent(std::string_view agent_id, std::string_view host_id, std::string_view token_hash,
+                     std::string_view next_token_hash, const agent_registration& reg, const std::string& now);
 
   std::mutex mutex_;
   connection conn_;

@@ -22,7 +22,7 @@ class config_error : public std::runtime_error {
 // The variable's value, or nullopt when it is unset or empty.
 std::optional<std::string> env_value(const char* name);
 
-// "250ms", "30s", "5m", "1h" or a plain number of seconds. Throws config_error naming `setting`.
+// "250ms", "30s", "5m", "1h", "30d" or a plain number of seconds (at most a year). Throws config_error naming `setting`.
 std::chrono::milliseconds parse_duration(std::string_view setting, std::string_view text);
 
 // true/false, 1/0, yes/no, on/off (any case). Throws config_error naming `setting`.

@@ -58,6 +58,7 @@ struct agent_record {
   std::string status;        // online | offline | degraded
   std::string last_seen_at;  // ISO 8601, empty when never
   std::string registered_at;
+  std::string revoked_at;  // ISO 8601, empty unless an admin revoked the agent
 };
 
 struct host_record {
@@ -85,12 +86,30 @@ enum class registration_status {
   expired_token,
   used_token,
   wrong_engine,  // permanent token presented with another engine_id
+  revoked,       // an admin revoked this agent
 };
 
 struct registration_outcome {
   registration_status status = registration_status::unknown_token;
   std::string agent_id;
   std::string host_id;
+};
+
+// An API key as listed (never its secret).
+struct api_key_record {
+  std::string id, name, user_id, username, role, created_at;
+  std::string expires_at;  // empty: never
+  bool revoked = false;
+};
+
+struct audit_record {
+  std::int64_t id = 0;
+  std::string at, user_id, username, action, target, result;
+};
+
+// An agent removed for being offline longer than the retention, with what the audit entry names.
+struct removed_agent {
+  std::string agent_id, host_id, host_name, last_seen_at;
 };
 
 // One rolled-up stats bucket (the server's stats_history tiers), keyed by series and bucket step.
@@ -120,6 +139,7 @@ struct event_filter {
 };
 
 inline constexpr std::size_t max_event_limit = 1000;
+inline constexpr std::size_t max_audit_limit = 1000;
 
 class store {
  public:
@@ -136,11 +156,17 @@ class store {
   virtual std::optional<principal> find_session(std::string_view token_hash, sys_clock::time_point now) = 0;
   virtual void delete_session(std::string_view token_hash) = 0;
 
-  // Returns the new key's id.
+  // Deletes every session of the user ("sign out everywhere"); returns how many.
+  virtual std::size_t delete_sessions_of_user(std::string_view user_id) = 0;
+  // Returns the new key's id. expires_at: nullopt for a key that does not expire.
   virtual std::string create_api_key(std::string_view name, std::string_view key_hash, std::string_view user_id,
-                                     std::string_view role) = 0;
-  // principal.role is the key's role.
+                                     std::string_view role, std::optional<sys_clock::time_point> expires_at) = 0;
+  // principal.role is the key's role; revoked and expired keys are not found.
   virtual std::optional<principal> find_api_key(std::string_view key_hash) = 0;
+  // Every key, or only the user's when user_id is not empty; newest first.
+  virtual std::vector<api_key_record> list_api_keys(std::string_view user_id) = 0;
+  // Revokes the key; only a key of owner_user_id unless that is empty (an admin). False when no such key.
+  virtual bool revoke_api_key(std::string_view key_id, std::string_view owner_user_id) = 0;
 
   // registration
   virtual void create_registration_token(std::string_view token_hash, std::string_view user_id,
@@ -153,11 +179,20 @@ class store {
                                                    std::string_view permanent_token_hash,
                                                    const agent_registration& reg, sys_clock::time_point now) = 0;
 
-  // Reconnect with a permanent token: refuses a token bound to another engine_id; on success refreshes the
-  // agent's version, capabilities and the host's system info, in one transaction.
+  // Reconnect with a permanent token: refuses a token bound to another engine_id or a revoked agent; on
+  // success refreshes the agent's version, capabilities and the host's system info, in one transaction.
+  // Rotation: next_token_hash becomes the agent's next token. The presented token stays valid until the
+  // agent presents the next one (so a crash before it stored the next one never locks it out); presenting
+  // the next token retires the one before it.
   virtual registration_outcome reconnect_with_permanent_token(std::string_view permanent_token_hash,
+                                                              std::string_view next_token_hash,
                                                               const agent_registration& reg,
                                                               sys_clock::time_point now) = 0;
+  // Revokes the host's agent: its tokens stop working at once. False when the host has no agent.
+  // A new registration token (an admin's act) may enrol the same engine again.
+  virtual bool revoke_agent(std::string_view host_id, sys_clock::time_point now) = 0;
+  // Removes agents (and their hosts) offline since before `cutoff`; returns what was removed.
+  virtual std::vector<removed_agent> remove_agents_offline_since(sys_clock::time_point cutoff) = 0;
 
   virtual void set_agent_status(std::string_view agent_id, std::string_view status, sys_clock::time_point last_seen) = 0;
   // Marks every agent offline (server start: no agent is connected yet).
@@ -169,6 +204,8 @@ class store {
   // audit log of user operations
   virtual void append_audit(std::string_view user_id, std::string_view action, std::string_view target,
                             std::string_view result, sys_clock::time_point at) = 0;
+  // Newest first; at most min(limit, max_audit_limit) entries, with at >= since when since is not empty.
+  virtual std::vector<audit_record> list_audit(std::string_view since, std::size_t limit) = 0;
 
   // stats history rollups
   // One transaction; a row with the same (key, step, t) replaces the stored one.
