@@ -203,3 +203,23 @@ TEST_F(containers, sign_in_and_out) {
   EXPECT_EQ(server_->request(http::verb::post, "/api/auth/logout", {}, session).status, 200u);
   EXPECT_EQ(server_->request(http::verb::get, "/api/auth/me", {}, session).status, 401u);
 }
+
+TEST_F(containers, a_log_request_bigger_than_the_cap_gets_the_newest_10_mib_and_memory_stays_bounded) {
+  // 12000 lines of 4096 bytes: the largest tail the API allows (10000 lines) asks the agent for 40 MiB;
+  // it keeps the newest 10 MiB of whole lines while reading and answers with those.
+  scoped_container c("it-biglog",
+                     "x=x; for i in 1 2 3 4 5 6 7 8 9 10 11 12; do x=$x$x; done; i=0; while [ $i -lt 12000 ]; do echo $x; i=$((i+1)); done; "
+                     "echo END-OF-LOG; sleep 1000");
+  ASSERT_TRUE(wait_until([&] { return docker_cli("logs --tail 1 it-biglog").output.find("END-OF-LOG") != std::string::npos; }, 60s));
+  auto res = server_->get(base() + "/it-biglog/logs?tail=10000");
+  ASSERT_EQ(res.status, 200u) << res.body.substr(0, 300);
+  std::string logs(res.json().at("logs").as_string());
+  EXPECT_LE(logs.size(), 10u * 1024 * 1024);
+  EXPECT_GE(logs.size(), 9u * 1024 * 1024);
+  EXPECT_EQ(logs.substr(logs.size() - 11), "END-OF-LOG\n") << "the newest lines are the ones kept";
+  EXPECT_EQ(logs.find('\n'), 4096u) << "whole lines only";
+  // The agent read 40 MiB and holds none of it afterwards beyond its usual few MiB plus the cap.
+  auto rss = shell("awk '/^VmRSS/ {print $2}' /proc/" + std::to_string(agent_->proc().pid()) + "/status").output;
+  EXPECT_LT(std::stoul(rss), 64UL * 1024) << "agent RSS " << rss << " KiB";
+  EXPECT_EQ(server_->get(base() + "/it-biglog/logs?tail=10737418240").status, 400u) << "10 Gi lines";
+}

@@ -153,8 +153,10 @@ http_response exchange(Stream& stream, unsigned short port, http::verb method, c
   req.keep_alive(false);
   http::write(stream, req);
   beast::flat_buffer buffer;
-  http::response<http::string_body> res;
-  http::read(stream, buffer, res);
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(64 * 1024 * 1024);  // a log answer may be 10 MiB of text and its JSON escaping
+  http::read(stream, buffer, parser);
+  auto res = parser.release();
   out.status = res.result_int();
   out.body = res.body();
   for (auto& f : res) {
