@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <filesystem>
 
 namespace dockmon::agent {
 
@@ -68,6 +69,40 @@ std::string readable_file(const char* setting, const std::string& path) {
 }
 }  // namespace
 
+std::optional<docker::tls_options> docker_tls_settings(const env_lookup& env, const docker::endpoint& engine) {
+  bool verify = false;
+  bool encrypt = false;
+  if (auto v = env("DOCKER_TLS_VERIFY")) verify = parse_bool("DOCKER_TLS_VERIFY", *v);
+  if (auto v = env("DOCKER_TLS")) encrypt = parse_bool("DOCKER_TLS", *v);
+  if ((!verify && !encrypt) || engine.type != docker::endpoint::kind::tcp) return std::nullopt;
+
+  std::string folder;
+  if (auto v = env("DOCKER_CERT_PATH")) folder = *v;
+  else if (auto home = env("HOME")) folder = *home + "/.docker";
+  else throw config_error("DOCKER_CERT_PATH", "is not set, nor is HOME for its default ~/.docker");
+  docker::tls_options tls{folder + "/ca.pem", folder + "/cert.pem", folder + "/key.pem", verify};
+  const auto missing = [](const std::string& file) {
+    return config_error("DOCKER_CERT_PATH", file + " does not exist; " +
+                                                "DOCKER_TLS_VERIFY needs ca.pem, and a client certificate needs cert.pem "
+                                                "and key.pem, in DOCKER_CERT_PATH (default ~/.docker)");
+  };
+  if (verify) {
+    for (const auto* file : {&tls.ca_file, &tls.cert_file, &tls.key_file})
+      if (!std::filesystem::exists(*file)) throw missing(*file);
+    return tls;
+  }
+  // DOCKER_TLS alone, as the CLI: the CA is not used, and the client certificate only when it is there.
+  tls.ca_file.clear();
+  const bool has_cert = std::filesystem::exists(tls.cert_file);
+  const bool has_key = std::filesystem::exists(tls.key_file);
+  if (has_cert != has_key) throw missing(has_cert ? tls.key_file : tls.cert_file);
+  if (!has_cert) {
+    tls.cert_file.clear();
+    tls.key_file.clear();
+  }
+  return tls;
+}
+
 agent_config load_agent_config(const env_lookup& env) {
   agent_config cfg;
   auto url = env("DOCKMON_URL");
@@ -82,6 +117,7 @@ agent_config load_agent_config(const env_lookup& env) {
       throw config_error(name, "is malformed: 1-255 characters of A-Z a-z 0-9 _ : -");
   }
   if (auto v = env("DOCKER_HOST")) cfg.docker_host = *v;
+  cfg.docker_tls = docker_tls_settings(env, docker::parse_docker_host(cfg.docker_host));
   if (auto v = env("DATA_PATH")) cfg.data_path = *v;
   if (auto v = env("LOG_LEVEL")) cfg.log_level = *v;
   if (auto v = env("LOG_JSON")) cfg.log_json = parse_bool("LOG_JSON", *v);

@@ -3,6 +3,7 @@
 
 #include "allow_list.hpp"
 #include "dockmon/common/env.hpp"
+#include "dockmon/docker/client.hpp"
 
 #include <chrono>
 #include <functional>
@@ -28,6 +29,8 @@ struct agent_config {
   std::string registration_token;
   std::string permanent_token;
   std::string docker_host = "unix:///var/run/docker.sock";
+  // DOCKER_TLS_VERIFY or DOCKER_TLS with DOCKER_CERT_PATH, for a tcp:// DOCKER_HOST (as the Docker CLI).
+  std::optional<docker::tls_options> docker_tls;
   std::string data_path = "/data";
   std::string log_level = "info";
   bool log_json = false;
@@ -45,6 +48,12 @@ struct agent_config {
 };
 
 using env_lookup = std::function<std::optional<std::string>(const char*)>;
+
+// DOCKER_TLS_VERIFY (TLS, the engine checked against ca.pem, cert.pem and key.pem presented) or DOCKER_TLS
+// (TLS, the engine not checked; cert.pem and key.pem presented when both exist), the files in
+// DOCKER_CERT_PATH (default ~/.docker). nullopt for plain TCP and for a unix socket, which TLS does not
+// apply to. Throws config_error naming the variable, or DOCKER_CERT_PATH with the missing file.
+std::optional<docker::tls_options> docker_tls_settings(const env_lookup& env, const docker::endpoint& engine);
 
 // Reads every setting through `env` (the process environment in production, a map in tests).
 // Throws config_error naming the variable on a missing or malformed value.

@@ -84,7 +84,6 @@ connection::connection(net::any_io_executor ex, agent_config config, docker::cli
       audit_(config_.data_path + "/audit.log"),
       dispatcher_(docker, config_.agent_name, config_.allowed, &audit_) {
   if (config_.server.tls) tls_.emplace(make_client_tls(config_));
-  if (auto stored = read_token_file(config_.token_file())) stored_token_ = *stored;
 }
 
 std::string connection::current_token() const {
@@ -113,6 +112,16 @@ net::awaitable<void> connection::run_forever() {
 }
 
 net::awaitable<connection::ended> connection::attempt() {
+  if (!token_key_) {
+    // The token file is sealed to the engine id, so it is read once Docker has answered.
+    auto key = co_await host_token_key(docker_);
+    if (!key) {
+      spdlog::error("cannot read the Docker engine's id ({}): {}", docker_.where().describe(), key.error().message);
+      co_return ended::never_connected;
+    }
+    token_key_ = std::move(*key);
+    if (auto stored = load_token_file(config_.token_file(), *token_key_)) stored_token_ = std::move(*stored);
+  }
   if (current_token().empty()) {
     spdlog::error("no token: set REGISTRATION_TOKEN (from the server's 'add host') or PERMANENT_TOKEN");
     co_return ended::refused;
@@ -242,7 +251,7 @@ net::awaitable<connection::ended> connection::serve(std::shared_ptr<websocket::s
   if (!granted.permanent_token.empty() && granted.permanent_token != stored_token_ &&
       granted.permanent_token != config_.permanent_token) {
     try {
-      write_token_file(config_.token_file(), granted.permanent_token);
+      write_token_file(config_.token_file(), granted.permanent_token, *token_key_);
       stored_token_ = granted.permanent_token;
       spdlog::info("permanent token stored in {}", config_.token_file());
     } catch (const std::exception& e) {

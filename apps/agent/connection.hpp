@@ -5,6 +5,7 @@
 #include "config.hpp"
 #include "dispatcher.hpp"
 #include "telemetry.hpp"
+#include "token_file.hpp"
 
 namespace dockmon::agent {
 
@@ -32,6 +33,7 @@ class connection {
   command_audit audit_;
   dispatcher dispatcher_;
   std::optional<ssl::context> tls_;  // only for wss://: loading the CA store costs memory
+  std::optional<token_key> token_key_;  // known after the first answer from Docker
   std::string stored_token_;  // from the token file, or the last one the server issued
 };
 

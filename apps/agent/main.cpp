@@ -20,8 +20,9 @@ int main(int argc, char** argv) {
   if (argc > 1) {
     std::fprintf(stderr,
                  "dockmon-agent takes its settings from the environment: DOCKMON_URL (required), REGISTRATION_TOKEN or "
-                 "PERMANENT_TOKEN, DOCKER_HOST, DATA_PATH, LOG_LEVEL, LOG_JSON, RECONNECT_INITIAL, RECONNECT_MAX, "
-                 "AGENT_NAME, INSECURE_SKIP_VERIFY, DOCKMON_CA_FILE, STATS_INTERVAL\n");
+                 "PERMANENT_TOKEN, DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_TLS, DOCKER_CERT_PATH, DATA_PATH, LOG_LEVEL, "
+                 "LOG_JSON, RECONNECT_INITIAL, RECONNECT_MAX, AGENT_NAME, INSECURE_SKIP_VERIFY, DOCKMON_CA_FILE, "
+                 "STATS_INTERVAL\n");
     return argc == 2 && std::strcmp(argv[1], "--help") == 0 ? 0 : 2;
   }
   agent_config config;
@@ -35,9 +36,15 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "dockmon-agent: bad setting %s\n", e.what());
     return 2;
   }
+  if (config.docker_tls && !config.docker_tls->verify) {
+    spdlog::warn("DOCKER_TLS without DOCKER_TLS_VERIFY: the Docker engine's certificate is NOT checked; anyone in "
+                 "the path can pose as the engine");
+  }
   try {
     net::io_context ioc(1);
-    docker::client docker(ioc.get_executor(), engine);
+    docker::client_options engine_options;
+    engine_options.tls = config.docker_tls;
+    docker::client docker(ioc.get_executor(), engine, engine_options);
     telemetry_options live_options;
     live_options.stats_interval = config.stats_interval;
     telemetry live(ioc.get_executor(), docker, live_options);
@@ -45,8 +52,8 @@ int main(int argc, char** argv) {
     net::co_spawn(ioc, live.run_events_forever(), [](std::exception_ptr e) {
       if (e) std::rethrow_exception(e);
     });
-    spdlog::info("dockmon-agent {} starting: server {}, engine {}", DOCKMON_VERSION, config.server.describe(),
-                 engine.describe());
+    spdlog::info("dockmon-agent {} starting: server {}, engine {}{}", DOCKMON_VERSION, config.server.describe(),
+                 engine.describe(), config.docker_tls ? " over TLS" : "");
     net::co_spawn(ioc, link.run_forever(), [](std::exception_ptr e) {
       if (e) std::rethrow_exception(e);
     });
@@ -57,6 +64,10 @@ int main(int argc, char** argv) {
       ioc.stop();
     });
     ioc.run();
+  } catch (const config_error& e) {
+    // The TLS files for the engine are loaded with the client: one that exists but does not load.
+    std::fprintf(stderr, "dockmon-agent: bad setting %s\n", e.what());
+    return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "dockmon-agent: %s\n", e.what());
     return 1;

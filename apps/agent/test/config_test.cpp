@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <map>
 
 using namespace dockmon;
@@ -17,13 +20,47 @@ env_lookup env_of(std::map<std::string, std::string> values) {
   };
 }
 
-std::string failing_setting(std::map<std::string, std::string> values) {
+// What loading these values throws, if anything.
+std::optional<config_error> failure(std::map<std::string, std::string> values) {
   try {
     load_agent_config(env_of(std::move(values)));
   } catch (const config_error& e) {
-    return e.setting();
+    return e;
   }
-  return "";
+  return std::nullopt;
+}
+
+std::string failing_setting(std::map<std::string, std::string> values) {
+  auto e = failure(std::move(values));
+  return e ? e->setting() : "";
+}
+
+std::string failure_message(std::map<std::string, std::string> values) {
+  auto e = failure(std::move(values));
+  return e ? e->what() : "";
+}
+
+// A DOCKER_CERT_PATH with the named files in it (empty: the config checks only that they are there).
+class cert_folder {
+ public:
+  explicit cert_folder(std::initializer_list<const char*> files = {}) {
+    char tmpl[] = "/tmp/dockmon-certs-XXXXXX";
+    path_ = ::mkdtemp(tmpl);
+    for (const char* f : files) std::ofstream(path_ + "/" + f) << "";
+  }
+  ~cert_folder() { std::filesystem::remove_all(path_); }
+  cert_folder(const cert_folder&) = delete;
+  cert_folder& operator=(const cert_folder&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+std::map<std::string, std::string> tcp_engine(std::map<std::string, std::string> more) {
+  more.emplace("DOCKMON_URL", "http://127.0.0.1:8080");
+  more.emplace("DOCKER_HOST", "tcp://docker.example.com:2376");
+  return more;
 }
 }  // namespace
 
@@ -81,4 +118,61 @@ TEST(agent_config, tls_trust_settings_are_checked_at_start) {
   EXPECT_EQ(failing_setting({{"DOCKMON_URL", "https://h"}, {"DOCKMON_CLIENT_KEY", readable}}), "DOCKMON_CLIENT_CERT");
   // Trust settings on a plain URL would silently do nothing: refused.
   EXPECT_EQ(failing_setting({{"DOCKMON_URL", "http://h"}, {"DOCKMON_PINNED_PUBKEY", pin}}), "DOCKMON_URL");
+}
+
+TEST(agent_config, docker_tls_is_read_as_the_docker_cli_reads_it) {
+  cert_folder all{"ca.pem", "cert.pem", "key.pem"};
+  auto verified = load_agent_config(env_of(tcp_engine({{"DOCKER_TLS_VERIFY", "1"}, {"DOCKER_CERT_PATH", all.path()}})));
+  ASSERT_TRUE(verified.docker_tls.has_value());
+  EXPECT_TRUE(verified.docker_tls->verify);
+  EXPECT_EQ(verified.docker_tls->ca_file, all.path() + "/ca.pem");
+  EXPECT_EQ(verified.docker_tls->cert_file, all.path() + "/cert.pem");
+  EXPECT_EQ(verified.docker_tls->key_file, all.path() + "/key.pem");
+
+  // DOCKER_TLS alone: encrypted, the engine not checked, so its CA is not used.
+  auto loose = load_agent_config(env_of(tcp_engine({{"DOCKER_TLS", "1"}, {"DOCKER_CERT_PATH", all.path()}})));
+  ASSERT_TRUE(loose.docker_tls.has_value());
+  EXPECT_FALSE(loose.docker_tls->verify);
+  EXPECT_TRUE(loose.docker_tls->ca_file.empty());
+  EXPECT_EQ(loose.docker_tls->cert_file, all.path() + "/cert.pem");
+  cert_folder none;
+  auto anonymous = load_agent_config(env_of(tcp_engine({{"DOCKER_TLS", "1"}, {"DOCKER_CERT_PATH", none.path()}})));
+  ASSERT_TRUE(anonymous.docker_tls.has_value());
+  EXPECT_TRUE(anonymous.docker_tls->cert_file.empty());
+  EXPECT_TRUE(anonymous.docker_tls->key_file.empty());
+
+  // DOCKER_CERT_PATH defaults to ~/.docker.
+  cert_folder home;
+  std::filesystem::create_directory(home.path() + "/.docker");
+  for (const char* f : {"ca.pem", "cert.pem", "key.pem"}) std::ofstream(home.path() + "/.docker/" + f) << "";
+  auto from_home = load_agent_config(env_of(tcp_engine({{"DOCKER_TLS_VERIFY", "true"}, {"HOME", home.path()}})));
+  ASSERT_TRUE(from_home.docker_tls.has_value());
+  EXPECT_EQ(from_home.docker_tls->ca_file, home.path() + "/.docker/ca.pem");
+
+  // Off, plain TCP, or a unix socket (TLS does not apply; no files needed).
+  EXPECT_FALSE(load_agent_config(env_of(tcp_engine({{"DOCKER_TLS_VERIFY", "0"}, {"DOCKER_CERT_PATH", none.path()}})))
+                   .docker_tls.has_value());
+  EXPECT_FALSE(load_agent_config(env_of(tcp_engine({}))).docker_tls.has_value());
+  EXPECT_FALSE(load_agent_config(env_of({{"DOCKMON_URL", "http://h"}, {"DOCKER_TLS_VERIFY", "1"},
+                                         {"DOCKER_CERT_PATH", none.path()}}))
+                   .docker_tls.has_value());
+}
+
+TEST(agent_config, docker_tls_bad_values_and_missing_files_are_named) {
+  EXPECT_EQ(failing_setting(tcp_engine({{"DOCKER_TLS_VERIFY", "maybe"}})), "DOCKER_TLS_VERIFY");
+  EXPECT_EQ(failing_setting(tcp_engine({{"DOCKER_TLS", "sure"}})), "DOCKER_TLS");
+  EXPECT_EQ(failing_setting({{"DOCKMON_URL", "http://h"}, {"DOCKER_HOST", "tcp://"}, {"DOCKER_TLS_VERIFY", "1"}}),
+            "DOCKER_HOST");
+
+  cert_folder no_key{"ca.pem", "cert.pem"};
+  const auto why = failure_message(tcp_engine({{"DOCKER_TLS_VERIFY", "1"}, {"DOCKER_CERT_PATH", no_key.path()}}));
+  EXPECT_EQ(why.rfind("DOCKER_CERT_PATH: " + no_key.path() + "/key.pem does not exist", 0), 0u) << why;
+  cert_folder no_ca{"cert.pem", "key.pem"};
+  EXPECT_NE(failure_message(tcp_engine({{"DOCKER_TLS_VERIFY", "1"}, {"DOCKER_CERT_PATH", no_ca.path()}}))
+                .find(no_ca.path() + "/ca.pem"),
+            std::string::npos);
+  // A certificate without its key is a mistake even where the CLI would go on without a client certificate.
+  EXPECT_NE(failure_message(tcp_engine({{"DOCKER_TLS", "1"}, {"DOCKER_CERT_PATH", no_key.path()}})).find("/key.pem"),
+            std::string::npos);
+  EXPECT_EQ(failing_setting(tcp_engine({{"DOCKER_TLS_VERIFY", "1"}})), "DOCKER_CERT_PATH");  // no HOME either
 }

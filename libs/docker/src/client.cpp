@@ -1,4 +1,4 @@
-// Docker Engine API calls: one connection per request over the unix socket or TCP, each under
+// Docker Engine API calls: one connection per request over the unix socket, TCP or TLS, each under
 // options.request_timeout, with Docker's error statuses turned into dockmon::docker::error.
 #include "dockmon/docker/client.hpp"
 
@@ -83,6 +83,10 @@ error io_error(const error_code& ec, std::string_view during) {
   if (ec.category() == error_code(http::error::bad_version).category()) {
     return make_error(errc::protocol, what + ": not valid HTTP (" + ec.message() + ")");
   }
+  if (refused_client_certificate(ec)) {
+    return make_error(errc::transport, what + ": the engine refused this client's TLS certificate, or the lack of one (" +
+                                           ec.message() + "); cert.pem and key.pem must be signed by a CA it trusts");
+  }
   return make_error(errc::transport, what + ": " + ec.message());
 }
 
@@ -160,36 +164,26 @@ namespace {
 using detail::make_error;
 
 template <class Stream>
-net::awaitable<result<void>> open_connection(Stream& stream, const endpoint& ep, const client_options& options) {
-  stream.expires_after(options.request_timeout);
-  if constexpr (std::is_same_v<Stream, detail::unix_stream>) {
-    co_return co_await detail::connect(stream, ep);
-  } else {
-    co_return co_await detail::connect(stream, ep, options.request_timeout);
-  }
-}
-
-template <class Stream>
 net::awaitable<result<client::response>> exchange(net::any_io_executor ex, const endpoint& ep,
-                                                  const client_options& options,
+                                                  const client_options& options, ssl::context* tls,
                                                   http::request<http::string_body> req) {
-  Stream stream(ex);
-  if (auto c = co_await open_connection(stream, ep, options); !c) co_return c.error();
-  if (auto w = co_await detail::write_request(stream, req); !w) co_return w.error();
+  auto stream = co_await detail::open_stream<Stream>(std::move(ex), ep, options, tls);
+  if (!stream) co_return stream.error();
+  if (auto w = co_await detail::write_request(*stream, req); !w) co_return w.error();
   beast::flat_buffer buffer;
-  co_return co_await detail::read_response(stream, buffer, options.max_body_bytes);
+  co_return co_await detail::read_response(*stream, buffer, options.max_body_bytes);
 }
 
 template <class Stream>
 net::awaitable<result<std::string>> fetch_logs(net::any_io_executor ex, const endpoint& ep,
-                                               const client_options& options,
+                                               const client_options& options, ssl::context* tls,
                                                http::request<http::string_body> req, bool tty,
                                                std::size_t max_bytes) {
-  Stream stream(ex);
-  if (auto c = co_await open_connection(stream, ep, options); !c) co_return c.error();
-  if (auto w = co_await detail::write_request(stream, req); !w) co_return w.error();
+  auto stream = co_await detail::open_stream<Stream>(std::move(ex), ep, options, tls);
+  if (!stream) co_return stream.error();
+  if (auto w = co_await detail::write_request(*stream, req); !w) co_return w.error();
   beast::flat_buffer buffer;
-  co_return co_await detail::read_logs_answer(stream, buffer, options.max_body_bytes, tty, max_bytes);
+  co_return co_await detail::read_logs_answer(*stream, buffer, options.max_body_bytes, tty, max_bytes);
 }
 
 result<json::object> parse_object(const client::response& r) {
@@ -212,14 +206,17 @@ std::string container_path(std::string_view id, std::string_view action) {
 }  // namespace
 
 client::client(net::any_io_executor ex, endpoint ep, client_options options)
-    : executor_(std::move(ex)), endpoint_(std::move(ep)), options_(std::move(options)) {}
+    : executor_(std::move(ex)), endpoint_(std::move(ep)), options_(std::move(options)) {
+  if (endpoint_.type == endpoint::kind::tcp && options_.tls) tls_ = detail::make_tls_context(*options_.tls);
+}
 
 net::awaitable<result<client::response>> client::request(http::verb method, std::string target, std::string body) {
   auto req = detail::make_request(method, "/" + options_.api_version + target, std::move(body));
-  if (endpoint_.type == endpoint::kind::unix_socket) {
-    co_return co_await exchange<detail::unix_stream>(executor_, endpoint_, options_, std::move(req));
-  }
-  co_return co_await exchange<detail::tcp_stream>(executor_, endpoint_, options_, std::move(req));
+  auto exchange_over = [&]<class Stream>() {
+    return exchange<Stream>(executor_, endpoint_, options_, tls_.get(), std::move(req));
+  };
+  auto answer = detail::with_stream_type(endpoint_, tls_.get(), exchange_over);
+  co_return co_await std::move(answer);
 }
 
 net::awaitable<result<json::object>> client::info() {
@@ -327,10 +324,11 @@ net::awaitable<result<std::string>> client::container_logs(std::string_view id, 
   auto req = detail::make_request(
       http::verb::get,
       "/" + options_.api_version + container_path(id, "logs") + "?stdout=1&stderr=1&tail=" + std::to_string(tail), {});
-  if (endpoint_.type == endpoint::kind::unix_socket) {
-    co_return co_await fetch_logs<detail::unix_stream>(executor_, endpoint_, options_, std::move(req), tty, max_bytes);
-  }
-  co_return co_await fetch_logs<detail::tcp_stream>(executor_, endpoint_, options_, std::move(req), tty, max_bytes);
+  auto fetch_over = [&]<class Stream>() {
+    return fetch_logs<Stream>(executor_, endpoint_, options_, tls_.get(), std::move(req), tty, max_bytes);
+  };
+  auto logs = detail::with_stream_type(endpoint_, tls_.get(), fetch_over);
+  co_return co_await std::move(logs);
 }
 
 }  // namespace dockmon::docker

@@ -21,6 +21,7 @@ template <class Protocol>
 using stream_t = beast::basic_stream<Protocol, net::any_io_executor, beast::unlimited_rate_policy>;
 using unix_stream = stream_t<net::local::stream_protocol>;
 using tcp_stream = stream_t<net::ip::tcp>;
+using tls_stream = beast::ssl_stream<tcp_stream>;
 
 // Error bodies are a short JSON message; anything longer is cut rather than stored.
 inline constexpr std::size_t max_error_body = 64 * 1024;
@@ -35,12 +36,71 @@ http::request<http::string_body> make_request(http::verb method, std::string tar
 
 net::awaitable<result<void>> connect(unix_stream& stream, const endpoint& ep);
 net::awaitable<result<void>> connect(tcp_stream& stream, const endpoint& ep, std::chrono::milliseconds timeout);
+// TCP, then the TLS handshake; with tls.verify the engine's certificate must chain to the context's CA
+// and name ep.host (a DNS name or an IP address).
+net::awaitable<result<void>> connect(tls_stream& stream, const endpoint& ep, std::chrono::milliseconds timeout,
+                                     const tls_options& tls);
+
+// An alert from the engine about our certificate; in TLS 1.3 it comes after the handshake, on the first read.
+bool refused_client_certificate(const error_code& ec);
+
+// The client side of TLS as the options say; throws config_error("DOCKER_CERT_PATH", ...) naming the
+// file that does not load.
+std::shared_ptr<ssl::context> make_tls_context(const tls_options& tls);
+
+// Calls work.template operator()<Stream>() with the stream type the engine is reached through, so each
+// call is written once for the unix socket, TCP and TLS.
+template <class Work>
+auto with_stream_type(const endpoint& ep, const ssl::context* tls, Work&& work) {
+  if (ep.type == endpoint::kind::unix_socket) return work.template operator()<unix_stream>();
+  if (tls != nullptr) return work.template operator()<tls_stream>();
+  return work.template operator()<tcp_stream>();
+}
+
+template <class Stream>
+Stream new_stream(net::any_io_executor ex, ssl::context* tls) {
+  if constexpr (std::is_same_v<Stream, tls_stream>) {
+    return Stream(std::move(ex), *tls);
+  } else {
+    return Stream(std::move(ex));
+  }
+}
+
+// A connected stream under options.request_timeout, which keeps running for the exchange that follows.
+template <class Stream>
+net::awaitable<result<Stream>> open_stream(net::any_io_executor ex, const endpoint& ep, const client_options& options,
+                                           ssl::context* tls) {
+  Stream stream = new_stream<Stream>(std::move(ex), tls);
+  beast::get_lowest_layer(stream).expires_after(options.request_timeout);
+  result<void> connected;
+  if constexpr (std::is_same_v<Stream, unix_stream>) {
+    connected = co_await connect(stream, ep);
+  } else if constexpr (std::is_same_v<Stream, tcp_stream>) {
+    connected = co_await connect(stream, ep, options.request_timeout);
+  } else {
+    connected = co_await connect(stream, ep, options.request_timeout, *options.tls);
+  }
+  // In place: Beast's streams take any argument in their constructor, so result cannot tell an error
+  // from a stream by its type.
+  using opened = result<Stream>;
+  if (!connected) co_return opened(boost::system::in_place_error, connected.error());
+  co_return opened(boost::system::in_place_value, std::move(stream));
+}
 
 template <class Stream>
 net::awaitable<result<void>> write_request(Stream& stream, http::request<http::string_body>& req) {
   auto [ec, n] = co_await http::async_write(stream, req, use_tuple);
-  if (ec) co_return io_error(ec, "sending the request to Docker");
-  co_return result<void>{};
+  if (!ec) co_return result<void>{};
+  if constexpr (std::is_same_v<Stream, tls_stream>) {
+    // In TLS 1.3 the engine judges our certificate after the handshake; when its alert loses the race
+    // with our request, a reset is all that arrives.
+    if (ec == net::error::connection_reset || ec == net::error::broken_pipe) {
+      co_return make_error(errc::transport,
+                           "sending the request to Docker: the engine dropped the TLS connection at once; it may have "
+                           "refused this client's TLS certificate, or the lack of one (" + ec.message() + ")");
+    }
+  }
+  co_return io_error(ec, "sending the request to Docker");
 }
 
 // Whole answer in memory, capped at max_body; a 4xx/5xx status becomes errc::status.

@@ -1,5 +1,6 @@
 // The Docker client: address and id validation, HTTP reading from recorded chunked answers over a
-// socket pair, and the whole call set against the real dockerd of scripts/test-env.
+// socket pair, and the whole call set against the real dockerd of scripts/test-env, directly and
+// through a TLS front (socat with certificates made by the openssl CLI).
 #include "dockmon/docker/client.hpp"
 
 #include "../src/http_io.hpp"
@@ -19,7 +20,17 @@
 #include <thread>
 #include <vector>
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
 
 namespace {
 
@@ -479,4 +490,258 @@ TEST_F(real_docker, tty_container_logs_are_not_demultiplexed) {
     if (got) logs = *got;
     return got && logs.find("tty-line\r\n") != std::string::npos;
   })) << logs;
+}
+
+// ---- Over TLS: the real engine behind socat, as a daemon started with --tlsverify is reached. ----
+
+namespace {
+
+// A CA with a daemon certificate for 127.0.0.1 and a client certificate (named as DOCKER_CERT_PATH
+// holds them: ca.pem, cert.pem, key.pem), and a second CA that signed a daemon certificate of its own.
+class test_pki {
+ public:
+  test_pki() {
+    char tmpl[] = "/tmp/dockmon-docker-tls-XXXXXX";
+    dir_ = ::mkdtemp(tmpl);
+    const std::string new_key = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
+    made_ = sh("(set -e; cd " + dir_ +
+               "; openssl req -x509 -days 2 " + new_key + " -subj /CN=dockmon-test-ca -keyout ca-key.pem -out ca.pem"
+               "; openssl req -x509 -days 2 " + new_key + " -subj /CN=another-ca -keyout other-ca-key.pem -out other-ca.pem"
+               "; printf 'subjectAltName=IP:127.0.0.1\\nextendedKeyUsage=serverAuth\\n' > server.ext"
+               "; printf 'extendedKeyUsage=clientAuth\\n' > client.ext"
+               "; openssl req -new " + new_key + " -subj /CN=127.0.0.1 -keyout server-key.pem -out server.csr"
+               "; openssl x509 -req -in server.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 2"
+               " -extfile server.ext -out server.pem"
+               "; openssl x509 -req -in server.csr -CA other-ca.pem -CAkey other-ca-key.pem -CAcreateserial -days 2"
+               " -extfile server.ext -out other-server.pem"
+               "; openssl req -new " + new_key + " -subj /CN=dockmon-agent -keyout key.pem -out client.csr"
+               "; openssl x509 -req -in client.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 2"
+               " -extfile client.ext -out cert.pem)");
+  }
+  ~test_pki() { std::filesystem::remove_all(dir_); }
+  test_pki(const test_pki&) = delete;
+  test_pki& operator=(const test_pki&) = delete;
+
+  const dockmon::test::shell_result& made() const { return made_; }
+  std::string file(const std::string& name) const { return dir_ + "/" + name; }
+  const std::string& dir() const { return dir_; }
+
+ private:
+  std::string dir_;
+  dockmon::test::shell_result made_;
+};
+
+// A port the kernel just handed out on 127.0.0.1; socat binds it a moment later (a clash makes socat exit
+// and tls_front tries another).
+sockaddr_in loopback(unsigned short port) {
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  ::inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+  return addr;
+}
+
+unsigned short free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr = loopback(0);
+  socklen_t len = sizeof addr;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+bool accepts_connections(unsigned short port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr = loopback(port);
+  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  ::close(fd);
+  return ok;
+}
+
+// socat terminating TLS on 127.0.0.1 (daemon certificate `cert`, client certificates required and
+// checked against ca.pem) and forwarding to the engine's unix socket. Runs in a process group of its
+// own, so its per-connection children stop with it.
+class tls_front {
+ public:
+  tls_front(const test_pki& pki, const std::string& cert, const std::string& socket_path) {
+    const std::string listen_tail = ",bind=127.0.0.1,reuseaddr,fork,cert=" + pki.file(cert) +
+                                    ",key=" + pki.file("server-key.pem") + ",cafile=" + pki.file("ca.pem") + ",verify=1";
+    const std::string forward = "UNIX-CONNECT:" + socket_path;
+    const std::string log = pki.file("socat-" + cert + ".log");
+    for (int attempt = 0; attempt < 5 && pid_ <= 0; ++attempt) {
+      port_ = free_port();
+      const std::string listen = "OPENSSL-LISTEN:" + std::to_string(port_) + listen_tail;
+      posix_spawn_file_actions_t files;
+      posix_spawn_file_actions_init(&files);
+      posix_spawn_file_actions_addopen(&files, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+      posix_spawn_file_actions_adddup2(&files, STDOUT_FILENO, STDERR_FILENO);
+      posix_spawnattr_t attr;
+      posix_spawnattr_init(&attr);
+      posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+      posix_spawnattr_setpgroup(&attr, 0);
+      std::vector<char*> argv{const_cast<char*>("socat"), const_cast<char*>(listen.c_str()),
+                              const_cast<char*>(forward.c_str()), nullptr};
+      pid_t pid = -1;
+      const int spawned = posix_spawnp(&pid, "socat", &files, &attr, argv.data(), environ);
+      posix_spawn_file_actions_destroy(&files);
+      posix_spawnattr_destroy(&attr);
+      if (spawned != 0) return;
+      if (wait_listening(pid)) pid_ = pid;
+    }
+  }
+  ~tls_front() {
+    if (pid_ > 0) {
+      ::kill(-pid_, SIGTERM);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+  tls_front(const tls_front&) = delete;
+  tls_front& operator=(const tls_front&) = delete;
+
+  bool listening() const { return pid_ > 0; }
+  std::string docker_host() const { return "tcp://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  // True once the port takes connections; false (and the process reaped) when socat gave up.
+  bool wait_listening(pid_t pid) {
+    const auto until = std::chrono::steady_clock::now() + 10s;
+    while (std::chrono::steady_clock::now() < until) {
+      if (::waitpid(pid, nullptr, WNOHANG) == pid) return false;
+      if (accepts_connections(port_)) return true;
+      std::this_thread::sleep_for(20ms);
+    }
+    ::kill(-pid, SIGTERM);
+    ::waitpid(pid, nullptr, 0);
+    return false;
+  }
+
+  pid_t pid_ = -1;
+  unsigned short port_ = 0;
+};
+
+class docker_over_tls : public real_docker {
+ protected:
+  void SetUp() override {
+    real_docker::SetUp();
+    if (IsSkipped()) return;
+    ASSERT_TRUE(host_.starts_with("unix://")) << "the TLS front forwards to a unix socket; got " << host_;
+    ASSERT_EQ(sh("command -v socat").status, 0) << "socat is not installed (scripts/install-deps installs it)";
+    const auto& made = pki_.emplace().made();
+    ASSERT_EQ(made.status, 0) << made.out;
+  }
+
+  // A client of the engine behind `front` with the given TLS settings.
+  client over(const tls_front& front, tls_options tls, std::string_view host = "127.0.0.1") {
+    client_options options;
+    options.request_timeout = 10s;
+    options.tls = std::move(tls);
+    auto where = parse_docker_host(front.docker_host());
+    where.host = std::string(host);
+    return client(ctx_.get_executor(), where, options);
+  }
+  tls_options verified() const { return {pki().file("ca.pem"), pki().file("cert.pem"), pki().file("key.pem"), true}; }
+  std::string socket_path() const { return host_.substr(std::string_view("unix://").size()); }
+  const test_pki& pki() const { return *pki_; }
+
+  std::optional<test_pki> pki_;  // made once the test knows it runs
+};
+
+}  // namespace
+
+TEST_F(docker_over_tls, info_list_inspect_and_events_with_the_right_certificates) {
+  tls_front front(pki(), "server.pem", socket_path());
+  ASSERT_TRUE(front.listening()) << sh("cat " + pki().dir() + "/socat-*.log").out;
+  auto engine = over(front, verified());
+
+  auto info = run(ctx_, engine.info());
+  ASSERT_TRUE(info) << info.error().message;
+  EXPECT_EQ(std::string(info->at("ID").as_string()), sh(docker() + " info -f '{{.ID}}'").out);
+
+  const auto name = unique_name("tls");
+  auto created = sh(docker() + " create --network none --name " + name + " dockmon-test/busybox:latest sleep 1000");
+  ASSERT_EQ(created.status, 0) << created.out;
+  const std::string id = created.out;
+
+  auto list = run(ctx_, engine.list_containers());
+  ASSERT_TRUE(list) << list.error().message;
+  bool listed = false;
+  for (const auto& c : *list) listed = listed || c.at("Id") == id.c_str();
+  EXPECT_TRUE(listed);
+  auto inspected = run(ctx_, engine.inspect_container(name));
+  ASSERT_TRUE(inspected) << inspected.error().message;
+  EXPECT_EQ(inspected->at("Id"), id.c_str());
+
+  // The events stream stays open over TLS: a start made after it opened comes through it.
+  auto events = run(ctx_, event_stream::open(engine, {}));
+  ASSERT_TRUE(events) << events.error().message;
+  auto started = run(ctx_, engine.start_container(id));
+  ASSERT_TRUE(started) << started.error().message;
+  EXPECT_TRUE(run(ctx_, wait_for_event(std::move(*events), id, "start")));
+  EXPECT_EQ(sh(docker() + " inspect -f '{{.State.Running}}' " + id).out, "true");
+}
+
+TEST_F(docker_over_tls, client_without_a_certificate_is_refused) {
+  tls_front front(pki(), "server.pem", socket_path());
+  ASSERT_TRUE(front.listening());
+  auto engine = over(front, {pki().file("ca.pem"), "", "", true});
+  auto info = run(ctx_, engine.info());
+  ASSERT_FALSE(info) << "the front requires a client certificate";
+  EXPECT_EQ(info.error().code, errc::transport);
+  // Its alert or, when the alert loses the race with the request, a reset: both named as such.
+  EXPECT_NE(info.error().message.find("refused this client's TLS certificate, or the lack of one"), std::string::npos)
+      << info.error().message;
+}
+
+TEST_F(docker_over_tls, engine_certificate_from_another_ca_is_refused_clearly) {
+  tls_front front(pki(), "other-server.pem", socket_path());
+  ASSERT_TRUE(front.listening());
+  auto engine = over(front, verified());
+  auto info = run(ctx_, engine.info());
+  ASSERT_FALSE(info);
+  EXPECT_EQ(info.error().code, errc::transport);
+  const auto& why = info.error().message;
+  EXPECT_NE(why.find("the engine's certificate is refused"), std::string::npos) << why;
+  EXPECT_NE(why.find(pki().file("ca.pem")), std::string::npos) << why;
+  // The events stream refuses it the same way.
+  auto events = run(ctx_, event_stream::open(engine, {}));
+  ASSERT_FALSE(events);
+  EXPECT_NE(events.error().message.find("the engine's certificate is refused"), std::string::npos);
+}
+
+TEST_F(docker_over_tls, engine_certificate_must_name_the_host_dialled) {
+  tls_front front(pki(), "server.pem", socket_path());
+  ASSERT_TRUE(front.listening());
+  // Same daemon, same CA, but the certificate names 127.0.0.1, not localhost.
+  auto engine = over(front, verified(), "localhost");
+  auto info = run(ctx_, engine.info());
+  ASSERT_FALSE(info);
+  EXPECT_NE(info.error().message.find("mismatch"), std::string::npos) << info.error().message;
+}
+
+TEST_F(docker_over_tls, docker_tls_without_verify_talks_to_any_engine) {
+  // DOCKER_TLS alone: encrypted, and the engine is not checked, so another CA's daemon is accepted.
+  tls_front front(pki(), "other-server.pem", socket_path());
+  ASSERT_TRUE(front.listening());
+  auto engine = over(front, {"", pki().file("cert.pem"), pki().file("key.pem"), false});
+  auto info = run(ctx_, engine.info());
+  ASSERT_TRUE(info) << info.error().message;
+}
+
+TEST_F(docker_over_tls, unloadable_files_are_config_errors_naming_them) {
+  std::ofstream(pki().file("broken.pem")) << "not a certificate\n";
+  tls_options broken = verified();
+  broken.cert_file = pki().file("broken.pem");
+  try {
+    client c(ctx_.get_executor(), parse_docker_host("tcp://127.0.0.1:2376"), client_options{.tls = broken});
+    ADD_FAILURE() << "a client certificate that does not load must stop the start";
+  } catch (const config_error& e) {
+    EXPECT_EQ(e.setting(), "DOCKER_CERT_PATH");
+    EXPECT_NE(std::string(e.what()).find(pki().file("broken.pem")), std::string::npos) << e.what();
+  }
+  // Another key than the certificate's.
+  tls_options mismatched = verified();
+  mismatched.key_file = pki().file("server-key.pem");
+  EXPECT_THROW(client(ctx_.get_executor(), parse_docker_host("tcp://127.0.0.1:2376"), client_options{.tls = mismatched}),
+               config_error);
 }

@@ -1,5 +1,5 @@
-// Docker Engine API client: HTTP/1.1 over the unix socket or TCP, one connection per request,
-// plus the long-lived events stream. Knows nothing of DockMon's wire format.
+// Docker Engine API client: HTTP/1.1 over the unix socket, TCP or TCP with TLS, one connection per
+// request, plus the long-lived events stream. Knows nothing of DockMon's wire format.
 #pragma once
 
 #include "dockmon/common/net.hpp"
@@ -28,10 +28,20 @@ struct endpoint {
 // Throws config_error("DOCKER_HOST", ...) on a malformed value.
 endpoint parse_docker_host(std::string_view docker_host);
 
+// TLS to a tcp:// engine as the Docker CLI sets it up: DOCKER_TLS_VERIFY checks the engine against
+// ca.pem and presents cert.pem/key.pem; DOCKER_TLS alone encrypts without checking the engine.
+struct tls_options {
+  std::string ca_file;    // PEM CA the engine's certificate must chain to (used when verify)
+  std::string cert_file;  // PEM client certificate shown to the engine; empty for none
+  std::string key_file;   // its private key
+  bool verify = true;     // also checks that the certificate names the host (or IP) dialled
+};
+
 struct client_options {
   std::chrono::milliseconds request_timeout{std::chrono::seconds(30)};
   std::size_t max_body_bytes = 64 * 1024 * 1024;  // larger answers fail with errc::too_large
   std::string api_version = "v1.41";              // Docker 20.10; every call is prefixed with it
+  std::optional<tls_options> tls;                 // tcp:// only; a unix socket ignores it
 };
 
 // Container names and ids as Docker accepts them in a path; refuses anything that could change the URL.
@@ -39,6 +49,8 @@ using dockmon::valid_container_ref;
 
 class client {
  public:
+  // Loads the TLS files at once: throws config_error("DOCKER_CERT_PATH", ...) naming a file that does
+  // not load.
   client(net::any_io_executor ex, endpoint ep, client_options options = {});
 
   const endpoint& where() const { return endpoint_; }
@@ -82,6 +94,7 @@ class client {
   net::any_io_executor executor_;
   endpoint endpoint_;
   client_options options_;
+  std::shared_ptr<ssl::context> tls_;  // set when requests go over TLS
 };
 
 // GET /events?filters={"type":["container"]}&since=...: a long-lived chunked stream of JSON objects,
