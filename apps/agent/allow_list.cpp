@@ -9,7 +9,7 @@ namespace dockmon::agent {
 
 namespace {
 constexpr std::array<std::string_view, 5> reading = {"ping", "get_system_info", "list_containers", "inspect", "get_logs"};
-constexpr std::array<std::string_view, 6> changing = {"start", "stop", "restart", "kill", "rename", "remove"};
+constexpr std::array<std::string_view, 7> changing = {"start", "stop", "restart", "kill", "rename", "remove", "update_container"};
 }  // namespace
 
 bool allow_list::known(std::string_view name) {

@@ -13,7 +13,7 @@ class allow_list {
   // Everything this agent can do.
   allow_list();
   // "all", "read_only", or a comma list of commands and actions (ping, get_system_info, list_containers,
-  // inspect, get_logs, start, stop, restart, kill, rename, remove). Throws config_error("AGENT_ALLOW").
+  // inspect, get_logs, start, stop, restart, kill, rename, remove, update_container). Throws config_error("AGENT_ALLOW").
   static allow_list parse(std::string_view text);
 
   bool allows(std::string_view name) const { return allowed_.contains(std::string(name)); }

@@ -82,7 +82,8 @@ connection::connection(net::any_io_executor ex, agent_config config, docker::cli
       docker_(docker),
       telemetry_(live),
       audit_(config_.data_path + "/audit.log"),
-      dispatcher_(docker, config_.agent_name, config_.allowed, &audit_) {
+      updates_(ex, docker, [&live](std::string frame) { live.emit_event(std::move(frame)); }),
+      dispatcher_(docker, config_.agent_name, config_.allowed, &audit_, &updates_) {
   if (config_.server.tls) tls_.emplace(make_client_tls(config_));
 }
 

@@ -31,6 +31,7 @@ class connection {
   docker::client& docker_;
   telemetry& telemetry_;
   command_audit audit_;
+  container_updater updates_;  // updates outlive a connection: their events wait in telemetry's backlog
   dispatcher dispatcher_;
   std::optional<ssl::context> tls_;  // only for wss://: loading the CA store costs memory
   std::optional<token_key> token_key_;  // known after the first answer from Docker

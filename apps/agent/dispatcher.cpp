@@ -40,7 +40,7 @@ json::object dispatcher::capabilities() const {
   json::object caps;
   caps["container_operations"] = !allowed_.read_only();
   caps["read_only"] = allowed_.read_only();  // ours; DockMon ignores it
-  caps["container_updates"] = false;
+  caps["container_updates"] = allowed_.allows("update_container");
   caps["event_streaming"] = true;
   caps["stats_collection"] = true;
   caps["self_update"] = false;
@@ -59,7 +59,7 @@ net::awaitable<std::optional<json::object>> dispatcher::handle(protocol::server_
   }
   const std::string name = is_command ? msg.cmd.name : msg.op.action;
   const std::string id = is_command ? msg.cmd.id : msg.op.id;
-  const std::string container = is_command ? std::string() : msg.op.container_id;
+  const std::string container = is_command ? string_field(msg.cmd.payload, "container_id") : msg.op.container_id;
 
   std::string refusal;
   int refusal_status = 0;
@@ -110,6 +110,15 @@ net::awaitable<json::object> dispatcher::run_command(protocol::command cmd) {
     auto list = co_await docker_.list_containers(true);
     if (!list) co_return protocol::response_frame(cmd.id, nullptr, list.error().message);
     co_return protocol::response_frame(cmd.id, std::move(*list));
+  }
+  if (cmd.name == "update_container") {
+    auto parsed = parse_update_payload(cmd.payload);
+    if (!parsed.request) co_return protocol::response_frame(cmd.id, nullptr, parsed.error);
+    if (updates_ == nullptr) co_return protocol::response_frame(cmd.id, nullptr, "updates are not available on this agent");
+    if (!updates_->start(std::move(*parsed.request)))
+      co_return protocol::response_frame(cmd.id, nullptr, "an update of this container is already running");
+    // Progress follows as update_progress events; the reply only says it began.
+    co_return protocol::response_frame(cmd.id, json::object{{"status", "update_started"}});
   }
   spdlog::warn("unknown command '{}' refused", cmd.name.substr(0, 64));
   co_return protocol::response_frame(cmd.id, nullptr, "unknown command: " + cmd.name.substr(0, 64));

@@ -38,6 +38,9 @@ class telemetry {
 
   std::size_t running_count() const { return running_.size(); }
 
+  // Sends an event frame on the current connection, or keeps it in the bounded backlog until there is one.
+  void emit_event(std::string frame);
+
  private:
   struct container_info {
     std::string name;
@@ -49,7 +52,6 @@ class telemetry {
   net::awaitable<void> on_docker_event(const json::object& event);
   net::awaitable<void> follow(const std::string& id);
   void forget(const std::string& id);
-  void emit_event(std::string frame);
   net::awaitable<void> sample_once(frame_sink& sink, bool batch);
 
   net::any_io_executor executor_;

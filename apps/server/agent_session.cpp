@@ -224,6 +224,8 @@ net::awaitable<void> run_agent_session(server_context& ctx, Stream stream, http:
         else if (msg->event_name == "container_stats") ctx.telemetry.on_container_stats(host_id, payload);
         else if (msg->event_name == "container_event") ctx.telemetry.on_container_event(host_id, payload);
         else if (msg->event_name == "events_dropped") ctx.telemetry.on_events_dropped(host_id, payload);
+        else if (msg->event_name == "update_progress") ctx.telemetry.on_update_progress(host_id, payload);
+        else if (msg->event_name == "update_complete") ctx.telemetry.on_update_complete(host_id, payload);
         else spdlog::debug("agent {} event {} not handled yet", reg.reply.agent_id, msg->event_name.substr(0, 64));
         break;
       }

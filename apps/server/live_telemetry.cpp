@@ -8,6 +8,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -169,6 +170,9 @@ void live_telemetry::on_container_event(const std::string& host_id, const json::
   e.image = protocol::sanitize_text(string_field(payload, "image"), 512);
   e.type = "container";
   e.action = protocol::sanitize_text(string_field(payload, "action"), 128);
+  // A healthcheck runs an exec every interval: three events a second per container that say nothing a
+  // health_status event does not say better.
+  if (e.action.starts_with("exec_")) return;
   auto when = parse_iso8601(string_field(payload, "timestamp"));
   e.timestamp = to_iso8601(when ? *when : sys_clock::now(), true);
   if (auto* attrs = payload.if_contains("attributes"); attrs != nullptr && attrs->is_object()) {
@@ -190,12 +194,65 @@ void live_telemetry::on_container_event(const std::string& host_id, const json::
   frame["action"] = e.action;
   frame["timestamp"] = e.timestamp;
   publish(host_id, e.container_id, {}, json::serialize(frame), true);
+  keep_event(std::move(e));
+}
 
+void live_telemetry::keep_event(store::event_record e) {
   if (pending_events_.size() >= max_pending_events) {
     ++events_overflowed_;
     return;
   }
   pending_events_.push_back(std::move(e));
+}
+
+void live_telemetry::on_update_progress(const std::string& host_id, const json::object& payload) {
+  const auto container_id = string_field(payload, "container_id");
+  if (!valid_container_ref(container_id)) return;
+  const auto stage = protocol::sanitize_text(string_field(payload, "stage"), 32);
+  const auto message = protocol::sanitize_text(string_field(payload, "message"), 1024);
+  const auto error = protocol::sanitize_text(string_field(payload, "error"), 1024);
+  json::object frame{{"type", "update_progress"}, {"host_id", host_id}, {"container_id", container_id},
+                     {"stage", stage},            {"message", message}, {"timestamp", now_iso8601()}};
+  frame["error"] = error.empty() ? json::value(nullptr) : json::value(error);
+  if (auto layer = protocol::sanitize_text(string_field(payload, "layer"), 80); !layer.empty()) {
+    frame["layer"] = layer;
+    frame["current"] = number(payload, "current");
+    frame["total"] = number(payload, "total");
+    frame["percent"] = std::clamp(number(payload, "percent"), 0.0, 100.0);
+  }
+  publish(host_id, container_id, {}, json::serialize(frame), true);
+  if (stage != "completed" && stage != "failed" && stage != "rollback") return;
+  store::event_record e;
+  e.host_id = host_id;
+  e.container_id = container_id;
+  e.type = "update";
+  e.action = stage;
+  e.timestamp = to_iso8601(sys_clock::now(), true);
+  e.attributes = json::serialize(json::object{{"message", message}, {"error", error}});
+  ++events_ingested_;
+  keep_event(std::move(e));
+}
+
+void live_telemetry::on_update_complete(const std::string& host_id, const json::object& payload) {
+  const auto old_id = string_field(payload, "old_container_id");
+  const auto new_id = string_field(payload, "new_container_id");
+  if (!valid_container_ref(old_id) || !valid_container_ref(new_id)) return;
+  const auto name = protocol::sanitize_text(string_field(payload, "container_name"), 255);
+  const auto image = protocol::sanitize_text(string_field(payload, "image"), 512);
+  json::object frame{{"type", "update_complete"}, {"host_id", host_id},    {"old_container_id", old_id},
+                     {"new_container_id", new_id}, {"container_name", name}, {"image", image}};
+  publish(host_id, old_id, {}, json::serialize(frame), true);
+  store::event_record e;
+  e.host_id = host_id;
+  e.container_id = new_id;
+  e.container_name = name;
+  e.image = image;
+  e.type = "update";
+  e.action = "update_complete";
+  e.timestamp = to_iso8601(sys_clock::now(), true);
+  e.attributes = json::serialize(json::object{{"old_container_id", old_id}, {"new_container_id", new_id}});
+  ++events_ingested_;
+  keep_event(std::move(e));
 }
 
 void live_telemetry::on_events_dropped(const std::string& host_id, const json::object& payload) {

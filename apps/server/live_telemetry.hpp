@@ -36,6 +36,10 @@ class live_telemetry {
   void on_host_stats(const std::string& host_id, const json::object& stats);
   void on_container_event(const std::string& host_id, const json::object& payload);
   void on_events_dropped(const std::string& host_id, const json::object& payload);
+  // Container updates: every stage goes to the live feed; the outcomes (completed, failed, rollback,
+  // update_complete) are stored as events of type "update".
+  void on_update_progress(const std::string& host_id, const json::object& payload);
+  void on_update_complete(const std::string& host_id, const json::object& payload);
 
   // Reads.
   json::object host_stats_json(const std::string& host_id) const;
@@ -62,6 +66,8 @@ class live_telemetry {
   void ingest_container(const std::string& host_id, const json::object& p);
   void publish(const std::string& host_id, const std::string& container_id, const std::string& key,
                const std::string& frame, bool is_event);
+  // Queues an event for the store (counted, bounded).
+  void keep_event(store::event_record e);
 
   stats_history history_;
   std::map<std::string, std::map<std::string, container_latest>> containers_;  // host -> container -> latest

@@ -11,6 +11,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <vector>
 
@@ -309,7 +311,7 @@ class api {
       params["new_name"] = new_name;
       co_return co_await container_operation(host_id, cid, std::string("rename"), std::move(params));
     }
-    if (verb == "update") co_return fail(http::status::not_implemented, "container updates are not available yet");
+    if (verb == "update") co_return co_await update_container(host_id, cid);
     co_return fail(http::status::not_found, "not found");
   }
 
@@ -332,6 +334,10 @@ class api {
     store::event_filter filter;
     if (auto h = query_param(query_, "host_id")) filter.host_id = std::string(*h);
     if (auto c = query_param(query_, "container_id")) filter.container_id = std::string(*c);
+    if (auto t = query_param(query_, "type")) {
+      if (*t != "container" && *t != "update") co_return fail(http::status::bad_request, "type must be container or update");
+      filter.type = std::string(*t);
+    }
     if ((!filter.host_id.empty() && !valid_host_id(filter.host_id)) ||
         (!filter.container_id.empty() && !valid_container_ref(filter.container_id)))
       co_return fail(http::status::bad_request, "malformed host_id or container_id");
@@ -462,6 +468,40 @@ class api {
     }
     reply.erase("correlation_id");
     co_return ok(reply);
+  }
+
+  // POST .../containers/{cid}/update {image, stop_timeout?, health_timeout?, registry_auth?}: the agent
+  // answers update_started at once; stages follow on /ws as update_progress and end in the events.
+  net::awaitable<response> update_container(const std::string& host_id, const std::string& cid) {
+    if (!has_role(principal_, role::operator_)) co_return fail(http::status::forbidden, "your role may only look, not change containers");
+    auto body = json_body(req_);
+    if (!body) co_return fail(http::status::bad_request, "body must be a JSON object");
+    const std::string image = string_field(*body, "image");
+    const bool image_ok = !image.empty() && image.size() <= 512 && std::all_of(image.begin(), image.end(), [](unsigned char c) {
+      return std::isalnum(c) || c == '.' || c == '-' || c == '_' || c == '/' || c == ':' || c == '@';
+    });
+    if (!image_ok) co_return fail(http::status::bad_request, "image must be an image reference such as registry:5000/app:v2");
+    protocol::command cmd;
+    cmd.name = "update_container";
+    cmd.payload["container_id"] = cid;
+    cmd.payload["new_image"] = image;
+    for (const char* key : {"stop_timeout", "health_timeout"}) {
+      if (const auto* v = body->if_contains(key); v != nullptr && !v->is_null()) {
+        if (!v->is_int64() || v->as_int64() < 0 || v->as_int64() > 3600)
+          co_return fail(http::status::bad_request, std::string(key) + " must be 0 to 3600 seconds");
+        cmd.payload[key] = *v;
+      }
+    }
+    // Credentials go to the agent for this pull only: never stored, never logged, never audited.
+    if (const auto* auth = body->if_contains("registry_auth"); auth != nullptr && !auth->is_null()) {
+      if (!auth->is_object()) co_return fail(http::status::bad_request, "registry_auth must be {username,password,serveraddress}");
+      cmd.payload["registry_auth"] = *auth;
+    }
+    auto o = co_await ctx_.hub.execute(host_id, std::move(cmd), ctx_.config.command_timeout);
+    audit("update_container", host_id + "/" + cid + " -> " + image, o.result == command_outcome::status::ok ? "started" : "failed: " + o.error);
+    if (o.result != command_outcome::status::ok) co_return outcome_error(o);
+    json::object out{{"status", "update_started"}, {"host_id", host_id}, {"container_id", cid}, {"image", image}};
+    co_return ok(out, http::status::accepted);
   }
 
   void audit(std::string action, std::string target, std::string result) {

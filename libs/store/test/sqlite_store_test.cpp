@@ -690,6 +690,14 @@ TEST_F(sqlite_store_test, events_filter_by_host_container_and_time) {
   f = {};
   f.limit = 2;
   EXPECT_EQ(actions_of(s->list_events(f)), (std::vector<std::string>{"e", "d"}));  // the newest two
+  auto update = event("h1", "c1", "completed", "2026-01-01T00:06:00Z");
+  update.type = "update";
+  s->append_events({update});
+  f = {};
+  f.type = "update";
+  EXPECT_EQ(actions_of(s->list_events(f)), (std::vector<std::string>{"completed"}));
+  f.type = "container";
+  EXPECT_EQ(actions_of(s->list_events(f)).size(), 5u);
 }
 
 TEST_F(sqlite_store_test, event_times_in_other_forms_compare_as_times) {

@@ -737,12 +737,14 @@ std::vector<event_record> sqlite_store::list_events(const event_filter& f) {
   if (!f.container_id.empty()) sql += " AND container_id = ?2";
   if (!f.since.empty()) sql += " AND timestamp >= ?3";
   if (!f.until.empty()) sql += " AND timestamp <= ?4";
+  if (!f.type.empty()) sql += " AND type = ?6";
   sql += " ORDER BY timestamp DESC, id DESC LIMIT ?5";
   statement s(conn_, sql);
   if (!f.host_id.empty()) s.bind(1, f.host_id);
   if (!f.container_id.empty()) s.bind(2, f.container_id);
   if (!f.since.empty()) s.bind(3, canonical_time(f.since));
   if (!f.until.empty()) s.bind(4, canonical_time(f.until));
+  if (!f.type.empty()) s.bind(6, f.type);
   s.bind(5, static_cast<std::int64_t>(std::min(f.limit, max_event_limit)));
   std::vector<event_record> events;
   while (s.step()) {

@@ -4,10 +4,12 @@
 
 #include "dockmon/common/net.hpp"
 #include "dockmon/common/validate.hpp"
+#include "dockmon/docker/container_spec.hpp"
 #include "dockmon/docker/error.hpp"
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -79,6 +81,21 @@ class client {
   // Last `tail` lines of stdout and stderr as text, in order; works for TTY and multiplexed streams.
   // At most max_bytes are kept (the newest); tail is capped at 10000.
   net::awaitable<result<std::string>> container_logs(std::string_view id, unsigned tail, std::size_t max_bytes);
+
+  // Images and recreating containers (images.cpp).
+  // POST /images/create: pulls ref, calling on_progress for every progress line; an error line or status
+  // fails it. registry_auth is the X-Registry-Auth value (base64url of the credentials JSON) or empty;
+  // it is sent and never logged. The whole pull must finish within `timeout`.
+  net::awaitable<result<void>> pull_image(const image_ref& ref, std::string registry_auth,
+                                          std::function<void(const pull_event&)> on_progress,
+                                          std::chrono::milliseconds timeout);
+  // GET /images/{ref}/json.
+  net::awaitable<result<json::object>> inspect_image(std::string_view ref);
+  // POST /containers/create?name=: returns the new container's id.
+  net::awaitable<result<std::string>> create_container(std::string_view name, const json::object& body);
+  // POST /networks/{network}/connect.
+  net::awaitable<result<void>> connect_network(std::string_view network, std::string_view container,
+                                               const json::object& endpoint_config);
 
   // Low level: one request, whole body. Used by the calls above; body is sent as JSON when not empty.
   // target is the path after the API version ("/containers/json"). A 4xx/5xx answer is errc::status

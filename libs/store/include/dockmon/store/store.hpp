@@ -134,6 +134,7 @@ struct event_record {
 
 struct event_filter {
   std::string host_id, container_id;  // empty = any
+  std::string type;                   // "container", "update"; empty = any
   std::string since, until;           // ISO 8601, inclusive; empty = open
   std::size_t limit = 100;            // capped at max_event_limit
 };
