@@ -2,7 +2,7 @@
 #   make run   build, start dockmon-server on 127.0.0.1:8080 (SQLite under ./data) and, when a Docker
 #              engine is reachable, a dockmon-agent registered with it
 #   make test  install what is missing, build, start the test environment, run every test
-.PHONY: run test deps lint build build-release test-env unit integration clean
+.PHONY: run test deps lint web build build-release test-env unit integration clean
 
 JOBS ?= $(shell nproc)
 
@@ -12,11 +12,15 @@ deps:
 lint:
 	@scripts/lint-coroutines
 
-build: deps
+# The web UI: TypeScript built by Vite into web/dist, which the server build embeds.
+web: deps
+	@cd web && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build
+
+build: deps web
 	@cmake --preset debug >/dev/null
 	@cmake --build --preset debug -j $(JOBS)
 
-build-release: deps
+build-release: deps web
 	@cmake --preset release >/dev/null
 	@cmake --build --preset release -j $(JOBS)
 

@@ -2,6 +2,7 @@
 //   POST   /api/api-keys {name, role?, expires_in?}   a key for the caller, at most the caller's role
 //   GET    /api/api-keys                             the caller's keys (an admin: everyone's)
 //   DELETE /api/api-keys/{id}                        revoke (own keys; an admin: any)
+//   POST   /api/users {username,password,role}       admin: add a user
 //   POST   /api/auth/logout-all                      end every session of the caller
 //   DELETE /api/users/{user_id}/sessions             admin: end every session of that user
 //   GET    /api/audit?since=&limit=                  admin: the audit log, newest first
@@ -13,6 +14,8 @@
 #include "dockmon/common/crypto.hpp"
 #include "dockmon/common/json_fields.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 
 namespace dockmon::server {
@@ -46,6 +49,11 @@ class admin_routes {
     if (p.size() == 3 && p[1] == "api-keys") {
       if (method != http::verb::delete_) co_return method_not_allowed();
       co_return co_await revoke_api_key(std::string(p[2]));
+    }
+    if (p.size() == 2 && p[1] == "users") {
+      if (method != http::verb::post) co_return method_not_allowed();
+      if (!has_role(who_, role::admin)) co_return fail(http::status::forbidden, "only an admin can add users");
+      co_return co_await create_user();
     }
     if (p.size() == 3 && p[1] == "auth" && p[2] == "logout-all") {
       if (method != http::verb::post) co_return method_not_allowed();
@@ -109,6 +117,34 @@ class admin_routes {
     json::object out{{"id", id}, {"name", name}, {"role", role_name}, {"key", key}};
     out["expires_at"] = expires ? json::value(to_iso8601(*expires)) : json::value(nullptr);
     co_return ok(out, http::status::created);
+  }
+
+  net::awaitable<response> create_user() {
+    auto body = json_body(req_);
+    if (!body) co_return fail(http::status::bad_request, "body must be a JSON object");
+    const std::string username = string_field(*body, "username");
+    const std::string password = string_field(*body, "password");
+    const std::string role_name = string_field(*body, "role");
+    const bool name_ok = !username.empty() && username.size() <= 64 &&
+                         std::all_of(username.begin(), username.end(), [](unsigned char c) {
+                           return std::isalnum(c) || c == '.' || c == '_' || c == '-' || c == '@';
+                         });
+    if (!name_ok) co_return fail(http::status::bad_request, "username: 1-64 of letters, digits and . _ - @");
+    if (password.size() < 8 || password.size() > 1024) co_return fail(http::status::bad_request, "password: at least 8 characters");
+    if (!parse_role(role_name)) co_return fail(http::status::bad_request, "role must be admin, operator or viewer");
+    auto hashing = run_blocking(ctx_.db_pool, [password] { return hash_password(password); });
+    auto hash = co_await std::move(hashing);
+    auto create = ctx_.with_store([username, hash, role_name](store::store& s) -> std::optional<store::user> {
+      try {
+        return s.create_user(username, hash, role_name);
+      } catch (const store::store_error&) {
+        return std::nullopt;  // the name is taken
+      }
+    });
+    auto made = co_await std::move(create);
+    record_audit(ctx_, who_, "create_user", username + " (" + role_name + ")", made ? "ok" : "name taken");
+    if (!made) co_return fail(http::status::conflict, "user name '" + username + "' is already taken");
+    co_return ok(json::object{{"id", made->id}, {"username", made->username}, {"role", made->role}}, http::status::created);
   }
 
   net::awaitable<response> list_api_keys() {

@@ -93,10 +93,12 @@ net::awaitable<void> serve_http(server_context& ctx, Stream stream, std::string 
     bool keep_alive = req.keep_alive();
     auto res = co_await handle_request(ctx, std::move(req), peer);
     res.set(http::field::server, "dockmon-server/" DOCKMON_VERSION);
-    // The API answers JSON and text only: nothing in it may be framed, sniffed, or run as a page.
+    // Nothing may be framed or sniffed into another type.
     res.set("X-Content-Type-Options", "nosniff");
     res.set("X-Frame-Options", "DENY");
-    res.set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+    // The API answers JSON: nothing may run. The UI's pages bring their own, wider policy.
+    if (res.find("Content-Security-Policy") == res.end())
+      res.set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
     res.set("Referrer-Policy", "no-referrer");
     res.set("Cross-Origin-Resource-Policy", "same-origin");
     beast::get_lowest_layer(stream).expires_after(request_deadline);

@@ -5,6 +5,7 @@
 #include "audit.hpp"
 #include "auth.hpp"
 #include "http_util.hpp"
+#include "web_ui.hpp"
 #include "dockmon/common/crypto.hpp"
 #include "dockmon/common/json_fields.hpp"
 #include "dockmon/common/validate.hpp"
@@ -123,6 +124,7 @@ class api {
       if (method != http::verb::get) co_return method_not_allowed();
       co_return co_await metrics();
     }
+    if (auto page = serve_web_ui(req_, path_)) co_return std::move(*page);
     if (parts_.empty() || parts_[0] != "api") co_return fail(http::status::not_found, "not found");
     if (path_ == "/api/auth/login") {
       if (method != http::verb::post) co_return method_not_allowed();

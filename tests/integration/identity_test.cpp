@@ -180,3 +180,25 @@ TEST(identity, signing_out_everywhere_ends_every_session) {
   EXPECT_EQ(server.request(http::verb::get, "/api/auth/me", {}, {{"Cookie", second_cookie}}).status, 401u);
   EXPECT_EQ(server.get("/api/auth/me").status, 401u);
 }
+
+TEST(identity, admins_add_users_who_sign_in_with_their_role) {
+  test_server server;
+  auto made = server.post("/api/users", R"({"username":"watcher","password":"watcher-password","role":"viewer"})");
+  ASSERT_EQ(made.status, 201u) << made.body;
+  EXPECT_EQ(made.json().at("role"), "viewer");
+  EXPECT_EQ(made.body.find("watcher-password"), std::string::npos);
+  EXPECT_EQ(server.post("/api/users", R"({"username":"watcher","password":"another-password","role":"admin"})").status, 409u);
+  EXPECT_EQ(server.post("/api/users", R"({"username":"x","password":"short","role":"viewer"})").status, 400u);
+  EXPECT_EQ(server.post("/api/users", R"({"username":"<b>","password":"long enough","role":"viewer"})").status, 400u);
+  EXPECT_EQ(server.post("/api/users", R"({"username":"y","password":"long enough","role":"root"})").status, 400u);
+  auto operator_key = server.api_key("operator");
+  EXPECT_EQ(server.request(http::verb::post, "/api/users", R"({"username":"z","password":"long enough","role":"viewer"})",
+                           {{"Authorization", "Bearer " + operator_key}})
+                .status,
+            403u);
+  auto login = http_request(server.port(), http::verb::post, "/api/auth/login", R"({"username":"watcher","password":"watcher-password"})");
+  ASSERT_EQ(login.status, 200u) << login.body;
+  EXPECT_EQ(login.json().at("role"), "viewer");
+  const auto cookie = login.headers["set-cookie"].substr(0, login.headers["set-cookie"].find(';'));
+  EXPECT_EQ(server.request(http::verb::post, "/api/agent/generate-token", {}, {{"Cookie", cookie}}).status, 403u);
+}

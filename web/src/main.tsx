@@ -1,0 +1,71 @@
+// DockMon's UI: sign-in, the hosts dashboard and each host's containers, kept live over /ws.
+import { render } from "preact";
+import { useEffect, useState } from "preact/hooks";
+import { api, ApiError, Me } from "./api";
+import { Dashboard } from "./Dashboard";
+import { HostView } from "./HostView";
+import { onLiveState, startLive, stopLive, LiveState } from "./live";
+import { Login } from "./Login";
+import "./styles.css";
+
+function useHashRoute(): string {
+  const [hash, setHash] = useState(location.hash || "#/");
+  useEffect(() => {
+    const on = () => setHash(location.hash || "#/");
+    addEventListener("hashchange", on);
+    return () => removeEventListener("hashchange", on);
+  }, []);
+  return hash;
+}
+
+function App() {
+  const [me, setMe] = useState<Me | null | undefined>(undefined);
+  const [live, setLive] = useState<LiveState>("connecting");
+  const route = useHashRoute();
+
+  useEffect(() => {
+    api<Me>("GET", "/api/auth/me")
+      .then(setMe)
+      .catch((e) => setMe(e instanceof ApiError && e.status === 401 ? null : null));
+  }, []);
+  useEffect(() => {
+    if (!me) return;
+    startLive();
+    const off = onLiveState(setLive);
+    return () => {
+      off();
+      stopLive();
+    };
+  }, [me]);
+
+  if (me === undefined) return <p class="loading">Loading…</p>;
+  if (me === null) return <Login onSignedIn={setMe} />;
+
+  async function signOut() {
+    await api("POST", "/api/auth/logout").catch(() => undefined);
+    setMe(null);
+  }
+
+  const host = route.match(/^#\/hosts\/([0-9a-fA-F-]{1,64})$/);
+  return (
+    <>
+      <header>
+        <a class="brand" href="#/">
+          DockMon
+        </a>
+        <span class={"live " + live} role="status" aria-live="polite">
+          {live === "live" ? "live" : live === "lost" ? "connection lost, retrying…" : "connecting…"}
+        </span>
+        <span class="who">
+          {me.username} <small>({me.role})</small>
+        </span>
+        <button type="button" onClick={signOut}>
+          Sign out
+        </button>
+      </header>
+      <main>{host ? <HostView hostId={host[1]} me={me} /> : <Dashboard />}</main>
+    </>
+  );
+}
+
+render(<App />, document.getElementById("app")!);
