@@ -8,30 +8,7 @@ using namespace dockmon::test;
 
 namespace {
 
-class containers : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    server_ = new test_server();
-    agent_ = new test_agent(server_->port(), server_->registration_token());
-    auto host = server_->wait_for_engine(engine_id());
-    if (!host) FAIL() << "agent did not come online: " << agent_->log();
-    host_id_ = std::string(host->at("id").as_string());
-  }
-  static void TearDownTestSuite() {
-    delete agent_;
-    delete server_;
-  }
-
-  std::string base() const { return "/api/hosts/" + host_id_ + "/containers"; }
-
-  static test_server* server_;
-  static test_agent* agent_;
-  static std::string host_id_;
-};
-
-test_server* containers::server_ = nullptr;
-test_agent* containers::agent_ = nullptr;
-std::string containers::host_id_;
+class containers : public shared_host {};
 
 }  // namespace
 
@@ -222,4 +199,12 @@ TEST_F(containers, a_log_request_bigger_than_the_cap_gets_the_newest_10_mib_and_
   auto rss = shell("awk '/^VmRSS/ {print $2}' /proc/" + std::to_string(agent_->proc().pid()) + "/status").output;
   EXPECT_LT(std::stoul(rss), 64UL * 1024) << "agent RSS " << rss << " KiB";
   EXPECT_EQ(server_->get(base() + "/it-biglog/logs?tail=10737418240").status, 400u) << "10 Gi lines";
+}
+
+TEST_F(containers, container_ids_with_path_or_url_metacharacters_never_reach_docker) {
+  for (const char* bad : {"..%2F..%2Fversion", "..", "x%3Fforce%3D1", "x;reboot", "x%00y", "%2e%2e"}) {
+    EXPECT_EQ(server_->get(base() + "/" + bad).status, 400u) << bad;
+    EXPECT_EQ(server_->post(base() + "/" + std::string(bad) + "/stop").status, 400u) << bad;
+  }
+  EXPECT_EQ(agent_->log().find("..%2F"), std::string::npos) << "refused by the server before the agent saw it";
 }

@@ -444,4 +444,25 @@ std::string docker_inspect(const std::string& name, const std::string& format) {
   return out;
 }
 
+// ---- shared_host ----
+
+test_server* shared_host::server_ = nullptr;
+test_agent* shared_host::agent_ = nullptr;
+std::string shared_host::host_id_;
+
+void shared_host::SetUpTestSuite() {
+  server_ = new test_server();
+  agent_ = new test_agent(server_->port(), server_->registration_token());
+  auto host = server_->wait_for_engine(engine_id());
+  if (!host) FAIL() << "agent did not come online: " << agent_->log();
+  host_id_ = std::string(host->at("id").as_string());
+}
+
+void shared_host::TearDownTestSuite() {
+  delete agent_;
+  delete server_;
+  agent_ = nullptr;
+  server_ = nullptr;
+}
+
 }  // namespace dockmon::test

@@ -4,6 +4,8 @@
 
 #include "dockmon/common/net.hpp"
 
+#include <gtest/gtest.h>
+
 #include <sys/types.h>
 
 #include <chrono>
@@ -182,5 +184,18 @@ struct scoped_container {
   std::string id;
 };
 std::string docker_inspect(const std::string& name, const std::string& format);
+
+// A suite's one server and one agent on the test engine, set up once for all its tests.
+class shared_host : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite();
+  static void TearDownTestSuite();
+  // "/api/hosts/<host id>/containers"
+  static std::string base() { return "/api/hosts/" + host_id_ + "/containers"; }
+
+  static test_server* server_;
+  static test_agent* agent_;
+  static std::string host_id_;
+};
 
 }  // namespace dockmon::test

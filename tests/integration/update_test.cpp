@@ -36,22 +36,8 @@ void build_and_push(const std::string& tag, const std::string& version, const st
   std::filesystem::remove_all(dir);
 }
 
-class updates : public ::testing::Test {
+class updates : public shared_host {
  protected:
-  static void SetUpTestSuite() {
-    server_ = new test_server();
-    agent_ = new test_agent(server_->port(), server_->registration_token());
-    auto host = server_->wait_for_engine(engine_id());
-    if (!host) FAIL() << "agent did not come online: " << agent_->log();
-    host_id_ = std::string(host->at("id").as_string());
-  }
-  static void TearDownTestSuite() {
-    delete agent_;
-    delete server_;
-  }
-
-  std::string base() const { return "/api/hosts/" + host_id_ + "/containers"; }
-
   http_response update(const std::string& name, const std::string& image, int health_timeout = 30) {
     json::object body{{"image", image}, {"health_timeout", health_timeout}, {"stop_timeout", 2}};
     return server_->post(base() + "/" + name + "/update", json::serialize(body));
@@ -77,15 +63,7 @@ class updates : public ::testing::Test {
     auto actions = update_actions(container_id);
     return std::find(actions.begin(), actions.end(), action) != actions.end();
   }
-
-  static test_server* server_;
-  static test_agent* agent_;
-  static std::string host_id_;
 };
-
-test_server* updates::server_ = nullptr;
-test_agent* updates::agent_ = nullptr;
-std::string updates::host_id_;
 
 // Removes the named containers (and volumes) when the test ends, however it ends.
 struct cleanup {
