@@ -6,6 +6,7 @@
 #include "server_dial.hpp"
 #include "system_info.hpp"
 #include "token_file.hpp"
+#include "version.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -33,7 +34,7 @@ void set_client_timeouts(ws_of<Stream>& ws) {
   ws.set_option(t);
   ws.read_message_max(max_server_frame);
   ws.set_option(websocket::stream_base::decorator(
-      [](websocket::request_type& req) { req.set(http::field::user_agent, "dockmon-agent/" DOCKMON_VERSION); }));
+      [](websocket::request_type& req) { req.set(http::field::user_agent, std::string("dockmon-agent/") + agent_version); }));
 }
 
 // One command at a time per coroutine; replies go through the outbox so the reader never waits.
@@ -149,7 +150,7 @@ net::awaitable<connection::ended> connection::serve(std::shared_ptr<websocket::s
   reg.token = current_token();
   reg.engine_id = facts->engine_id;
   reg.hostname = config_.agent_name.empty() ? facts->hostname : config_.agent_name;
-  reg.version = DOCKMON_VERSION;
+  reg.version = agent_version;
   reg.proto_version = std::string(protocol::proto_version);
   reg.capabilities = dispatcher_.capabilities();
   reg.os_type = facts->os_type;

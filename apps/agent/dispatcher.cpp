@@ -4,6 +4,7 @@
 #include "dockmon/common/json_fields.hpp"
 #include "dockmon/common/time.hpp"
 #include "system_info.hpp"
+#include "version.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -103,7 +104,7 @@ net::awaitable<json::object> dispatcher::run_command(protocol::command cmd) {
     if (!facts) co_return protocol::response_frame(cmd.id, nullptr, facts.error().message);
     auto info = to_json(*facts);
     if (!agent_name_.empty()) info["hostname"] = agent_name_;
-    info["agent_version"] = DOCKMON_VERSION;
+    info["agent_version"] = agent_version;
     co_return protocol::response_frame(cmd.id, std::move(info));
   }
   if (cmd.name == "list_containers") {

@@ -1,6 +1,7 @@
 // dockmon-agent: reads its settings from the environment and keeps the host connected to dockmon-server.
 #include "config.hpp"
 #include "connection.hpp"
+#include "version.hpp"
 #include "dockmon/common/crypto.hpp"
 #include "dockmon/common/log.hpp"
 
@@ -14,7 +15,7 @@ using namespace dockmon::agent;
 
 int main(int argc, char** argv) {
   if (argc > 1 && (std::strcmp(argv[1], "--version") == 0)) {
-    std::printf("dockmon-agent %s\n", DOCKMON_VERSION);
+    std::printf("dockmon-agent %s\n", agent_version);
     return 0;
   }
   if (argc > 1) {
@@ -52,7 +53,7 @@ int main(int argc, char** argv) {
     net::co_spawn(ioc, live.run_events_forever(), [](std::exception_ptr e) {
       if (e) std::rethrow_exception(e);
     });
-    spdlog::info("dockmon-agent {} starting: server {}, engine {}{}", DOCKMON_VERSION, config.server.describe(),
+    spdlog::info("dockmon-agent {} starting: server {}, engine {}{}", agent_version, config.server.describe(),
                  engine.describe(), config.docker_tls ? " over TLS" : "");
     net::co_spawn(ioc, link.run_forever(), [](std::exception_ptr e) {
       if (e) std::rethrow_exception(e);
