@@ -52,14 +52,16 @@ net::awaitable<void> run_one(dispatcher& d, std::shared_ptr<ws_outbox<ws_of<Stre
 
 }  // namespace
 
-connection::connection(net::any_io_executor ex, agent_config config, docker::client& docker, telemetry& live)
+connection::connection(net::any_io_executor ex, agent_config config, docker::client& docker, telemetry& live,
+                       self_updater* self_update)
     : executor_(ex),
       config_(std::move(config)),
       docker_(docker),
       telemetry_(live),
       audit_(config_.data_path + "/audit.log"),
       updates_(ex, docker, [&live](std::string frame) { live.emit_event(std::move(frame)); }),
-      dispatcher_(docker, config_.agent_name, config_.allowed, &audit_, &updates_) {
+      self_update_(self_update),
+      dispatcher_(docker, config_.agent_name, config_.allowed, &audit_, &updates_, self_update) {
   if (config_.server.tls) tls_.emplace(make_client_tls(config_));
 }
 
@@ -208,6 +210,8 @@ net::awaitable<connection::ended> connection::serve(std::shared_ptr<websocket::s
     }
   }
   spdlog::info("registered with {} as agent {} for host {}", config_.server.describe(), granted.agent_id, granted.host_id);
+  // Before telemetry attaches: what it reports waits in the backlog and goes out first.
+  if (self_update_ != nullptr) self_update_->on_registered();
 
   auto outbox = std::make_shared<ws_outbox<websocket::stream<Stream>>>(ws, agent_outbox);
   net::co_spawn(executor_, ws_outbox<websocket::stream<Stream>>::run(outbox), net::detached);
