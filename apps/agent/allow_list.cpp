@@ -9,7 +9,9 @@ namespace dockmon::agent {
 
 namespace {
 constexpr std::array<std::string_view, 5> reading = {"ping", "get_system_info", "list_containers", "inspect", "get_logs"};
-constexpr std::array<std::string_view, 7> changing = {"start", "stop", "restart", "kill", "rename", "remove", "update_container"};
+// self_update replaces the agent itself: a host that is read-only for the server keeps its agent too.
+constexpr std::array<std::string_view, 8> changing = {"start",  "stop",   "restart",          "kill",
+                                                      "rename", "remove", "update_container", "self_update"};
 }  // namespace
 
 bool allow_list::known(std::string_view name) {
@@ -43,7 +45,7 @@ allow_list allow_list::parse(std::string_view text) {
         throw config_error("AGENT_ALLOW", "'" + std::string(item) +
                                               "' is not a command this agent knows; use all, read_only, or a comma list of "
                                               "ping, get_system_info, list_containers, inspect, get_logs, start, stop, "
-                                              "restart, kill, rename, remove");
+                                              "restart, kill, rename, remove, update_container, self_update");
       out.allowed_.emplace(item);
     }
     if (comma == std::string_view::npos) break;

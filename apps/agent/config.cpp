@@ -103,6 +103,8 @@ std::optional<docker::tls_options> docker_tls_settings(const env_lookup& env, co
   return tls;
 }
 
+std::string data_path_setting(const env_lookup& env) { return env("DATA_PATH").value_or("/data"); }
+
 agent_config load_agent_config(const env_lookup& env) {
   agent_config cfg;
   auto url = env("DOCKMON_URL");
@@ -118,7 +120,7 @@ agent_config load_agent_config(const env_lookup& env) {
   }
   if (auto v = env("DOCKER_HOST")) cfg.docker_host = *v;
   cfg.docker_tls = docker_tls_settings(env, docker::parse_docker_host(cfg.docker_host));
-  if (auto v = env("DATA_PATH")) cfg.data_path = *v;
+  cfg.data_path = data_path_setting(env);
   if (auto v = env("LOG_LEVEL")) cfg.log_level = *v;
   if (auto v = env("LOG_JSON")) cfg.log_json = parse_bool("LOG_JSON", *v);
   if (auto v = env("RECONNECT_INITIAL")) cfg.reconnect_initial = parse_duration("RECONNECT_INITIAL", *v);
@@ -146,6 +148,21 @@ agent_config load_agent_config(const env_lookup& env) {
     if (cfg.stats_interval.count() < 250) throw config_error("STATS_INTERVAL", "must be at least 250ms");
   }
   if (auto v = env("AGENT_ALLOW")) cfg.allowed = allow_list::parse(*v);
+  if (auto v = env("DOCKMON_UPDATE_PUBKEY")) {
+    cfg.update_key = signing::public_key::parse(*v);
+    if (!cfg.update_key)
+      throw config_error("DOCKMON_UPDATE_PUBKEY", "is not a public key: give the base64 line `dockmon-server keygen` printed");
+  }
+  if (auto v = env("DOCKMON_UPDATE_DEADLINE")) {
+    cfg.update_deadline = parse_duration("DOCKMON_UPDATE_DEADLINE", *v);
+    if (cfg.update_deadline.count() < 1000) throw config_error("DOCKMON_UPDATE_DEADLINE", "must be at least 1s");
+  }
+  if (auto v = env("AGENT_MODE")) {
+    if (*v == "auto") cfg.mode = agent_config::run_mode::automatic;
+    else if (*v == "native") cfg.mode = agent_config::run_mode::native;
+    else if (*v == "container") cfg.mode = agent_config::run_mode::container;
+    else throw config_error("AGENT_MODE", "must be auto, native or container");
+  }
   return cfg;
 }
 

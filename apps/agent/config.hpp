@@ -3,6 +3,7 @@
 
 #include "allow_list.hpp"
 #include "dockmon/common/env.hpp"
+#include "dockmon/common/signing.hpp"
 #include "dockmon/docker/client.hpp"
 
 #include <chrono>
@@ -43,11 +44,22 @@ struct agent_config {
   std::string client_cert, client_key;      // DOCKMON_CLIENT_CERT/KEY: for servers run with --client-ca
   std::chrono::milliseconds stats_interval{std::chrono::seconds(2)};
   allow_list allowed;  // AGENT_ALLOW; everything by default
+  // Self-update: the operator's public key (DOCKMON_UPDATE_PUBKEY); without it every update is refused.
+  std::optional<signing::public_key> update_key;
+  // How long a new build has to register before it puts the previous one back (DOCKMON_UPDATE_DEADLINE).
+  std::chrono::milliseconds update_deadline{std::chrono::seconds(60)};
+  // AGENT_MODE: native (a binary, e.g. under systemd: it may replace itself) or container (its image is
+  // updated instead); auto: container when /.dockerenv or /run/.containerenv exists.
+  enum class run_mode { automatic, native, container } mode = run_mode::automatic;
 
   std::string token_file() const { return data_path + "/permanent_token"; }
 };
 
 using env_lookup = std::function<std::optional<std::string>(const char*)>;
+
+// DATA_PATH, default /data: read on its own at start, before the other settings, because a pending
+// self-update is judged before anything a broken build could trip over.
+std::string data_path_setting(const env_lookup& env);
 
 // DOCKER_TLS_VERIFY (TLS, the engine checked against ca.pem, cert.pem and key.pem presented) or DOCKER_TLS
 // (TLS, the engine not checked; cert.pem and key.pem presented when both exist), the files in

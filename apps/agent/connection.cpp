@@ -2,23 +2,20 @@
 #include "connection.hpp"
 
 #include "dockmon/common/backoff.hpp"
-#include "dockmon/common/tls.hpp"
 #include "dockmon/common/ws_outbox.hpp"
+#include "server_dial.hpp"
 #include "system_info.hpp"
 #include "token_file.hpp"
+#include "version.hpp"
 
 #include <spdlog/spdlog.h>
-
-#include <algorithm>
 
 namespace dockmon::agent {
 
 namespace {
 
 using namespace std::chrono_literals;
-using tcp = net::ip::tcp;
 
-constexpr auto connect_timeout = 15s;
 constexpr auto auth_timeout = 30s;
 constexpr std::size_t max_server_frame = 4 * 1024 * 1024;
 constexpr outbox_limits agent_outbox{.replies = 4096, .events = 4096};
@@ -37,7 +34,7 @@ void set_client_timeouts(ws_of<Stream>& ws) {
   ws.set_option(t);
   ws.read_message_max(max_server_frame);
   ws.set_option(websocket::stream_base::decorator(
-      [](websocket::request_type& req) { req.set(http::field::user_agent, "dockmon-agent/" DOCKMON_VERSION); }));
+      [](websocket::request_type& req) { req.set(http::field::user_agent, std::string("dockmon-agent/") + agent_version); }));
 }
 
 // One command at a time per coroutine; replies go through the outbox so the reader never waits.
@@ -53,37 +50,18 @@ net::awaitable<void> run_one(dispatcher& d, std::shared_ptr<ws_outbox<ws_of<Stre
   --*in_flight;
 }
 
-// The client side of wss://: whom to trust (system CAs, DOCKMON_CA_FILE, or a pinned key checked after
-// the handshake) and the certificate to show a server that asks for one.
-ssl::context make_client_tls(const agent_config& config) {
-  ssl::context tls(ssl::context::tls_client);
-  tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
-                  ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
-  if (config.ca_file.empty()) {
-    tls.set_default_verify_paths();
-  } else {
-    tls.load_verify_file(config.ca_file);
-  }
-  // A pinned key replaces the CA chain and the host name (a self-signed server's key is its identity).
-  const bool verify = config.pinned_pubkeys.empty() && !config.insecure_skip_verify;
-  tls.set_verify_mode(verify ? ssl::verify_peer : ssl::verify_none);
-  if (!config.client_cert.empty()) {
-    tls.use_certificate_chain_file(config.client_cert);
-    tls.use_private_key_file(config.client_key, ssl::context::pem);
-  }
-  return tls;
-}
-
 }  // namespace
 
-connection::connection(net::any_io_executor ex, agent_config config, docker::client& docker, telemetry& live)
+connection::connection(net::any_io_executor ex, agent_config config, docker::client& docker, telemetry& live,
+                       self_updater* self_update)
     : executor_(ex),
       config_(std::move(config)),
       docker_(docker),
       telemetry_(live),
       audit_(config_.data_path + "/audit.log"),
       updates_(ex, docker, [&live](std::string frame) { live.emit_event(std::move(frame)); }),
-      dispatcher_(docker, config_.agent_name, config_.allowed, &audit_, &updates_) {
+      self_update_(self_update),
+      dispatcher_(docker, config_.agent_name, config_.allowed, &audit_, &updates_, self_update) {
   if (config_.server.tls) tls_.emplace(make_client_tls(config_));
 }
 
@@ -127,55 +105,25 @@ net::awaitable<connection::ended> connection::attempt() {
     spdlog::error("no token: set REGISTRATION_TOKEN (from the server's 'add host') or PERMANENT_TOKEN");
     co_return ended::refused;
   }
-  tcp::resolver resolver(executor_);
-  auto [resolve_ec, endpoints] = co_await resolver.async_resolve(config_.server.host, config_.server.port, use_tuple);
-  if (resolve_ec) {
-    spdlog::warn("cannot resolve {}: {}", config_.server.host, resolve_ec.message());
+  auto dial = co_await connect_to_server(executor_, config_.server);
+  if (!dial.stream) {
+    spdlog::warn("{}", dial.error);
     co_return ended::never_connected;
   }
-  beast::tcp_stream tcp_stream(executor_);
-  tcp_stream.expires_after(connect_timeout);
-  auto [connect_ec, ep] = co_await tcp_stream.async_connect(endpoints, use_tuple);
-  if (connect_ec) {
-    spdlog::warn("cannot connect to {}: {}", config_.server.describe(), connect_ec.message());
-    co_return ended::never_connected;
-  }
-  error_code ignored;
-  tcp_stream.socket().set_option(tcp::no_delay(true), ignored);  // replies are small; don't let Nagle hold them
-  std::string host_header = config_.server.host + ":" + config_.server.port;
-
   if (!config_.server.tls) {
-    auto ws = std::make_shared<ws_of<beast::tcp_stream>>(std::move(tcp_stream));
-    co_return co_await serve(ws, host_header);
+    auto ws = std::make_shared<ws_of<beast::tcp_stream>>(std::move(*dial.stream));
+    co_return co_await serve(ws, host_header(config_.server));
   }
 
   if (config_.insecure_skip_verify)
     spdlog::warn("INSECURE_SKIP_VERIFY is set: the server's certificate is NOT checked; anyone in the path can impersonate it");
-  auto ws = std::make_shared<ws_of<beast::ssl_stream<beast::tcp_stream>>>(std::move(tcp_stream), *tls_);
-  auto& tls_stream = ws->next_layer();
-  // SSL_set_tlsext_host_name spelled out: the macro's C cast trips -Wold-style-cast.
-  if (SSL_ctrl(tls_stream.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
-               const_cast<char*>(config_.server.host.c_str())) != 1) {
-    spdlog::warn("cannot set TLS server name {}", config_.server.host);
+  auto ws = std::make_shared<ws_of<beast::ssl_stream<beast::tcp_stream>>>(std::move(*dial.stream), *tls_);
+  auto refused = co_await secure_handshake(ws->next_layer(), config_);
+  if (!refused.empty()) {
+    spdlog::warn("{}", refused);
     co_return ended::never_connected;
   }
-  const bool pinned = !config_.pinned_pubkeys.empty();
-  if (!pinned && !config_.insecure_skip_verify)
-    tls_stream.set_verify_callback(ssl::host_name_verification(config_.server.host));
-  auto [tls_ec] = co_await tls_stream.async_handshake(ssl::stream_base::client, use_tuple);
-  if (tls_ec) {
-    spdlog::warn("TLS handshake with {} failed: {}", config_.server.describe(), tls_ec.message());
-    co_return ended::never_connected;
-  }
-  if (pinned) {
-    const auto presented = tls::public_key_pin(SSL_get0_peer_certificate(tls_stream.native_handle()));
-    if (std::find(config_.pinned_pubkeys.begin(), config_.pinned_pubkeys.end(), presented) == config_.pinned_pubkeys.end()) {
-      spdlog::error("{} presented the public key {}, which is not in DOCKMON_PINNED_PUBKEY: not this agent's server",
-                    config_.server.describe(), presented.empty() ? "(none)" : presented);
-      co_return ended::never_connected;
-    }
-  }
-  co_return co_await serve(ws, host_header);
+  co_return co_await serve(ws, host_header(config_.server));
 }
 
 template <class Stream>
@@ -204,7 +152,7 @@ net::awaitable<connection::ended> connection::serve(std::shared_ptr<websocket::s
   reg.token = current_token();
   reg.engine_id = facts->engine_id;
   reg.hostname = config_.agent_name.empty() ? facts->hostname : config_.agent_name;
-  reg.version = DOCKMON_VERSION;
+  reg.version = agent_version;
   reg.proto_version = std::string(protocol::proto_version);
   reg.capabilities = dispatcher_.capabilities();
   reg.os_type = facts->os_type;
@@ -262,6 +210,8 @@ net::awaitable<connection::ended> connection::serve(std::shared_ptr<websocket::s
     }
   }
   spdlog::info("registered with {} as agent {} for host {}", config_.server.describe(), granted.agent_id, granted.host_id);
+  // Before telemetry attaches: what it reports waits in the backlog and goes out first.
+  if (self_update_ != nullptr) self_update_->on_registered();
 
   auto outbox = std::make_shared<ws_outbox<websocket::stream<Stream>>>(ws, agent_outbox);
   net::co_spawn(executor_, ws_outbox<websocket::stream<Stream>>::run(outbox), net::detached);

@@ -11,7 +11,9 @@ namespace dockmon::agent {
 
 class connection {
  public:
-  connection(net::any_io_executor ex, agent_config config, docker::client& docker, telemetry& live);
+  // self_update may be null (tests): self_update commands are then refused.
+  connection(net::any_io_executor ex, agent_config config, docker::client& docker, telemetry& live,
+             self_updater* self_update = nullptr);
 
   // Runs until the process stops.
   net::awaitable<void> run_forever();
@@ -32,6 +34,7 @@ class connection {
   telemetry& telemetry_;
   command_audit audit_;
   container_updater updates_;  // updates outlive a connection: their events wait in telemetry's backlog
+  self_updater* self_update_;
   dispatcher dispatcher_;
   std::optional<ssl::context> tls_;  // only for wss://: loading the CA store costs memory
   std::optional<token_key> token_key_;  // known after the first answer from Docker

@@ -4,6 +4,7 @@
 #include "dockmon/common/json_fields.hpp"
 #include "dockmon/common/time.hpp"
 #include "system_info.hpp"
+#include "version.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -43,7 +44,8 @@ json::object dispatcher::capabilities() const {
   caps["container_updates"] = allowed_.allows("update_container");
   caps["event_streaming"] = true;
   caps["stats_collection"] = true;
-  caps["self_update"] = false;
+  // Only with the operator's key, natively, with a binary it can replace, and when the owner allows it.
+  caps["self_update"] = self_update_ != nullptr && self_update_->unavailable().empty() && allowed_.allows("self_update");
   caps["compose_deployments"] = false;
   caps["shell_access"] = false;
   caps["multi_env_files"] = false;
@@ -103,7 +105,7 @@ net::awaitable<json::object> dispatcher::run_command(protocol::command cmd) {
     if (!facts) co_return protocol::response_frame(cmd.id, nullptr, facts.error().message);
     auto info = to_json(*facts);
     if (!agent_name_.empty()) info["hostname"] = agent_name_;
-    info["agent_version"] = DOCKMON_VERSION;
+    info["agent_version"] = agent_version;
     co_return protocol::response_frame(cmd.id, std::move(info));
   }
   if (cmd.name == "list_containers") {
@@ -118,6 +120,13 @@ net::awaitable<json::object> dispatcher::run_command(protocol::command cmd) {
     if (!updates_->start(std::move(*parsed.request)))
       co_return protocol::response_frame(cmd.id, nullptr, "an update of this container is already running");
     // Progress follows as update_progress events; the reply only says it began.
+    co_return protocol::response_frame(cmd.id, json::object{{"status", "update_started"}});
+  }
+  if (cmd.name == "self_update") {
+    if (self_update_ == nullptr) co_return protocol::response_frame(cmd.id, nullptr, "self-update is not available on this agent");
+    auto refused = self_update_->start(cmd.payload);
+    if (!refused.empty()) co_return protocol::response_frame(cmd.id, nullptr, refused);
+    // Stages follow as selfupdate_progress events; the new build shows itself by registering.
     co_return protocol::response_frame(cmd.id, json::object{{"status", "update_started"}});
   }
   spdlog::warn("unknown command '{}' refused", cmd.name.substr(0, 64));

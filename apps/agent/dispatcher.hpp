@@ -5,6 +5,7 @@
 #include "allow_list.hpp"
 #include "command_audit.hpp"
 #include "container_update.hpp"
+#include "self_update.hpp"
 #include "dockmon/common/rate_limit.hpp"
 #include "dockmon/docker/client.hpp"
 #include "dockmon/protocol/envelope.hpp"
@@ -16,11 +17,16 @@ inline constexpr std::size_t max_log_bytes = 10 * 1024 * 1024;
 
 class dispatcher {
  public:
-  // audit and updates may be null (tests; no updates then); state changes are limited to 5 a second on
-  // average, bursts of 20.
+  // audit, updates and self_update may be null (tests; no updates then); state changes are limited to 5 a
+  // second on average, bursts of 20.
   dispatcher(docker::client& docker, std::string agent_name, allow_list allowed = {}, command_audit* audit = nullptr,
-             container_updater* updates = nullptr)
-      : docker_(docker), agent_name_(std::move(agent_name)), allowed_(std::move(allowed)), audit_(audit), updates_(updates) {}
+             container_updater* updates = nullptr, self_updater* self_update = nullptr)
+      : docker_(docker),
+        agent_name_(std::move(agent_name)),
+        allowed_(std::move(allowed)),
+        audit_(audit),
+        updates_(updates),
+        self_update_(self_update) {}
 
   // The reply frame for one message from the server; nullopt for messages that take no reply.
   // Everything outside the allow-list, and state changes past the rate limit, are refused here.
@@ -38,6 +44,7 @@ class dispatcher {
   allow_list allowed_;
   command_audit* audit_;
   container_updater* updates_;
+  self_updater* self_update_;
   token_bucket state_changes_{5, 20};
 };
 

@@ -17,6 +17,8 @@ class frame_sink {
   // Latest wins per key while the socket is slow.
   virtual void stats(const std::string& key, std::string frame) = 0;
   virtual std::size_t take_dropped_events() = 0;
+  // Frames not yet written to the socket.
+  virtual std::size_t queued() const = 0;
 };
 
 template <class WebSocket>
@@ -27,6 +29,7 @@ class outbox_sink final : public frame_sink {
   void event(std::string frame) override { outbox_->push_event(std::move(frame)); }
   void stats(const std::string& key, std::string frame) override { outbox_->put_stats(key, std::move(frame)); }
   std::size_t take_dropped_events() override { return outbox_->take_dropped_events(); }
+  std::size_t queued() const override { return outbox_->queued(); }
 
  private:
   std::shared_ptr<ws_outbox<WebSocket>> outbox_;

@@ -40,6 +40,8 @@ class telemetry {
 
   // Sends an event frame on the current connection, or keeps it in the bounded backlog until there is one.
   void emit_event(std::string frame);
+  // Whether frames still wait: in the backlog, or in an open connection's outbox.
+  bool events_pending() const { return !backlog_.empty() || (sink_ && sink_->open() && sink_->queued() > 0); }
 
  private:
   struct container_info {

@@ -2,20 +2,17 @@
 #include "token_file.hpp"
 
 #include "dockmon/common/crypto.hpp"
+#include "dockmon/common/files.hpp"
 #include "dockmon/protocol/registration.hpp"
 #include "system_info.hpp"
 
-#include <fcntl.h>
 #include <sodium.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <spdlog/spdlog.h>
 
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 
 namespace dockmon::agent {
@@ -30,10 +27,6 @@ constexpr std::string_view sealed_header = "dockmon-sealed-token v1";
 constexpr std::size_t max_file_bytes = 4096;
 
 static_assert(crypto_secretbox_KEYBYTES == 32, "token_key holds 32 bytes");
-
-std::runtime_error io_error(const std::string& what, const std::string& path) {
-  return std::runtime_error(what + " " + path + ": " + std::strerror(errno));
-}
 
 std::string_view trim(std::string_view text) {
   const auto blank = [](char c) { return c == '\n' || c == '\r' || c == ' ' || c == '\t'; };
@@ -155,43 +148,7 @@ std::optional<stored_token> read_token_file(const std::string& path, const token
 }
 
 void write_token_file(const std::string& path, std::string_view token, const token_key& key) {
-  std::filesystem::path target(path);
-  auto folder = target.parent_path().empty() ? std::filesystem::path(".") : target.parent_path();
-  std::error_code fs_ec;
-  std::filesystem::create_directories(folder, fs_ec);
-  if (fs_ec) throw std::runtime_error("cannot create the data folder " + folder.string() + ": " + fs_ec.message());
-
-  std::string temp = (folder / (target.filename().string() + ".tmp")).string();
-  ::unlink(temp.c_str());
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) throw io_error("cannot create", temp);
-  const std::string content = seal(token, key);
-  const char* p = content.data();
-  std::size_t left = content.size();
-  while (left > 0) {
-    auto n = ::write(fd, p, left);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      ::close(fd);
-      ::unlink(temp.c_str());
-      throw io_error("cannot write", temp);
-    }
-    p += n;
-    left -= static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    ::unlink(temp.c_str());
-    throw io_error("cannot sync", temp);
-  }
-  if (::rename(temp.c_str(), path.c_str()) != 0) {
-    ::unlink(temp.c_str());
-    throw io_error("cannot replace", path);
-  }
-  int dir = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir >= 0) {
-    ::fsync(dir);
-    ::close(dir);
-  }
+  write_file_atomically(path, seal(token, key), 0600);
 }
 
 std::optional<std::string> load_token_file(const std::string& path, const token_key& key) {

@@ -64,6 +64,7 @@ store::agent_registration to_registration(const protocol::register_frame& f) {
   reg.version = f.version;
   reg.proto_version = f.proto_version;
   reg.capabilities = json::serialize(f.capabilities);
+  reg.arch = f.agent_arch;
   reg.info.hostname = f.hostname.empty() ? f.engine_id : f.hostname;
   reg.info.os_type = f.os_type;
   reg.info.os_version = f.os_version;
@@ -226,6 +227,7 @@ net::awaitable<void> run_agent_session(server_context& ctx, Stream stream, http:
         else if (msg->event_name == "events_dropped") ctx.telemetry.on_events_dropped(host_id, payload);
         else if (msg->event_name == "update_progress") ctx.telemetry.on_update_progress(host_id, payload);
         else if (msg->event_name == "update_complete") ctx.telemetry.on_update_complete(host_id, payload);
+        else if (msg->event_name == "selfupdate_progress") ctx.telemetry.on_selfupdate_progress(host_id, payload);
         else spdlog::debug("agent {} event {} not handled yet", reg.reply.agent_id, msg->event_name.substr(0, 64));
         break;
       }

@@ -1,6 +1,7 @@
 // HTTP sessions: bounded reads with deadlines, routing to the REST API, hand-off of agent upgrades.
 #include "http_session.hpp"
 
+#include "agent_builds.hpp"
 #include "agent_session.hpp"
 #include "browser_feed.hpp"
 #include "rest_api.hpp"
@@ -18,6 +19,7 @@ constexpr std::size_t max_request_header = 16 * 1024;
 constexpr auto request_deadline = 30s;  // the whole request, headers and body: slow clients are cut off
 constexpr auto keep_alive_idle = 60s;
 constexpr auto tls_handshake_deadline = 10s;
+constexpr auto agent_build_deadline = 5min;  // 64 MiB up from an admin or down to an agent on a slow link
 
 void shutdown_send(beast::tcp_stream& stream) {
   error_code ignored;
@@ -31,17 +33,56 @@ bool may_open_agent_socket(server_context& ctx, beast::ssl_stream<beast::tcp_str
   return !ctx.tls.agents_need_client_cert || peer_certificate_verified(stream.native_handle());
 }
 
+// The same headers on every answer: the API answers JSON, text and agent builds only, and nothing in it
+// may be framed, sniffed, or run as a page.
+template <class Body>
+void set_common_headers(http::response<Body>& res) {
+  res.set(http::field::server, "dockmon-server/" DOCKMON_VERSION);
+  res.set("X-Content-Type-Options", "nosniff");
+  res.set("X-Frame-Options", "DENY");
+  // The API answers JSON: nothing may run. The UI's pages bring their own, wider policy.
+  if (res.find("Content-Security-Policy") == res.end())
+    res.set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+  res.set("Referrer-Policy", "no-referrer");
+  res.set("Cross-Origin-Resource-Policy", "same-origin");
+}
+
+// Reads the header, lets an admin's agent-build upload (only) send up to 64 MiB, then reads the body.
+// Beast compares Content-Length with the limit as the header ends, so the header is read under the large
+// limit and everyone but that admin is held to the small one before a byte of the body is read.
+template <class Stream>
+net::awaitable<error_code> read_request(server_context& ctx, Stream& stream, beast::flat_buffer& buffer,
+                                        http::request_parser<http::string_body>& parser) {
+  parser.body_limit(max_agent_build_bytes);
+  auto [header_ec, header_n] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
+  if (header_ec) co_return header_ec;
+  if (parser.is_done()) co_return error_code{};
+  const bool large = co_await may_send_agent_build(ctx, parser.get());
+  if (large) {
+    beast::get_lowest_layer(stream).expires_after(agent_build_deadline);
+  } else {
+    parser.body_limit(max_request_body);
+    if (parser.content_length().value_or(0) > max_request_body) co_return error_code(http::error::body_limit);
+  }
+  // curl asks before it sends a large body; without an answer it waits a second and sends anyway.
+  if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
+    http::response<http::empty_body> go_on{http::status::continue_, parser.get().version()};
+    co_await http::async_write(stream, go_on, use_tuple);
+  }
+  auto [body_ec, body_n] = co_await http::async_read(stream, buffer, parser, use_tuple);
+  co_return body_ec;
+}
+
 template <class Stream>
 net::awaitable<void> serve_http(server_context& ctx, Stream stream, std::string peer) {
   beast::flat_buffer buffer;
   bool first = true;
   for (;;) {
     http::request_parser<http::string_body> parser;
-    parser.body_limit(max_request_body);
     parser.header_limit(max_request_header);
     beast::get_lowest_layer(stream).expires_after(first ? request_deadline : keep_alive_idle);
     first = false;
-    auto [ec, n] = co_await http::async_read(stream, buffer, parser, use_tuple);
+    const auto ec = co_await read_request(ctx, stream, buffer, parser);
     if (ec == http::error::end_of_stream || ec == net::error::eof || ec == beast::error::timeout ||
         ec == net::error::connection_reset || ec == net::error::operation_aborted)
       break;
@@ -91,16 +132,22 @@ net::awaitable<void> serve_http(server_context& ctx, Stream stream, std::string 
       break;
     }
     bool keep_alive = req.keep_alive();
+    if (req.method() == http::verb::get && req.target().starts_with(agent_build_download_prefix)) {
+      // A file of up to 64 MiB, streamed from disk rather than held in memory; then the connection ends.
+      auto download = download_agent_build(ctx, req);
+      if (download.file) {
+        set_common_headers(*download.file);
+        beast::get_lowest_layer(stream).expires_after(agent_build_deadline);
+        co_await http::async_write(stream, *download.file, use_tuple);
+        break;
+      }
+      set_common_headers(download.error);
+      beast::get_lowest_layer(stream).expires_after(request_deadline);
+      co_await http::async_write(stream, download.error, use_tuple);
+      break;
+    }
     auto res = co_await handle_request(ctx, std::move(req), peer);
-    res.set(http::field::server, "dockmon-server/" DOCKMON_VERSION);
-    // Nothing may be framed or sniffed into another type.
-    res.set("X-Content-Type-Options", "nosniff");
-    res.set("X-Frame-Options", "DENY");
-    // The API answers JSON: nothing may run. The UI's pages bring their own, wider policy.
-    if (res.find("Content-Security-Policy") == res.end())
-      res.set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
-    res.set("Referrer-Policy", "no-referrer");
-    res.set("Cross-Origin-Resource-Policy", "same-origin");
+    set_common_headers(res);
     beast::get_lowest_layer(stream).expires_after(request_deadline);
     auto [write_ec, written] = co_await http::async_write(stream, res, use_tuple);
     if (write_ec || !keep_alive) break;

@@ -2,7 +2,9 @@
 // query parsing, JSON bodies.
 #pragma once
 
+#include "agent_hub.hpp"
 #include "dockmon/common/net.hpp"
+#include "dockmon/store/store.hpp"
 
 #include <optional>
 #include <string_view>
@@ -24,5 +26,8 @@ std::optional<std::string_view> query_param(std::string_view query, std::string_
 // The body as a JSON object ({} when empty); nullopt when it is not one.
 std::optional<json::object> json_body(const request& req);
 bool valid_host_id(std::string_view s);
+// The answer to a command the agent did not carry out: offline 409, timeout 504, the agent's error 502
+// (or the Docker status it passed on: 404, 409, 403, 429).
+response command_failure(const request& req, const command_outcome& o);
 
 }  // namespace dockmon::server

@@ -255,6 +255,29 @@ void live_telemetry::on_update_complete(const std::string& host_id, const json::
   keep_event(std::move(e));
 }
 
+void live_telemetry::on_selfupdate_progress(const std::string& host_id, const json::object& payload) {
+  const auto stage = protocol::sanitize_text(string_field(payload, "stage"), 32);
+  const auto message = protocol::sanitize_text(string_field(payload, "message"), 1024);
+  const auto error = protocol::sanitize_text(string_field(payload, "error"), 1024);
+  const auto version = protocol::sanitize_text(string_field(payload, "version"), 64);
+  if (stage.empty()) return;
+  json::object frame{{"type", "selfupdate_progress"}, {"host_id", host_id}, {"stage", stage},
+                     {"message", message},            {"version", version}, {"timestamp", now_iso8601()}};
+  frame["error"] = error.empty() ? json::value(nullptr) : json::value(error);
+  publish(host_id, {}, {}, json::serialize(frame), true);
+  if (stage != "completed" && stage != "failed" && stage != "rolled_back") return;
+  if (error.empty()) spdlog::info("agent of host {} self-update {}: {}", host_id, stage, message);
+  else spdlog::warn("agent of host {} self-update {}: {}: {}", host_id, stage, message, error);
+  store::event_record e;
+  e.host_id = host_id;
+  e.type = "agent_update";
+  e.action = stage;
+  e.timestamp = to_iso8601(sys_clock::now(), true);
+  e.attributes = json::serialize(json::object{{"message", message}, {"error", error}, {"version", version}});
+  ++events_ingested_;
+  keep_event(std::move(e));
+}
+
 void live_telemetry::on_events_dropped(const std::string& host_id, const json::object& payload) {
   auto count = static_cast<std::uint64_t>(number(payload, "count"));
   auto& known = events_dropped_[host_id];

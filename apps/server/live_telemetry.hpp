@@ -40,6 +40,9 @@ class live_telemetry {
   // update_complete) are stored as events of type "update".
   void on_update_progress(const std::string& host_id, const json::object& payload);
   void on_update_complete(const std::string& host_id, const json::object& payload);
+  // The agent's own update: every stage to the live feed; the outcomes (completed, failed, rolled_back)
+  // stored as events of type "agent_update".
+  void on_selfupdate_progress(const std::string& host_id, const json::object& payload);
 
   // Reads.
   json::object host_stats_json(const std::string& host_id) const;

@@ -6,6 +6,7 @@
 #include "housekeeping.hpp"
 #include "listener.hpp"
 #include "server_context.hpp"
+#include "signing_tool.hpp"
 #include "telemetry_store.hpp"
 
 #include <spdlog/spdlog.h>
@@ -17,6 +18,7 @@ using namespace dockmon;
 using namespace dockmon::server;
 
 int main(int argc, char** argv) {
+  if (argc > 1 && is_signing_command(argv[1])) return run_signing_tool(argc, argv);
   server_config config;
   try {
     config = parse_server_config(argc, argv);

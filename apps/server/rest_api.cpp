@@ -2,6 +2,7 @@
 #include "rest_api.hpp"
 
 #include "admin_api.hpp"
+#include "agent_builds.hpp"
 #include "audit.hpp"
 #include "auth.hpp"
 #include "http_util.hpp"
@@ -51,6 +52,7 @@ json::object host_json(const store::host_record& h, bool online) {
     a["engine_id"] = h.agent->engine_id;
     a["version"] = h.agent->version;
     a["proto_version"] = h.agent->proto_version;
+    a["arch"] = h.agent->arch;
     a["capabilities"] = capabilities_json(h.agent->capabilities);
     // The hub is the truth for "connected now"; the store remembers the last state across restarts.
     a["status"] = online ? "online" : "offline";
@@ -142,6 +144,7 @@ class api {
     if (path_ == "/api/auth/me" && method == http::verb::get)
       co_return ok(json::object{{"username", principal_.username}, {"role", principal_.role}, {"via", principal_.via}});
     if (auto answer = co_await handle_admin_request(ctx_, req_, principal_, path_, query_)) co_return std::move(*answer);
+    if (auto answer = co_await handle_agent_build_request(ctx_, req_, principal_, path_, query_)) co_return std::move(*answer);
     if (path_ == "/api/agent/generate-token") {
       if (method != http::verb::post) co_return method_not_allowed();
       co_return co_await generate_token();
@@ -337,7 +340,8 @@ class api {
     if (auto h = query_param(query_, "host_id")) filter.host_id = std::string(*h);
     if (auto c = query_param(query_, "container_id")) filter.container_id = std::string(*c);
     if (auto t = query_param(query_, "type")) {
-      if (*t != "container" && *t != "update") co_return fail(http::status::bad_request, "type must be container or update");
+      if (*t != "container" && *t != "update" && *t != "agent_update")
+        co_return fail(http::status::bad_request, "type must be container, update or agent_update");
       filter.type = std::string(*t);
     }
     if ((!filter.host_id.empty() && !valid_host_id(filter.host_id)) ||
@@ -398,28 +402,7 @@ class api {
     return timeout;
   }
 
-  response outcome_error(const command_outcome& o) {
-    using st = command_outcome::status;
-    switch (o.result) {
-      case st::not_connected:
-      case st::disconnected: return fail(http::status::conflict, "the host's agent is offline: " + o.error);
-      case st::timeout: return fail(http::status::gateway_timeout, "the agent did not answer in time");
-      case st::agent_error: {
-        // Our agent adds Docker's status; a missing container is the caller's 404, not a gateway failure.
-        if (o.payload.is_object()) {
-          if (auto* code = o.payload.get_object().if_contains("status_code"); code != nullptr && code->is_int64()) {
-            if (code->as_int64() == 404) return fail(http::status::not_found, o.error);
-            if (code->as_int64() == 409) return fail(http::status::conflict, o.error);
-            if (code->as_int64() == 403) return fail(http::status::forbidden, o.error);
-            if (code->as_int64() == 429) return fail(http::status::too_many_requests, o.error);
-          }
-        }
-        return fail(http::status::bad_gateway, o.error);
-      }
-      case st::ok: break;
-    }
-    return fail(http::status::internal_server_error, "unexpected outcome");
-  }
+  response outcome_error(const command_outcome& o) { return command_failure(req_, o); }
 
   net::awaitable<response> list_containers(const std::string& host_id) {
     protocol::command cmd;

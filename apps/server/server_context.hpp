@@ -1,6 +1,7 @@
 // What every part of the server shares: settings, the store and its thread pool, the agent hub.
 #pragma once
 
+#include "agent_builds.hpp"
 #include "agent_hub.hpp"
 #include "sign_in_limiter.hpp"
 #include "config.hpp"
@@ -35,6 +36,7 @@ struct server_context {
   agent_hub hub;
   live_telemetry telemetry;
   sign_in_limiter sign_in_limits;
+  download_tickets build_tickets;  // single-use downloads of agent builds
 };
 
 }  // namespace dockmon::server

@@ -389,8 +389,8 @@ std::string test_server::sqlite(const std::string& sql) {
 }
 
 test_agent::test_agent(unsigned short server_port, std::string token, std::string data_dir,
-                       std::map<std::string, std::string> extra_env)
-    : data_dir_(std::move(data_dir)) {
+                       std::map<std::string, std::string> extra_env, std::string binary)
+    : data_dir_(std::move(data_dir)), binary_(binary.empty() ? std::string(DOCKMON_AGENT_BIN) : std::move(binary)) {
   if (data_dir_.empty()) {
     data_dir_ = make_temp_dir("dockmon-it-agent");
     own_dir_ = true;
@@ -402,7 +402,13 @@ test_agent::test_agent(unsigned short server_port, std::string token, std::strin
   extra_env.try_emplace("RECONNECT_INITIAL", "200ms");
   extra_env.try_emplace("RECONNECT_MAX", "2s");
   extra_env.try_emplace("LOG_LEVEL", "debug");
-  proc_ = std::make_unique<process>(DOCKMON_AGENT_BIN, std::vector<std::string>{}, extra_env, data_dir_ + "/agent.log");
+  env_ = std::move(extra_env);
+  proc_ = std::make_unique<process>(binary_, std::vector<std::string>{}, env_, data_dir_ + "/agent.log");
+}
+
+void test_agent::restart() {
+  proc_->stop(2s);
+  proc_ = std::make_unique<process>(binary_, std::vector<std::string>{}, env_, data_dir_ + "/agent.log");
 }
 
 test_agent::~test_agent() {

@@ -154,19 +154,24 @@ class test_server {
   std::string public_key_pin_;
 };
 
-// A dockmon-agent against the test engine.
+// A dockmon-agent against the test engine; `binary` another build or a copy of it (default: dockmon-agent).
 class test_agent {
  public:
   test_agent(unsigned short server_port, std::string token, std::string data_dir = {},
-             std::map<std::string, std::string> extra_env = {});
+             std::map<std::string, std::string> extra_env = {}, std::string binary = {});
   ~test_agent();
   process& proc() { return *proc_; }
   const std::string& data_dir() const { return data_dir_; }
   std::string log() const { return proc_->log(); }
+  // Starts the agent again, as a supervisor would (systemd's Restart=always): the same path, the same
+  // environment, the log appended to.
+  void restart();
 
  private:
   std::string data_dir_;
   bool own_dir_ = false;
+  std::string binary_;
+  std::map<std::string, std::string> env_;
   std::unique_ptr<process> proc_;
 };
 

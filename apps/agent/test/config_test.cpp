@@ -176,3 +176,27 @@ TEST(agent_config, docker_tls_bad_values_and_missing_files_are_named) {
             std::string::npos);
   EXPECT_EQ(failing_setting(tcp_engine({{"DOCKER_TLS_VERIFY", "1"}})), "DOCKER_CERT_PATH");  // no HOME either
 }
+
+TEST(agent_config, self_update_settings_default_to_refusing_updates) {
+  auto c = load_agent_config(env_of({{"DOCKMON_URL", "http://h"}}));
+  EXPECT_FALSE(c.update_key.has_value());
+  EXPECT_EQ(c.update_deadline, 60s);
+  EXPECT_EQ(c.mode, agent_config::run_mode::automatic);
+  EXPECT_EQ(data_path_setting(env_of({})), "/data");
+  EXPECT_EQ(data_path_setting(env_of({{"DATA_PATH", "/var/lib/dockmon"}})), "/var/lib/dockmon");
+}
+
+TEST(agent_config, self_update_settings_are_read_and_bad_ones_named) {
+  const auto key = signing::secret_key::generate().public_part().base64();
+  auto c = load_agent_config(env_of({{"DOCKMON_URL", "http://h"},
+                                     {"DOCKMON_UPDATE_PUBKEY", key},
+                                     {"DOCKMON_UPDATE_DEADLINE", "5s"},
+                                     {"AGENT_MODE", "native"}}));
+  ASSERT_TRUE(c.update_key.has_value());
+  EXPECT_EQ(c.update_key->base64(), key);
+  EXPECT_EQ(c.update_deadline, 5s);
+  EXPECT_EQ(c.mode, agent_config::run_mode::native);
+  EXPECT_EQ(failing_setting({{"DOCKMON_URL", "http://h"}, {"DOCKMON_UPDATE_PUBKEY", "c2hvcnQ="}}), "DOCKMON_UPDATE_PUBKEY");
+  EXPECT_EQ(failing_setting({{"DOCKMON_URL", "http://h"}, {"DOCKMON_UPDATE_DEADLINE", "500ms"}}), "DOCKMON_UPDATE_DEADLINE");
+  EXPECT_EQ(failing_setting({{"DOCKMON_URL", "http://h"}, {"AGENT_MODE", "systemd"}}), "AGENT_MODE");
+}

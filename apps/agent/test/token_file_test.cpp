@@ -2,6 +2,8 @@
 // from an older agent still read (and resealed).
 #include "token_file.hpp"
 
+#include "dockmon/test/temp_dir.hpp"
+
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -21,14 +23,6 @@ const host_identity this_host{"WXYZ:ABCD:EFGH:IJKL:MNOP:QRST:UVWX:YZ01:2345:6789
 
 class token_file_test : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/dockmon-token-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    path_ = dir_ + "/permanent_token";
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
   std::string contents() const {
     std::ifstream in(path_, std::ios::binary);
     std::stringstream all;
@@ -47,8 +41,9 @@ class token_file_test : public ::testing::Test {
     return "";
   }
 
-  std::string dir_;
-  std::string path_;
+  dockmon::test::temp_dir folder_{"dockmon-token"};
+  const std::string dir_ = folder_.path();
+  const std::string path_ = dir_ + "/permanent_token";
 };
 
 }  // namespace

@@ -1,9 +1,14 @@
 // Secrets with libsodium (random, argon2id, comparisons) and OpenSSL (SHA-256).
 #include "dockmon/common/crypto.hpp"
 
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <sodium.h>
 
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <memory>
 #include <stdexcept>
 #include <vector>
 
@@ -41,17 +46,40 @@ std::string random_uuid() {
   return out;
 }
 
+namespace {
+std::string hex_of(const unsigned char* digest, std::size_t size) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(2 * size);
+  for (std::size_t i = 0; i < size; ++i) {
+    out.push_back(hex[digest[i] >> 4]);
+    out.push_back(hex[digest[i] & 0xf]);
+  }
+  return out;
+}
+}  // namespace
+
 std::string sha256_hex(std::string_view data) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * sizeof digest);
-  for (unsigned char c : digest) {
-    out.push_back(hex[c >> 4]);
-    out.push_back(hex[c & 0xf]);
+  return hex_of(digest, sizeof digest);
+}
+
+std::string sha256_file_hex(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path + ": " + std::strerror(errno));
+  std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) throw std::runtime_error("SHA-256 is not available");
+  std::vector<char> buffer(64 * 1024);
+  while (in) {
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    EVP_DigestUpdate(ctx.get(), buffer.data(), static_cast<std::size_t>(in.gcount()));
   }
-  return out;
+  if (in.bad()) throw std::runtime_error("cannot read " + path);
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  unsigned int size = 0;
+  EVP_DigestFinal_ex(ctx.get(), digest, &size);
+  return hex_of(digest, size);
 }
 
 std::string hash_password(std::string_view password) {

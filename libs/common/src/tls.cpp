@@ -2,6 +2,7 @@
 #include "dockmon/common/tls.hpp"
 
 #include "dockmon/common/env.hpp"
+#include "dockmon/common/files.hpp"
 
 #include <openssl/bn.h>
 #include <openssl/evp.h>
@@ -12,13 +13,9 @@
 #include <openssl/x509v3.h>
 
 #include <arpa/inet.h>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <array>
 #include <cstdio>
-#include <filesystem>
 #include <memory>
 #include <stdexcept>
 
@@ -57,20 +54,6 @@ std::vector<unsigned char> unbase64(std::string_view text) {
 bool is_ip(const std::string& name) {
   std::array<unsigned char, 16> addr{};
   return ::inet_pton(AF_INET, name.c_str(), addr.data()) == 1 || ::inet_pton(AF_INET6, name.c_str(), addr.data()) == 1;
-}
-
-// Writes through a temporary file in the same folder with the given mode, then renames it into place.
-void write_atomically(const std::string& path, const std::string& content, mode_t mode) {
-  const auto temp = path + ".tmp";
-  ::unlink(temp.c_str());
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-  if (fd < 0) throw std::runtime_error("cannot create " + temp);
-  const bool ok = ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()) && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok || ::rename(temp.c_str(), path.c_str()) != 0) {
-    ::unlink(temp.c_str());
-    throw std::runtime_error("cannot write " + path);
-  }
 }
 
 std::string bio_text(BIO* bio) {
@@ -167,11 +150,8 @@ void write_self_signed(const std::string& cert_path, const std::string& key_path
   if (PEM_write_bio_PrivateKey(key_pem.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1 ||
       PEM_write_bio_X509(cert_pem.get(), cert.get()) != 1)
     throw std::runtime_error("cannot encode the certificate");
-  for (const auto* path : {&key_path, &cert_path}) {
-    if (auto folder = std::filesystem::path(*path).parent_path(); !folder.empty()) std::filesystem::create_directories(folder);
-  }
-  write_atomically(key_path, bio_text(key_pem.get()), 0600);
-  write_atomically(cert_path, bio_text(cert_pem.get()), 0644);
+  write_file_atomically(key_path, bio_text(key_pem.get()), 0600);
+  write_file_atomically(cert_path, bio_text(cert_pem.get()), 0644);
 }
 
 }  // namespace dockmon::tls

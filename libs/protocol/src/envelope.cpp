@@ -5,6 +5,8 @@
 #include "dockmon/common/time.hpp"
 #include "dockmon/protocol/registration.hpp"
 
+#include <algorithm>
+
 namespace dockmon::protocol {
 
 namespace {
@@ -26,6 +28,21 @@ bool known_container_action(std::string_view action) {
   for (auto a : container_actions)
     if (a == action) return true;
   return false;
+}
+
+namespace {
+bool alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
+}  // namespace
+
+bool valid_build_version(std::string_view version) {
+  if (version.empty() || version.size() > 64 || !alnum(version.front())) return false;
+  return std::all_of(version.begin(), version.end(),
+                     [](char c) { return alnum(c) || c == '.' || c == '_' || c == '+' || c == '-'; });
+}
+
+bool valid_build_arch(std::string_view arch) {
+  if (arch.empty() || arch.size() > 16 || !alnum(arch.front())) return false;
+  return std::all_of(arch.begin(), arch.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
 }
 
 json::object to_json(const command& c) {

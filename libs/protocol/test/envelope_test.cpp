@@ -98,3 +98,11 @@ TEST(envelope, known_actions) {
   EXPECT_TRUE(known_container_action("get_logs"));
   EXPECT_FALSE(known_container_action("exec"));
 }
+
+TEST(envelope, build_versions_and_arches_cannot_name_a_path) {
+  for (const char* good : {"0.2.0", "1.0.0-rc.1", "2024.11.27+build.5", "v3"}) EXPECT_TRUE(valid_build_version(good)) << good;
+  for (const char* bad : {"", "../etc", ".hidden", "1.0/../../x", "1 0", "-1", "1.0%2f"}) EXPECT_FALSE(valid_build_version(bad)) << bad;
+  EXPECT_FALSE(valid_build_version(std::string(65, '1')));
+  for (const char* good : {"amd64", "arm64", "386", "mips64le", "arm_v7"}) EXPECT_TRUE(valid_build_arch(good)) << good;
+  for (const char* bad : {"", "AMD64", "arm-64", "../x", "x86/64"}) EXPECT_FALSE(valid_build_arch(bad)) << bad;
+}

@@ -72,6 +72,7 @@ class sqlite_store_test : public ::testing::Test {
     reg.version = "1.0.0";
     reg.proto_version = "1";
     reg.capabilities = R"({"stats":true})";
+    reg.arch = "amd64";
     reg.info.hostname = "node-a";
     reg.info.os_type = "linux";
     reg.info.os_version = "Debian 12";
@@ -106,7 +107,7 @@ TEST_F(sqlite_store_test, newer_schema_version_is_refused) {
     open();
     FAIL() << "expected store_error";
   } catch (const store_error& e) {
-    EXPECT_NE(std::string(e.what()).find("database schema version 99 is newer than this build supports (3); "
+    EXPECT_NE(std::string(e.what()).find("database schema version 99 is newer than this build supports (4); "
                                          "upgrade dockmon-server"),
               std::string::npos)
         << e.what();
@@ -317,6 +318,7 @@ TEST_F(sqlite_store_test, registration_creates_host_and_agent_with_system_info) 
   EXPECT_EQ(h.agent->status, "online");
   EXPECT_EQ(h.agent->last_seen_at, to_iso8601(now_));
   EXPECT_EQ(h.agent->registered_at, to_iso8601(now_));
+  EXPECT_EQ(h.agent->arch, "amd64");
 
   auto one = s->find_host(out.host_id);
   ASSERT_TRUE(one);
@@ -503,18 +505,22 @@ TEST_F(sqlite_store_test, concurrent_calls_from_four_threads_succeed) {
 
 // ---- migration 2: stats rollups and events ----
 
-TEST_F(sqlite_store_test, fresh_database_is_at_schema_version_3) {
+TEST_F(sqlite_store_test, fresh_database_is_at_schema_version_4) {
   open().reset();
-  EXPECT_EQ(raw_int("SELECT MAX(version) FROM schema_version"), 3);
-  EXPECT_EQ(raw_int("SELECT COUNT(*) FROM schema_version"), 3);
+  EXPECT_EQ(raw_int("SELECT MAX(version) FROM schema_version"), 4);
+  EXPECT_EQ(raw_int("SELECT COUNT(*) FROM schema_version"), 4);
   EXPECT_EQ(raw_int("SELECT COUNT(*) FROM pragma_table_info('stats_rollups')"), 12);
+  EXPECT_EQ(raw_int("SELECT COUNT(*) FROM pragma_table_info('agent_builds')"), 7);
 }
 
 TEST_F(sqlite_store_test, version_1_database_upgrades_to_the_latest_and_keeps_its_data) {
   // Turns a fresh database back into what migration 1 alone left (SQLite 3.35+ drops columns), then puts
   // in data as a version 1 server would have.
   open().reset();
-  raw_exec("DROP INDEX agents_next_token;"
+  raw_exec("DROP TABLE agent_builds;"
+           "ALTER TABLE agents DROP COLUMN arch;"
+           "DELETE FROM schema_version WHERE version = 4;"
+           "DROP INDEX agents_next_token;"
            "ALTER TABLE agents DROP COLUMN next_token_hash;"
            "ALTER TABLE agents DROP COLUMN revoked_at;"
            "DELETE FROM schema_version WHERE version = 3;"
@@ -531,7 +537,7 @@ TEST_F(sqlite_store_test, version_1_database_upgrades_to_the_latest_and_keeps_it
   ASSERT_EQ(raw_int("SELECT COUNT(*) FROM sqlite_master WHERE name = 'stats_rollups'"), 0);
 
   auto s = open();
-  EXPECT_EQ(raw_int("SELECT MAX(version) FROM schema_version"), 3);
+  EXPECT_EQ(raw_int("SELECT MAX(version) FROM schema_version"), 4);
   EXPECT_TRUE(s->find_user_by_name("alice"));
   auto events = s->list_events({});
   ASSERT_EQ(events.size(), 1u);
@@ -542,6 +548,7 @@ TEST_F(sqlite_store_test, version_1_database_upgrades_to_the_latest_and_keeps_it
   EXPECT_EQ(events[0].attributes, "{}");
   s->save_rollups({{"host:h1", 60, 120, 1.5}});
   ASSERT_EQ(s->load_rollups(0).size(), 1u);
+  EXPECT_TRUE(s->add_agent_build({"0.2.0", "amd64", "ab", "sig", 10, "2026-01-01T00:00:00Z", "u1"}));
 }
 
 stats_rollup_row rollup_row(std::string key, std::int64_t step, std::int64_t t, double cpu) {
@@ -900,6 +907,50 @@ TEST_F(sqlite_store_test, audit_log_lists_newest_first_with_since_and_limit) {
   EXPECT_EQ(all[2].action, "stop");
   EXPECT_EQ(s->list_audit(to_iso8601(now_ - 90min), 100).size(), 2u);
   EXPECT_EQ(s->list_audit("", 1).size(), 1u);
+}
+
+// ---- migration 4: agent builds ----
+
+TEST_F(sqlite_store_test, agent_builds_are_kept_per_version_and_arch_once_and_listed_newest_first) {
+  auto s = open();
+  const agent_build_record first{"0.2.0", "amd64", "aa", "sig-a", 100, "2026-01-01T00:00:00Z", "u1"};
+  const agent_build_record second{"0.3.0", "amd64", "bb", "sig-b", 200, "2026-01-02T00:00:00Z", "u1"};
+  const agent_build_record arm{"0.3.0", "arm64", "cc", "sig-c", 300, "2026-01-02T00:00:00Z", "u1"};
+  EXPECT_TRUE(s->add_agent_build(first));
+  EXPECT_TRUE(s->add_agent_build(second));
+  EXPECT_TRUE(s->add_agent_build(arm));
+  auto again = first;
+  again.sha256 = "ff";
+  EXPECT_FALSE(s->add_agent_build(again)) << "a version is never replaced in place";
+
+  auto found = s->find_agent_build("0.2.0", "amd64");
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->sha256, "aa");
+  EXPECT_EQ(found->signature, "sig-a");
+  EXPECT_EQ(found->size, 100);
+  EXPECT_EQ(found->created_at, "2026-01-01T00:00:00Z");
+  EXPECT_EQ(found->created_by_user_id, "u1");
+  EXPECT_FALSE(s->find_agent_build("0.2.0", "arm64"));
+
+  auto all = s->list_agent_builds();
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0].version, "0.3.0");
+  EXPECT_EQ(all[2].version, "0.2.0");
+
+  EXPECT_TRUE(s->delete_agent_build("0.3.0", "arm64"));
+  EXPECT_FALSE(s->delete_agent_build("0.3.0", "arm64"));
+  EXPECT_EQ(s->list_agent_builds().size(), 2u);
+}
+
+TEST_F(sqlite_store_test, a_reconnect_records_the_arch_the_agent_now_reports) {
+  auto s = open();
+  s->create_registration_token("reg", "admin-id", now_ + 15min);
+  auto reg = sample_registration();
+  ASSERT_EQ(s->register_with_token("reg", "perm", reg, now_).status, registration_status::ok);
+  reg.arch = "arm64";
+  auto out = s->reconnect_with_permanent_token("perm", "next", reg, now_);
+  ASSERT_EQ(out.status, registration_status::ok);
+  EXPECT_EQ(s->find_host(out.host_id)->agent->arch, "arm64");
 }
 
 }  // namespace

@@ -140,6 +140,21 @@ ALTER TABLE agents ADD COLUMN next_token_hash TEXT NULL;
 ALTER TABLE agents ADD COLUMN revoked_at TEXT NULL;
 CREATE UNIQUE INDEX agents_next_token ON agents(next_token_hash);
 )sql"},
+    // Agent self-update: the builds the operator uploaded (signed), and each agent's architecture, which
+    // picks the build it gets.
+    {4, R"sql(
+CREATE TABLE agent_builds (
+  version            TEXT NOT NULL,
+  arch               TEXT NOT NULL,
+  sha256             TEXT NOT NULL,
+  signature          TEXT NOT NULL,
+  size               INTEGER NOT NULL,
+  created_at         TEXT NOT NULL,
+  created_by_user_id TEXT NOT NULL,
+  PRIMARY KEY (version, arch)
+);
+ALTER TABLE agents ADD COLUMN arch TEXT NOT NULL DEFAULT '';
+)sql"},
 };
 
 static_assert(std::size(migrations) == latest_schema_version, "every schema version needs its migration");
@@ -163,7 +178,7 @@ const char* select_host_sql =
     "SELECT h.id, h.name, h.connection_type, h.os_type, h.os_version, h.kernel_version, h.docker_version, "
     "h.daemon_started_at, h.total_memory, h.num_cpus, h.created_at, h.updated_at, "
     "a.id, a.engine_id, a.version, a.proto_version, a.capabilities, a.status, a.last_seen_at, a.registered_at, "
-    "a.revoked_at FROM docker_hosts h LEFT JOIN agents a ON a.host_id = h.id ";
+    "a.revoked_at, a.arch FROM docker_hosts h LEFT JOIN agents a ON a.host_id = h.id ";
 
 host_record read_host(const statement& s) {
   host_record h;
@@ -192,6 +207,7 @@ host_record read_host(const statement& s) {
     a.last_seen_at = s.text(18);
     a.registered_at = s.text(19);
     a.revoked_at = s.text(20);
+    a.arch = s.text(21);
     h.agent = std::move(a);
   }
   return h;
@@ -202,6 +218,13 @@ host_record read_host(const statement& s) {
 std::string canonical_time(std::string_view text) {
   auto t = parse_iso8601(text);
   return t ? to_iso8601(*t) : std::string(text);
+}
+
+const char* select_build_sql =
+    "SELECT version, arch, sha256, signature, size, created_at, created_by_user_id FROM agent_builds ";
+
+agent_build_record read_build(const statement& s) {
+  return agent_build_record{s.text(0), s.text(1), s.text(2), s.text(3), s.int64(4), s.text(5), s.text(6)};
 }
 
 }  // namespace
@@ -468,8 +491,8 @@ void sqlite_store::refresh_agent(std::string_view agent_id, std::string_view hos
   {
     statement s(conn_,
                 "UPDATE agents SET token_hash = ?2, next_token_hash = ?3, version = ?4, proto_version = ?5, "
-                "capabilities = ?6, status = 'online', last_seen_at = ?7, revoked_at = NULL WHERE id = ?1");
-    s.bind_all(agent_id, token_hash, std::nullopt, reg.version, reg.proto_version, reg.capabilities, now);
+                "capabilities = ?6, status = 'online', last_seen_at = ?7, revoked_at = NULL, arch = ?8 WHERE id = ?1");
+    s.bind_all(agent_id, token_hash, std::nullopt, reg.version, reg.proto_version, reg.capabilities, now, reg.arch);
     if (!next_token_hash.empty()) s.bind(3, next_token_hash);
     s.run();
   }
@@ -536,9 +559,9 @@ registration_outcome sqlite_store::register_with_token(std::string_view registra
     }
     statement s(conn_,
                 "INSERT INTO agents (id, host_id, engine_id, version, proto_version, capabilities, status, "
-                "last_seen_at, registered_at, token_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'online', ?7, ?7, ?8)");
+                "last_seen_at, registered_at, token_hash, arch) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'online', ?7, ?7, ?8, ?9)");
     s.bind_all(out.agent_id, out.host_id, reg.engine_id, reg.version, reg.proto_version, reg.capabilities, now_text,
-               permanent_token_hash)
+               permanent_token_hash, reg.arch)
         .run();
   }
   tx.commit();
@@ -768,6 +791,38 @@ std::size_t sqlite_store::prune_events(std::string_view before_timestamp) {
   statement s(conn_, "DELETE FROM events WHERE timestamp < ?1");
   s.bind_all(canonical_time(before_timestamp)).run();
   return static_cast<std::size_t>(sqlite3_changes(conn_.get()));
+}
+
+bool sqlite_store::add_agent_build(const agent_build_record& b) {
+  std::lock_guard lock(mutex_);
+  statement s(conn_,
+              "INSERT INTO agent_builds (version, arch, sha256, signature, size, created_at, created_by_user_id) "
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (version, arch) DO NOTHING");
+  s.bind_all(b.version, b.arch, b.sha256, b.signature, b.size, b.created_at, b.created_by_user_id).run();
+  return sqlite3_changes(conn_.get()) > 0;
+}
+
+std::optional<agent_build_record> sqlite_store::find_agent_build(std::string_view version, std::string_view arch) {
+  std::lock_guard lock(mutex_);
+  statement s(conn_, std::string(select_build_sql) + "WHERE version = ?1 AND arch = ?2");
+  s.bind_all(version, arch);
+  if (!s.step()) return std::nullopt;
+  return read_build(s);
+}
+
+std::vector<agent_build_record> sqlite_store::list_agent_builds() {
+  std::lock_guard lock(mutex_);
+  statement s(conn_, std::string(select_build_sql) + "ORDER BY created_at DESC, version DESC, arch");
+  std::vector<agent_build_record> builds;
+  while (s.step()) builds.push_back(read_build(s));
+  return builds;
+}
+
+bool sqlite_store::delete_agent_build(std::string_view version, std::string_view arch) {
+  std::lock_guard lock(mutex_);
+  statement s(conn_, "DELETE FROM agent_builds WHERE version = ?1 AND arch = ?2");
+  s.bind_all(version, arch).run();
+  return sqlite3_changes(conn_.get()) > 0;
 }
 
 }  // namespace dockmon::store::sqlite

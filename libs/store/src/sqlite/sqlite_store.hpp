@@ -95,7 +95,7 @@ class transaction {
 };
 
 // The schema version this build migrates to.
-inline constexpr int latest_schema_version = 3;
+inline constexpr int latest_schema_version = 4;
 
 class sqlite_store final : public store {
  public:
@@ -144,6 +144,11 @@ class sqlite_store final : public store {
   void append_events(const std::vector<event_record>& events) override;
   std::vector<event_record> list_events(const event_filter& f) override;
   std::size_t prune_events(std::string_view before_timestamp) override;
+
+  bool add_agent_build(const agent_build_record& build) override;
+  std::optional<agent_build_record> find_agent_build(std::string_view version, std::string_view arch) override;
+  std::vector<agent_build_record> list_agent_builds() override;
+  bool delete_agent_build(std::string_view version, std::string_view arch) override;
 
  private:
   void migrate();

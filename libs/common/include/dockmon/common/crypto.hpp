@@ -1,4 +1,4 @@
-// Secrets: random tokens, SHA-256 digests for high-entropy secrets, argon2id for passwords.
+// Secrets and checksums: random tokens, SHA-256 digests, argon2id for passwords.
 #pragma once
 
 #include <string>
@@ -15,8 +15,11 @@ std::string random_token(std::size_t bytes = 32);
 // A random version-4 UUID in its canonical text form.
 std::string random_uuid();
 
-// Lower-case hex SHA-256 of the input. For high-entropy secrets (tokens, API keys) only.
+// Lower-case hex SHA-256 of the input: checksums, and hashes of high-entropy secrets (tokens, API keys),
+// never of passwords.
 std::string sha256_hex(std::string_view data);
+// The same of a file's bytes, read in pieces. Throws std::runtime_error when it cannot be read.
+std::string sha256_file_hex(const std::string& path);
 
 // argon2id (libsodium's interactive limits) in the encoded form that carries its own salt and parameters.
 std::string hash_password(std::string_view password);

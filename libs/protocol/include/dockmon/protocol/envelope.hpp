@@ -15,6 +15,11 @@ inline constexpr std::string_view container_actions[] = {"start", "stop", "resta
                                                           "rename", "remove", "get_logs", "inspect"};
 bool known_container_action(std::string_view action);
 
+// self_update's build names. Versions: 1-64 of [A-Za-z0-9._+-] starting with a letter or digit; arches:
+// 1-16 of [a-z0-9_] as Go names them (amd64, arm64). Neither can climb out of a folder.
+bool valid_build_version(std::string_view version);
+bool valid_build_arch(std::string_view arch);
+
 // ---- server -> agent ----
 
 struct command {

@@ -59,6 +59,7 @@ struct agent_record {
   std::string last_seen_at;  // ISO 8601, empty when never
   std::string registered_at;
   std::string revoked_at;  // ISO 8601, empty unless an admin revoked the agent
+  std::string arch;        // agent_arch as the agent registered it ("amd64", ...); empty when it sent none
 };
 
 struct host_record {
@@ -77,6 +78,7 @@ struct agent_registration {
   std::string version;
   std::string proto_version;
   std::string capabilities;  // JSON object text
+  std::string arch;          // agent_arch, may be empty
   system_info info;
 };
 
@@ -137,6 +139,17 @@ struct event_filter {
   std::string type;                   // "container", "update"; empty = any
   std::string since, until;           // ISO 8601, inclusive; empty = open
   std::size_t limit = 100;            // capped at max_event_limit
+};
+
+// An agent build kept for self-updates; the file itself is in the server's data folder.
+struct agent_build_record {
+  std::string version;
+  std::string arch;
+  std::string sha256;     // lower-case hex, computed by the server from the bytes it received
+  std::string signature;  // base64 Ed25519 signature made with the operator's key (signing.hpp)
+  std::int64_t size = 0;
+  std::string created_at;
+  std::string created_by_user_id;
 };
 
 inline constexpr std::size_t max_event_limit = 1000;
@@ -223,6 +236,15 @@ class store {
   virtual std::vector<event_record> list_events(const event_filter& f) = 0;
   // Deletes events with timestamp < before_timestamp; returns how many.
   virtual std::size_t prune_events(std::string_view before_timestamp) = 0;
+
+  // agent builds for self-updates
+  // False (and nothing changed) when a build of that version and architecture exists.
+  virtual bool add_agent_build(const agent_build_record& build) = 0;
+  virtual std::optional<agent_build_record> find_agent_build(std::string_view version, std::string_view arch) = 0;
+  // Newest first.
+  virtual std::vector<agent_build_record> list_agent_builds() = 0;
+  // False when there was no such build.
+  virtual bool delete_agent_build(std::string_view version, std::string_view arch) = 0;
 };
 
 // "sqlite:///abs/path/dockmon.db" or "sqlite://relative/path.db"; creates the file and runs migrations.
