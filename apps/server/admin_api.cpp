@@ -34,10 +34,10 @@ json::object api_key_json(const store::api_key_record& k) {
   return o;
 }
 
-class admin_routes {
+class admin_routes : private route_answers {
  public:
   admin_routes(server_context& ctx, const request& req, const store::principal& who, std::string_view query)
-      : ctx_(ctx), req_(req), who_(who), query_(query) {}
+      : route_answers(req), ctx_(ctx), req_(req), who_(who), query_(query) {}
 
   net::awaitable<std::optional<response>> route(const std::vector<std::string_view>& p) {
     const auto method = req_.method();
@@ -80,10 +80,6 @@ class admin_routes {
   }
 
  private:
-  response ok(const json::value& body, http::status status = http::status::ok) { return json_response(req_, status, body); }
-  response fail(http::status status, std::string_view message) { return error_response(req_, status, message); }
-  response method_not_allowed() { return fail(http::status::method_not_allowed, "method not allowed"); }
-
   net::awaitable<response> create_api_key() {
     auto body = json_body(req_);
     if (!body) co_return fail(http::status::bad_request, "body must be a JSON object");

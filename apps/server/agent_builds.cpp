@@ -35,10 +35,10 @@ bool can_update_itself(const store::agent_record& agent) {
   return flag != nullptr && flag->is_bool() && flag->get_bool();
 }
 
-class build_routes {
+class build_routes : private route_answers {
  public:
   build_routes(server_context& ctx, const request& req, const store::principal& who, std::string_view query)
-      : ctx_(ctx), req_(req), who_(who), query_(query) {}
+      : route_answers(req), ctx_(ctx), req_(req), who_(who), query_(query) {}
 
   net::awaitable<std::optional<response>> route(const std::vector<std::string_view>& p) {
     const auto method = req_.method();
@@ -64,10 +64,6 @@ class build_routes {
   }
 
  private:
-  response ok(const json::value& body, http::status status = http::status::ok) { return json_response(req_, status, body); }
-  response fail(http::status status, std::string_view message) { return error_response(req_, status, message); }
-  response method_not_allowed() { return fail(http::status::method_not_allowed, "method not allowed"); }
-
   // The body is the binary itself; the server computes its SHA-256 and keeps the operator's signature.
   net::awaitable<response> upload() {
     agent_build_ref build{std::string(query_param(query_, "version").value_or("")),

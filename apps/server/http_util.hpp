@@ -19,6 +19,20 @@ response json_response(const request& req, http::status status, const json::valu
 // {"error": message} with the status; used wherever the server answers an error.
 response error_response(const request& req, http::status status, std::string_view message);
 
+// The answers a route handler gives to the request it serves; handlers derive from it.
+class route_answers {
+ public:
+  explicit route_answers(const request& req) : req_(&req) {}
+  response ok(const json::value& body, http::status status = http::status::ok) const {
+    return json_response(*req_, status, body);
+  }
+  response fail(http::status status, std::string_view message) const { return error_response(*req_, status, message); }
+  response method_not_allowed() const { return fail(http::status::method_not_allowed, "method not allowed"); }
+
+ private:
+  const request* req_;
+};
+
 // "/api/hosts/x/" -> {"api", "hosts", "x"}.
 std::vector<std::string_view> split_path(std::string_view path);
 // The raw value of one query parameter (ours are plain tokens: numbers, ids, times and true/false).

@@ -106,9 +106,11 @@ bool is_dockmon_container(const json::object& inspect) {
   return false;
 }
 
-class api {
+class api : private route_answers {
  public:
-  api(server_context& ctx, request req, std::string peer) : ctx_(ctx), req_(std::move(req)), peer_(std::move(peer)) {
+  // The answers refer to req_, which is built just after them and lives as long as they do.
+  api(server_context& ctx, request req, std::string peer)
+      : route_answers(req_), ctx_(ctx), req_(std::move(req)), peer_(std::move(peer)) {
     std::string_view target = req_.target();
     auto q = target.find('?');
     path_ = target.substr(0, q);
@@ -166,10 +168,6 @@ class api {
   }
 
  private:
-  response ok(const json::value& body, http::status status = http::status::ok) { return json_response(req_, status, body); }
-  response fail(http::status status, std::string_view message) { return error_response(req_, status, message); }
-  response method_not_allowed() { return fail(http::status::method_not_allowed, "method not allowed"); }
-
   net::awaitable<response> login() {
     auto body = json_body(req_);
     if (!body) co_return fail(http::status::bad_request, "body must be a JSON object");
