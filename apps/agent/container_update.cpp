@@ -46,11 +46,6 @@ std::string backup_name(const std::string& name) {
   return name + "-dockmon-backup-" + std::to_string(unix_seconds(sys_clock::now()));
 }
 
-const json::object* object_at(const json::object& o, std::string_view key) {
-  const auto* v = o.if_contains(key);
-  return v != nullptr && v->is_object() ? &v->get_object() : nullptr;
-}
-
 }  // namespace
 
 parsed_update parse_update_payload(const json::object& payload) {
@@ -173,7 +168,7 @@ net::awaitable<void> container_updater::run(update_request req) {
     co_return;
   }
   const auto spec = docker::recreate_spec_for(*old, *old_image, *new_image, req.image_text);
-  const auto* state = object_at(*old, "State");
+  const auto* state = object_field(*old, "State");
   const auto* was = state == nullptr ? nullptr : state->if_contains("Running");
   const bool was_running = was != nullptr && was->is_bool() && was->get_bool();
 
@@ -258,7 +253,7 @@ net::awaitable<std::string> container_updater::wait_until_healthy(const std::str
   for (;;) {
     auto inspected = co_await docker_.inspect_container(id);
     if (!inspected) co_return "cannot inspect the new container: " + inspected.error().message;
-    const auto* state = object_at(*inspected, "State");
+    const auto* state = object_field(*inspected, "State");
     if (state == nullptr) co_return "the new container has no state";
     const auto* running = state->if_contains("Running");
     if (running == nullptr || !running->is_bool() || !running->get_bool()) {
@@ -269,7 +264,7 @@ net::awaitable<std::string> container_updater::wait_until_healthy(const std::str
       co_return "the new container restarted";
     }
     if (has_healthcheck) {
-      const auto* health = object_at(*state, "Health");
+      const auto* health = object_field(*state, "Health");
       const auto status = health == nullptr ? std::string() : string_field(*health, "Status");
       if (status == "healthy") co_return std::string();
       if (status == "unhealthy") {

@@ -55,6 +55,19 @@ json::object host_point_json(const stats_point& p) {
   return o;
 }
 
+// An outcome the server records itself (an update's end), stamped with the server's time.
+store::event_record outcome_event(const std::string& host_id, const std::string& container_id, std::string type,
+                                  std::string action, const json::object& attributes) {
+  store::event_record e;
+  e.host_id = host_id;
+  e.container_id = container_id;
+  e.type = std::move(type);
+  e.action = std::move(action);
+  e.timestamp = to_iso8601(sys_clock::now(), true);
+  e.attributes = json::serialize(attributes);
+  return e;
+}
+
 std::string container_key(const std::string& host_id, const std::string& container_id) {
   return "ctr:" + host_id + ":" + container_id;
 }
@@ -181,7 +194,6 @@ void live_telemetry::on_container_event(const std::string& host_id, const json::
   } else {
     e.attributes = "{}";
   }
-  ++events_ingested_;
   std::string verb = e.action.substr(0, e.action.find(':'));
   if (verb == "die" || verb == "destroy") containers_[host_id].erase(e.container_id);
 
@@ -198,6 +210,7 @@ void live_telemetry::on_container_event(const std::string& host_id, const json::
 }
 
 void live_telemetry::keep_event(store::event_record e) {
+  ++events_ingested_;
   if (pending_events_.size() >= max_pending_events) {
     ++events_overflowed_;
     return;
@@ -222,15 +235,7 @@ void live_telemetry::on_update_progress(const std::string& host_id, const json::
   }
   publish(host_id, container_id, {}, json::serialize(frame), true);
   if (stage != "completed" && stage != "failed" && stage != "rollback") return;
-  store::event_record e;
-  e.host_id = host_id;
-  e.container_id = container_id;
-  e.type = "update";
-  e.action = stage;
-  e.timestamp = to_iso8601(sys_clock::now(), true);
-  e.attributes = json::serialize(json::object{{"message", message}, {"error", error}});
-  ++events_ingested_;
-  keep_event(std::move(e));
+  keep_event(outcome_event(host_id, container_id, "update", stage, json::object{{"message", message}, {"error", error}}));
 }
 
 void live_telemetry::on_update_complete(const std::string& host_id, const json::object& payload) {
@@ -242,16 +247,10 @@ void live_telemetry::on_update_complete(const std::string& host_id, const json::
   json::object frame{{"type", "update_complete"}, {"host_id", host_id},    {"old_container_id", old_id},
                      {"new_container_id", new_id}, {"container_name", name}, {"image", image}};
   publish(host_id, old_id, {}, json::serialize(frame), true);
-  store::event_record e;
-  e.host_id = host_id;
-  e.container_id = new_id;
+  auto e = outcome_event(host_id, new_id, "update", "update_complete",
+                         json::object{{"old_container_id", old_id}, {"new_container_id", new_id}});
   e.container_name = name;
   e.image = image;
-  e.type = "update";
-  e.action = "update_complete";
-  e.timestamp = to_iso8601(sys_clock::now(), true);
-  e.attributes = json::serialize(json::object{{"old_container_id", old_id}, {"new_container_id", new_id}});
-  ++events_ingested_;
   keep_event(std::move(e));
 }
 
@@ -268,14 +267,8 @@ void live_telemetry::on_selfupdate_progress(const std::string& host_id, const js
   if (stage != "completed" && stage != "failed" && stage != "rolled_back") return;
   if (error.empty()) spdlog::info("agent of host {} self-update {}: {}", host_id, stage, message);
   else spdlog::warn("agent of host {} self-update {}: {}: {}", host_id, stage, message, error);
-  store::event_record e;
-  e.host_id = host_id;
-  e.type = "agent_update";
-  e.action = stage;
-  e.timestamp = to_iso8601(sys_clock::now(), true);
-  e.attributes = json::serialize(json::object{{"message", message}, {"error", error}, {"version", version}});
-  ++events_ingested_;
-  keep_event(std::move(e));
+  keep_event(outcome_event(host_id, {}, "agent_update", stage,
+                           json::object{{"message", message}, {"error", error}, {"version", version}}));
 }
 
 void live_telemetry::on_events_dropped(const std::string& host_id, const json::object& payload) {

@@ -4,6 +4,7 @@
 
 #include "proc_text.hpp"
 
+#include "dockmon/common/json_fields.hpp"
 #include "dockmon/common/time.hpp"
 
 #include <algorithm>
@@ -359,11 +360,6 @@ cgroup_sampler::sweep_result cgroup_sampler::sweep() {
 
 namespace {
 
-const json::object* object_at(const json::object& o, std::string_view key) {
-  const auto* v = o.if_contains(key);
-  return v != nullptr && v->is_object() ? &v->get_object() : nullptr;
-}
-
 std::uint64_t u64_at(const json::object* o, std::string_view key) {
   if (o == nullptr) return 0;
   const auto* v = o->if_contains(key);
@@ -388,7 +384,7 @@ struct cpu_reading {
 cpu_reading cpu_reading_of(const json::object* cpu_stats) {
   cpu_reading r;
   if (cpu_stats == nullptr) return r;
-  const auto* usage = object_at(*cpu_stats, "cpu_usage");
+  const auto* usage = object_field(*cpu_stats, "cpu_usage");
   r.total = u64_at(usage, "total_usage");
   r.system = u64_at(cpu_stats, "system_cpu_usage");
   r.online_cpus = static_cast<unsigned>(u64_at(cpu_stats, "online_cpus"));
@@ -413,27 +409,27 @@ container_sample sample_from_docker_stats(const std::string& container_id, const
     if (auto t = parse_iso8601(read->get_string()); t && unix_seconds(*t) > 0) s.timestamp = *t;
   }
 
-  const auto now = cpu_reading_of(object_at(stats, "cpu_stats"));
-  auto before = cpu_reading_of(object_at(stats, "precpu_stats"));
-  if (before.system == 0 && previous != nullptr) before = cpu_reading_of(object_at(*previous, "cpu_stats"));
+  const auto now = cpu_reading_of(object_field(stats, "cpu_stats"));
+  auto before = cpu_reading_of(object_field(stats, "precpu_stats"));
+  if (before.system == 0 && previous != nullptr) before = cpu_reading_of(object_field(*previous, "cpu_stats"));
   // No earlier reading (a one-shot answer): the CLI would divide lifetime usage by uptime; 0 says "not yet".
   if (before.system != 0) s.cpu_percent = cpu_percent(now.total, before.total, now.system, before.system, now.online_cpus);
 
-  const auto* memory = object_at(stats, "memory_stats");
-  const auto* memory_detail = memory == nullptr ? nullptr : object_at(*memory, "stats");
+  const auto* memory = object_field(stats, "memory_stats");
+  const auto* memory_detail = memory == nullptr ? nullptr : object_field(*memory, "stats");
   s.memory_usage = usage_without_cache(u64_at(memory, "usage"), optional_u64_at(memory_detail, "total_inactive_file"),
                                        optional_u64_at(memory_detail, "inactive_file"));
   s.memory_limit = u64_at(memory, "limit");
   s.memory_percent = percent_of(s.memory_usage, s.memory_limit);
 
-  if (const auto* networks = object_at(stats, "networks")) {
+  if (const auto* networks = object_field(stats, "networks")) {
     for (const auto& [name, value] : *networks) {
       if (!value.is_object()) continue;
       s.network_rx += u64_at(&value.get_object(), "rx_bytes");
       s.network_tx += u64_at(&value.get_object(), "tx_bytes");
     }
   }
-  if (const auto* blkio = object_at(stats, "blkio_stats")) {
+  if (const auto* blkio = object_field(stats, "blkio_stats")) {
     if (const auto* entries = blkio->if_contains("io_service_bytes_recursive"); entries != nullptr && entries->is_array()) {
       for (const auto& entry : entries->get_array()) {
         if (!entry.is_object()) continue;
@@ -447,7 +443,7 @@ container_sample sample_from_docker_stats(const std::string& container_id, const
       }
     }
   }
-  s.pids = u64_at(object_at(stats, "pids_stats"), "current");
+  s.pids = u64_at(object_field(stats, "pids_stats"), "current");
   return s;
 }
 

@@ -11,11 +11,6 @@ namespace dockmon::docker {
 
 namespace {
 
-const json::object* object_at(const json::object& o, std::string_view key) {
-  const auto* v = o.if_contains(key);
-  return v != nullptr && v->is_object() ? &v->get_object() : nullptr;
-}
-
 const json::value* value_at(const json::object* o, std::string_view key) {
   return o == nullptr ? nullptr : o->if_contains(key);
 }
@@ -84,9 +79,9 @@ json::object endpoint_settings(const json::object& inspected, const std::string&
 recreate_spec recreate_spec_for(const json::object& old_container, const json::object& old_image,
                                 const json::object& new_image, std::string_view new_image_ref) {
   recreate_spec spec;
-  const auto* config = object_at(old_container, "Config");
-  const auto* image_config = object_at(old_image, "Config");
-  const auto* new_image_config = object_at(new_image, "Config");
+  const auto* config = object_field(old_container, "Config");
+  const auto* image_config = object_field(old_image, "Config");
+  const auto* new_image_config = object_field(new_image, "Config");
   const std::string id = string_field(old_container, "Id");
   const std::string short_id = id.substr(0, 12);
   auto& body = spec.create_body;
@@ -108,14 +103,14 @@ recreate_spec recreate_spec_for(const json::object& old_container, const json::o
     if (auto env = minus(config->if_contains("Env"), value_at(image_config, "Env")); !env.empty()) body["Env"] = std::move(env);
     const auto* image_labels = value_at(image_config, "Labels");
     const auto* image_ports = value_at(image_config, "ExposedPorts");
-    auto labels = minus(object_at(*config, "Labels"), image_labels != nullptr && image_labels->is_object() ? &image_labels->get_object() : nullptr);
+    auto labels = minus(object_field(*config, "Labels"), image_labels != nullptr && image_labels->is_object() ? &image_labels->get_object() : nullptr);
     if (!labels.empty()) body["Labels"] = std::move(labels);
-    auto ports = minus(object_at(*config, "ExposedPorts"), image_ports != nullptr && image_ports->is_object() ? &image_ports->get_object() : nullptr);
+    auto ports = minus(object_field(*config, "ExposedPorts"), image_ports != nullptr && image_ports->is_object() ? &image_ports->get_object() : nullptr);
     if (!ports.empty()) body["ExposedPorts"] = std::move(ports);
   }
 
   json::object host_config;
-  if (const auto* hc = object_at(old_container, "HostConfig")) host_config = *hc;
+  if (const auto* hc = object_field(old_container, "HostConfig")) host_config = *hc;
   // Anonymous volumes (an image's VOLUME, or -v /path) would be new and empty: mount the old ones by name.
   json::array binds;
   if (const auto* b = host_config.if_contains("Binds"); b != nullptr && b->is_array()) binds = b->get_array();
@@ -150,11 +145,11 @@ recreate_spec recreate_spec_for(const json::object& old_container, const json::o
 
   // The network the container was created with goes in the create call; the others are connected after.
   const std::string mode = [&] {
-    const auto* hc = object_at(old_container, "HostConfig");
+    const auto* hc = object_field(old_container, "HostConfig");
     return hc == nullptr ? std::string() : string_field(*hc, "NetworkMode");
   }();
-  if (const auto* settings = object_at(old_container, "NetworkSettings")) {
-    if (const auto* networks = object_at(*settings, "Networks")) {
+  if (const auto* settings = object_field(old_container, "NetworkSettings")) {
+    if (const auto* networks = object_field(*settings, "Networks")) {
       for (const auto& [name, endpoint] : *networks) {
         if (!endpoint.is_object()) continue;
         auto ep = endpoint_settings(endpoint.get_object(), short_id);
@@ -207,13 +202,13 @@ pull_event parse_pull_event(const json::object& line) {
   pull_event e;
   e.layer = string_field(line, "id");
   e.status = string_field(line, "status");
-  if (const auto* detail = object_at(line, "progressDetail")) {
+  if (const auto* detail = object_field(line, "progressDetail")) {
     if (const auto* c = detail->if_contains("current"); c != nullptr && c->is_number()) e.current = c->to_number<std::uint64_t>();
     if (const auto* t = detail->if_contains("total"); t != nullptr && t->is_number()) e.total = t->to_number<std::uint64_t>();
   }
   e.error = string_field(line, "error");
   if (e.error.empty()) {
-    if (const auto* detail = object_at(line, "errorDetail")) e.error = string_field(*detail, "message");
+    if (const auto* detail = object_field(line, "errorDetail")) e.error = string_field(*detail, "message");
   }
   return e;
 }

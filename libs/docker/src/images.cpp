@@ -9,14 +9,6 @@ namespace {
 
 using detail::make_error;
 
-bool valid_name(std::string_view name) {
-  if (name.empty() || name.size() > 255) return false;
-  for (unsigned char c : name) {
-    if (!(std::isalnum(c) || c == '_' || c == '.' || c == '-')) return false;
-  }
-  return true;
-}
-
 template <class Stream>
 net::awaitable<result<void>> pull_on(net::any_io_executor ex, const endpoint& ep, const client_options& options,
                                      ssl::context* tls, std::chrono::milliseconds timeout,
@@ -69,7 +61,7 @@ net::awaitable<result<void>> client::pull_image(const image_ref& ref, std::strin
 }
 
 net::awaitable<result<json::object>> client::inspect_image(std::string_view ref) {
-  if (!parse_image_ref(ref) && !(ref.starts_with("sha256:") && valid_name(ref.substr(7))))
+  if (!parse_image_ref(ref) && !(ref.starts_with("sha256:") && valid_container_ref(ref.substr(7))))
     co_return make_error(errc::invalid, "'" + std::string(ref.substr(0, 80)) + "' is not an image reference");
   auto r = co_await request(http::verb::get, "/images/" + detail::url_encode(ref) + "/json");
   if (!r) co_return r.error();
@@ -80,7 +72,7 @@ net::awaitable<result<json::object>> client::inspect_image(std::string_view ref)
 }
 
 net::awaitable<result<std::string>> client::create_container(std::string_view name, const json::object& body) {
-  if (!valid_name(name)) co_return make_error(errc::invalid, "'" + std::string(name.substr(0, 80)) + "' is not a container name");
+  if (!valid_container_ref(name)) co_return make_error(errc::invalid, "'" + std::string(name.substr(0, 80)) + "' is not a container name");
   auto r = co_await request(http::verb::post, "/containers/create?name=" + std::string(name), json::serialize(body));
   if (!r) co_return r.error();
   error_code ec;

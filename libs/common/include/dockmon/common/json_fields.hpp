@@ -24,4 +24,10 @@ inline std::int64_t int_field(const json::object& o, std::string_view key) {
   return 0;
 }
 
+// The field as an object, or null when it is missing or not an object.
+inline const json::object* object_field(const json::object& o, std::string_view key) {
+  auto* v = o.if_contains(key);
+  return v != nullptr && v->is_object() ? &v->get_object() : nullptr;
+}
+
 }  // namespace dockmon
