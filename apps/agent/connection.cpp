@@ -82,6 +82,10 @@ net::awaitable<void> connection::run_forever() {
     } catch (const std::exception& e) {
       spdlog::error("connection attempt failed: {}", e.what());
     }
+    if (self_update_ != nullptr) {
+      self_update_->on_connection_closed(std::exchange(close_reason_, std::string()));
+      co_await self_update_->hold_while_handing_over();
+    }
     if (how == ended::registered_then_dropped) delays.reset();
     auto delay = delays.next();
     spdlog::info("reconnecting to {} in {} ms", config_.server.describe(), delay.count());
@@ -222,7 +226,8 @@ net::awaitable<connection::ended> connection::serve(std::shared_ptr<websocket::s
   for (;;) {
     auto [ec, n] = co_await ws->async_read(buffer, use_tuple);
     if (ec) {
-      spdlog::warn("connection to the server lost: {}", ec.message());
+      if (ec == websocket::error::closed) close_reason_ = std::string(ws->reason().reason.c_str());
+      spdlog::warn("connection to the server lost: {}{}{}", ec.message(), close_reason_.empty() ? "" : ": ", close_reason_);
       break;
     }
     auto value = json::parse(beast::buffers_to_string(buffer.data()), parse_ec);

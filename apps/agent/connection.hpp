@@ -39,6 +39,7 @@ class connection {
   std::optional<ssl::context> tls_;  // only for wss://: loading the CA store costs memory
   std::optional<token_key> token_key_;  // known after the first answer from Docker
   std::string stored_token_;  // from the token file, or the last one the server issued
+  std::string close_reason_;  // the server's, when it closed the last connection
 };
 
 }  // namespace dockmon::agent

@@ -46,6 +46,7 @@ json::object dispatcher::capabilities() const {
   caps["stats_collection"] = true;
   // Only with the operator's key, natively, with a binary it can replace, and when the owner allows it.
   caps["self_update"] = self_update_ != nullptr && self_update_->unavailable().empty() && allowed_.allows("self_update");
+  if (self_update_ != nullptr) caps["self_update_mode"] = self_update_->mode();  // ours: "native" or "container"
   caps["compose_deployments"] = false;
   caps["shell_access"] = false;
   caps["multi_env_files"] = false;

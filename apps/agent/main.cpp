@@ -24,7 +24,8 @@ int main(int argc, char** argv) {
                  "dockmon-agent takes its settings from the environment: DOCKMON_URL (required), REGISTRATION_TOKEN or "
                  "PERMANENT_TOKEN, DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_TLS, DOCKER_CERT_PATH, DATA_PATH, LOG_LEVEL, "
                  "LOG_JSON, RECONNECT_INITIAL, RECONNECT_MAX, AGENT_NAME, INSECURE_SKIP_VERIFY, DOCKMON_CA_FILE, "
-                 "STATS_INTERVAL, AGENT_ALLOW, DOCKMON_UPDATE_PUBKEY, DOCKMON_UPDATE_DEADLINE, AGENT_MODE\n");
+                 "STATS_INTERVAL, AGENT_ALLOW, DOCKMON_UPDATE_PUBKEY, DOCKMON_UPDATE_DEADLINE, AGENT_MODE, "
+                 "DOCKMON_CONTAINER_ID\n");
     return argc == 2 && std::strcmp(argv[1], "--help") == 0 ? 0 : 2;
   }
   // A self-update on trial is judged before anything else: a build that crashed before it registered
@@ -77,7 +78,7 @@ int main(int argc, char** argv) {
     telemetry live(ioc.get_executor(), docker, live_options);
     self_updater self_update(
         ioc.get_executor(), config, update, at_start, argv, [&live](std::string frame) { live.emit_event(std::move(frame)); },
-        [&live] { return live.events_pending(); });
+        [&live] { return live.events_pending(); }, &docker);
     connection link(ioc.get_executor(), config, docker, live, &self_update);
     self_update.watch_trial();
     net::co_spawn(ioc, live.run_events_forever(), [](std::exception_ptr e) {

@@ -42,12 +42,20 @@ bool in_a_container() {
   return std::filesystem::exists("/.dockerenv", ignored) || std::filesystem::exists("/run/.containerenv", ignored);
 }
 
+bool container_mode(const agent_config& config) {
+  return config.mode == agent_config::run_mode::container ||
+         (config.mode == agent_config::run_mode::automatic && in_a_container());
+}
+
 // Why this agent cannot update itself at all; empty when it can.
-std::string why_unavailable(const agent_config& config, const update_files& files) {
+std::string why_unavailable(const agent_config& config, const update_files& files, bool has_engine) {
   if (!config.update_key) return "no update key installed (DOCKMON_UPDATE_PUBKEY): this agent refuses self-updates";
-  const bool container = config.mode == agent_config::run_mode::container ||
-                         (config.mode == agent_config::run_mode::automatic && in_a_container());
-  if (container) return "this agent runs in a container (AGENT_MODE): update its image instead";
+  if (container_mode(config)) {
+    if (!has_engine) return "this agent runs in a container (AGENT_MODE) and has no Docker engine to replace it with";
+    if (!own_container_id())
+      return "this agent runs in a container (AGENT_MODE) but cannot tell which one: set DOCKMON_CONTAINER_ID";
+    return {};
+  }
   if (files.binary.empty()) return "this agent cannot tell where its binary is (/proc/self/exe)";
   const auto folder = std::filesystem::path(files.binary).parent_path();
   if (::access(folder.c_str(), W_OK) != 0)
@@ -111,19 +119,33 @@ std::string verify_build(const std::string& file, const self_update_request& req
 }
 
 self_updater::self_updater(net::any_io_executor ex, const agent_config& config, update_files files, start_check at_start,
-                           char** argv, std::function<void(std::string)> emit, std::function<bool()> events_pending)
+                           char** argv, std::function<void(std::string)> emit, std::function<bool()> events_pending,
+                           docker::client* docker)
     : executor_(std::move(ex)),
       config_(config),
       files_(std::move(files)),
       argv_(argv),
       emit_(std::move(emit)),
       events_pending_(std::move(events_pending)),
-      unavailable_(why_unavailable(config_, files_)) {
+      unavailable_(why_unavailable(config_, files_, docker != nullptr)) {
   if (at_start.decision == start_decision::on_trial) trial_ = at_start.marker;
+  if (unavailable_.empty() && container_mode(config_)) {
+    handover_.emplace(executor_, *docker, config_, *own_container_id(),
+                      [this](std::string_view stage, std::string message, const std::string& version, std::string error) {
+                        progress(stage, std::move(message), version, std::move(error));
+                      });
+  }
 }
 
 std::string self_updater::start(const json::object& payload) {
   if (!unavailable_.empty()) return unavailable_;
+  if (handover_) {
+    if (payload.contains("binary_url") && !payload.contains("image"))
+      return "this agent runs in a container: it updates from a signed image (image), not from a binary";
+    auto parsed = parse_image_update_payload(payload);
+    if (!parsed.request) return parsed.error;
+    return handover_->start(std::move(*parsed.request));
+  }
   auto parsed = parse_self_update_payload(payload, config_.server);
   if (!parsed.request) return parsed.error;
   if (running_) return "a self-update is already running";
@@ -290,7 +312,16 @@ net::awaitable<void> self_updater::trial_deadline() {
   ::_exit(1);
 }
 
+void self_updater::on_connection_closed(std::string_view reason) {
+  if (handover_) handover_->on_connection_closed(reason);
+}
+
+net::awaitable<void> self_updater::hold_while_handing_over() {
+  if (handover_) co_await handover_->hold_while_handing_over();
+}
+
 void self_updater::on_registered() {
+  if (handover_) handover_->on_registered();
   if (trial_) {
     const auto proven = std::exchange(trial_, std::nullopt);
     if (trial_timer_) trial_timer_->cancel();

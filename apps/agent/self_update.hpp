@@ -1,4 +1,5 @@
-// The agent's self-update in native mode (self_update {version, binary_url, checksum, signature}):
+// The agent's self-update. In a container it is container_handover's (self_update {version, image,
+// checksum, signature}). In native mode (self_update {version, binary_url, checksum, signature}):
 // download from its own server, verify the SHA-256 and the operator's Ed25519 signature, try the build
 // (`--version` must print the announced version), install it with the running build kept, and exec it.
 // The new build must then register within the deadline, or the previous build comes back (binary_swap).
@@ -7,6 +8,7 @@
 
 #include "binary_swap.hpp"
 #include "config.hpp"
+#include "container_handover.hpp"
 
 #include <chrono>
 #include <functional>
@@ -38,13 +40,17 @@ std::string verify_build(const std::string& file, const self_update_request& req
 class self_updater {
  public:
   // at_start: what main() found about a pending update. argv: main's, for the exec. emit: sends one
-  // event frame towards the server; events_pending: whether events still wait to be written.
+  // event frame towards the server; events_pending: whether events still wait to be written. docker: the
+  // engine, for container mode (without it an agent in a container cannot update itself).
   self_updater(net::any_io_executor ex, const agent_config& config, update_files files, start_check at_start,
-               char** argv, std::function<void(std::string)> emit, std::function<bool()> events_pending);
+               char** argv, std::function<void(std::string)> emit, std::function<bool()> events_pending,
+               docker::client* docker = nullptr);
 
-  // Why this agent refuses to update itself at all (no key, a container, a binary it cannot replace);
-  // empty when it can.
+  // Why this agent refuses to update itself at all (no key, a container it cannot identify, a binary it
+  // cannot replace); empty when it can.
   const std::string& unavailable() const { return unavailable_; }
+  // "container" (updates from a signed image) or "native" (from a signed binary).
+  std::string_view mode() const { return handover_ ? "container" : "native"; }
 
   // Starts an update in the background. Empty when it started; else why not (a malformed payload, an
   // update already running, unavailable()).
@@ -55,6 +61,11 @@ class self_updater {
   // The agent has registered: a build on trial has proven itself (the marker goes, "completed" is
   // reported), and the outcome of an earlier update that did not (rolled_back) is reported.
   void on_registered();
+
+  // The connection ended with this close reason; in container mode, a copy may have taken over.
+  void on_connection_closed(std::string_view reason);
+  // Returns when the agent may dial again: at once, unless a copy of its container is taking over.
+  net::awaitable<void> hold_while_handing_over();
 
  private:
   net::awaitable<void> run(self_update_request request);
@@ -74,6 +85,7 @@ class self_updater {
   bool running_ = false;
   std::optional<update_marker> trial_;  // set while this build is on trial
   std::shared_ptr<net::steady_timer> trial_timer_;
+  std::optional<container_handover> handover_;  // container mode only
 };
 
 }  // namespace dockmon::agent

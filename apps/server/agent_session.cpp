@@ -36,7 +36,7 @@ class ws_connection final : public agent_connection {
   void close(std::string_view reason) override {
     if (!logged_close_) spdlog::info("closing connection of agent {}: {}", agent_id(), reason);
     logged_close_ = true;
-    outbox_->close();
+    outbox_->close_with(std::string(reason));
   }
 
   bool closed() const { return outbox_->closed(); }

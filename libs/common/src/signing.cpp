@@ -52,6 +52,11 @@ std::string build_statement(std::string_view version, std::string_view arch, std
          "\nsha256=" + std::string(sha256_hex) + "\n";
 }
 
+std::string image_statement(std::string_view version, std::string_view arch, std::string_view digest_hex) {
+  return "dockmon-agent-image v1\nversion=" + std::string(version) + "\narch=" + std::string(arch) +
+         "\ndigest=sha256:" + std::string(digest_hex) + "\n";
+}
+
 bool well_formed_signature(std::string_view base64) { return from_base64(trim(base64), crypto_sign_BYTES).has_value(); }
 
 std::optional<public_key> public_key::parse(std::string_view base64) {

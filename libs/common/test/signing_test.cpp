@@ -39,6 +39,15 @@ TEST(signing, a_signature_proves_nothing_about_another_version_arch_or_digest) {
   EXPECT_FALSE(pub.verifies(build_statement("0.2.0", "amd64", sha256_hex("other bytes")), signature));
 }
 
+TEST(signing, an_image_signature_and_a_build_signature_never_stand_for_each_other) {
+  EXPECT_EQ(image_statement("0.2.0", "amd64", "ab12"), "dockmon-agent-image v1\nversion=0.2.0\narch=amd64\ndigest=sha256:ab12\n");
+  auto key = secret_key::generate();
+  const auto pub = key.public_part();
+  EXPECT_FALSE(pub.verifies(image_statement("0.2.0", "amd64", digest), key.sign(build_statement("0.2.0", "amd64", digest))));
+  EXPECT_FALSE(pub.verifies(build_statement("0.2.0", "amd64", digest), key.sign(image_statement("0.2.0", "amd64", digest))));
+  EXPECT_TRUE(pub.verifies(image_statement("0.2.0", "amd64", digest), key.sign(image_statement("0.2.0", "amd64", digest))));
+}
+
 TEST(signing, another_key_or_a_damaged_signature_does_not_verify) {
   auto key = secret_key::generate();
   auto other = secret_key::generate();

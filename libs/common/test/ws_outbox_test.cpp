@@ -78,3 +78,24 @@ TEST(ws_outbox, a_full_reply_lane_closes_the_connection) {
   EXPECT_FALSE(outbox->push_event("e"));
   EXPECT_TRUE(pair.read_frames(1).empty()) << "the peer sees the connection end";
 }
+
+TEST(ws_outbox, close_with_tells_the_peer_why_after_the_frame_in_flight) {
+  loopback_pair pair;
+  auto outbox = std::make_shared<ws_outbox<ws_t>>(pair.client, outbox_limits{.replies = 16, .events = 2});
+  EXPECT_TRUE(outbox->push("reply-1"));
+  net::co_spawn(pair.ioc, ws_outbox<ws_t>::run(outbox), net::detached);
+  std::thread writer([&] { pair.ioc.run_for(std::chrono::seconds(5)); });
+  auto frames = pair.read_frames(1);
+  net::post(pair.ioc, [outbox] {
+    outbox->close_with("replaced by a newer connection of the same agent");
+    outbox->push("dropped: the outbox is closing");
+  });
+  beast::flat_buffer buffer;
+  error_code ec;
+  pair.server->read(buffer, ec);  // answers the close frame, and ends with `closed`
+  writer.join();
+  EXPECT_EQ(frames, std::vector<std::string>{"reply-1"});
+  EXPECT_EQ(ec, websocket::error::closed);
+  EXPECT_EQ(std::string(pair.server->reason().reason.c_str()), "replaced by a newer connection of the same agent");
+  EXPECT_EQ(pair.server->reason().code, websocket::close_code::going_away);
+}

@@ -48,9 +48,11 @@ net::awaitable<result<void>> pull_on(net::any_io_executor ex, const endpoint& ep
 net::awaitable<result<void>> client::pull_image(const image_ref& ref, std::string registry_auth,
                                                 std::function<void(const pull_event&)> on_progress,
                                                 std::chrono::milliseconds timeout) {
+  // Docker takes a digest as the tag, without parse_image_ref's "@".
+  const std::string_view tag = ref.tag.starts_with('@') ? std::string_view(ref.tag).substr(1) : std::string_view(ref.tag);
   auto req = detail::make_request(http::verb::post,
                                   "/" + options_.api_version + "/images/create?fromImage=" + detail::url_encode(ref.repository) +
-                                      "&tag=" + detail::url_encode(ref.tag),
+                                      "&tag=" + detail::url_encode(tag),
                                   {});
   if (!registry_auth.empty()) req.set("X-Registry-Auth", registry_auth);
   auto pull_over = [&]<class Stream>() {

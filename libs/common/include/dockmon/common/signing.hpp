@@ -14,6 +14,11 @@ namespace dockmon::signing {
 // "dockmon-agent-build v1\nversion=<version>\narch=<arch>\nsha256=<lower-case hex>\n"
 std::string build_statement(std::string_view version, std::string_view arch, std::string_view sha256_hex);
 
+// "dockmon-agent-image v1\nversion=<version>\narch=<arch>\ndigest=sha256:<lower-case hex>\n": an agent
+// image for container mode, named by its content digest (Docker checks the pulled content against it).
+// Another first line than a build's, so that neither signature passes for the other.
+std::string image_statement(std::string_view version, std::string_view arch, std::string_view digest_hex);
+
 // True when `base64` is standard base64 of 64 bytes: the shape of a signature, checked or not.
 bool well_formed_signature(std::string_view base64);
 

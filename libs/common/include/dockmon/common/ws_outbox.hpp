@@ -29,7 +29,7 @@ class ws_outbox : public std::enable_shared_from_this<ws_outbox<WebSocket>> {
   // Queues a reply. False when closed, or when full, which closes the socket: a peer that does not
   // read is treated as gone rather than allowed to grow the queue.
   bool push(std::string frame) {
-    if (closed_) return false;
+    if (closed()) return false;
     if (replies_.size() >= limits_.replies) {
       close();
       return false;
@@ -41,7 +41,7 @@ class ws_outbox : public std::enable_shared_from_this<ws_outbox<WebSocket>> {
 
   // Queues an event; when the lane is full the event is counted in dropped_events() instead.
   bool push_event(std::string frame) {
-    if (closed_) return false;
+    if (closed()) return false;
     if (events_.size() >= limits_.events) {
       ++dropped_events_;
       return false;
@@ -53,7 +53,7 @@ class ws_outbox : public std::enable_shared_from_this<ws_outbox<WebSocket>> {
 
   // Sets the pending stats frame for `key`, replacing one not yet written.
   void put_stats(const std::string& key, std::string frame) {
-    if (closed_) return;
+    if (closed()) return;
     stats_[key] = std::move(frame);
     wake_.cancel_one();
   }
@@ -71,13 +71,27 @@ class ws_outbox : public std::enable_shared_from_this<ws_outbox<WebSocket>> {
     beast::get_lowest_layer(*ws_).close();
   }
 
-  bool closed() const { return closed_; }
+  // Ends the connection with a WebSocket close frame carrying `reason` (so the peer learns why), written
+  // after the frame being written now; what is still queued is dropped. The socket is closed at once
+  // after, or after two seconds when the peer does not answer.
+  void close_with(std::string reason) {
+    if (closed_ || closing_) return;
+    closing_ = true;
+    close_reason_ = std::move(reason);
+    wake_.cancel();
+  }
+
+  bool closed() const { return closed_ || closing_; }
   std::size_t queued() const { return replies_.size() + events_.size() + stats_.size(); }
   WebSocket& socket() { return *ws_; }
 
   // The writer; spawn once per connection. Returns after close() or a failed write.
   static net::awaitable<void> run(std::shared_ptr<ws_outbox> self) {
     while (!self->closed_) {
+      if (self->closing_) {
+        co_await say_goodbye(self);
+        break;
+      }
       std::string frame;
       if (!self->take_next(frame)) {
         co_await self->wake_.async_wait(use_tuple);
@@ -92,6 +106,18 @@ class ws_outbox : public std::enable_shared_from_this<ws_outbox<WebSocket>> {
   }
 
  private:
+  static net::awaitable<void> say_goodbye(std::shared_ptr<ws_outbox> self) {
+    net::steady_timer limit(self->ws_->get_executor());
+    limit.expires_after(std::chrono::seconds(2));
+    limit.async_wait([self](error_code ec) {
+      if (!ec) self->close();
+    });
+    const websocket::close_reason why(websocket::close_code::going_away, self->close_reason_);
+    co_await self->ws_->async_close(why, use_tuple);
+    limit.cancel();
+    self->close();
+  }
+
   bool take_next(std::string& frame) {
     if (!replies_.empty()) {
       frame = std::move(replies_.front());
@@ -120,6 +146,8 @@ class ws_outbox : public std::enable_shared_from_this<ws_outbox<WebSocket>> {
   std::map<std::string, std::string> stats_;
   std::size_t dropped_events_ = 0;
   bool closed_ = false;
+  bool closing_ = false;
+  std::string close_reason_;
 };
 
 }  // namespace dockmon
