@@ -46,7 +46,8 @@ json::object dispatcher::capabilities() const {
   caps["stats_collection"] = true;
   // Only with the operator's key, natively, with a binary it can replace, and when the owner allows it.
   caps["self_update"] = self_update_ != nullptr && self_update_->unavailable().empty() && allowed_.allows("self_update");
-  if (self_update_ != nullptr) caps["self_update_mode"] = self_update_->mode();  // ours: "native" or "container"
+  // Ours: this agent updates from a signed image (container mode) rather than a signed binary.
+  caps["self_update_image"] = caps["self_update"].as_bool() && self_update_->mode() == "container";
   caps["compose_deployments"] = false;
   caps["shell_access"] = false;
   caps["multi_env_files"] = false;

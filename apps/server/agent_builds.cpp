@@ -26,13 +26,26 @@ json::object build_json(const store::agent_build_record& b) {
                       {"signature", b.signature}, {"size", b.size}, {"created_at", b.created_at}};
 }
 
-// Whether the agent registered with the self_update capability (it has a key and runs natively).
-bool can_update_itself(const store::agent_record& agent) {
+// How the agent updates itself: "native" (a signed binary), "container" (a signed image), or "" when it
+// registered without the self_update capability (no key, or an agent that cannot).
+std::string self_update_mode(const store::agent_record& agent) {
   error_code ec;
   auto caps = json::parse(agent.capabilities, ec);
-  if (ec || !caps.is_object()) return false;
+  if (ec || !caps.is_object()) return {};
   const auto* flag = caps.get_object().if_contains("self_update");
-  return flag != nullptr && flag->is_bool() && flag->get_bool();
+  if (flag == nullptr || !flag->is_bool() || !flag->get_bool()) return {};
+  // Agents before container mode, and DockMon's, update natively only.
+  const auto* image = caps.get_object().if_contains("self_update_image");
+  return image != nullptr && image->is_bool() && image->get_bool() ? "container" : "native";
+}
+
+// "repository@sha256:<64 hex>": the image an agent in container mode moves to, named by its content.
+bool pinned_image(std::string_view image) {
+  const auto at = image.find("@sha256:");
+  if (image.size() > 512 || at == std::string_view::npos || at == 0) return false;
+  const auto digest = image.substr(at + 8);
+  return digest.size() == 64 &&
+         std::all_of(digest.begin(), digest.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 class build_routes : private route_answers {
@@ -138,11 +151,14 @@ class build_routes : private route_answers {
     auto host = co_await std::move(find);
     if (!host || !host->agent) co_return fail(http::status::not_found, "no such host, or it has no agent");
     if (!ctx_.hub.is_online(host_id)) co_return fail(http::status::conflict, "the host's agent is offline");
-    if (!can_update_itself(*host->agent))
+    const auto mode = self_update_mode(*host->agent);
+    if (mode.empty())
       co_return fail(http::status::conflict,
-                     "this agent cannot update itself: it has no DOCKMON_UPDATE_PUBKEY, or it runs in a container "
+                     "this agent cannot update itself: it has no DOCKMON_UPDATE_PUBKEY, or cannot replace itself "
                      "(capability self_update is off)");
     if (host->agent->version == version) co_return fail(http::status::conflict, "the agent already runs " + version);
+    const auto image = string_field(*body, "image");
+    if (mode == "container" || !image.empty()) co_return co_await update_agent_image(host_id, version, image, *body, mode);
     std::string arch = string_field(*body, "arch");
     if (arch.empty()) arch = host->agent->arch;
     if (!protocol::valid_build_arch(arch))
@@ -166,6 +182,33 @@ class build_routes : private route_answers {
     record_audit(ctx_, who_, "agent_update", host_id + " -> " + version + "/" + arch, started ? "started" : "failed: " + o.error);
     if (!started) co_return command_failure(req_, o);
     json::object out{{"status", "update_started"}, {"host_id", host_id}, {"version", version}, {"arch", arch}};
+    co_return ok(out, http::status::accepted);
+  }
+
+  // Container mode: self_update {version, image, checksum, signature} with the image named by its digest
+  // and the operator's signature (dockmon-server sign-agent-image); the agent checks both before pulling.
+  net::awaitable<response> update_agent_image(std::string host_id, std::string version, std::string image,
+                                              const json::object& body, std::string mode) {
+    if (mode != "container")
+      co_return fail(http::status::conflict, "this agent runs natively: it updates from an uploaded build; leave out image");
+    if (!pinned_image(image))
+      co_return fail(http::status::bad_request,
+                     "this agent runs in a container: give image as repository@sha256:<digest> and its signature from "
+                     "`dockmon-server sign-agent-image`");
+    const auto signature = string_field(body, "signature");
+    if (!signing::well_formed_signature(signature))
+      co_return fail(http::status::bad_request, "signature must be the image's signature (base64, from `dockmon-server sign-agent-image`)");
+    protocol::command cmd;
+    cmd.name = "self_update";
+    cmd.payload["version"] = version;
+    cmd.payload["image"] = image;
+    cmd.payload["checksum"] = image.substr(image.find("@sha256:") + 1);
+    cmd.payload["signature"] = signature;
+    auto o = co_await ctx_.hub.execute(host_id, std::move(cmd), ctx_.config.command_timeout);
+    const bool started = o.result == command_outcome::status::ok;
+    record_audit(ctx_, who_, "agent_update", host_id + " -> " + version + " " + image, started ? "started" : "failed: " + o.error);
+    if (!started) co_return command_failure(req_, o);
+    json::object out{{"status", "update_started"}, {"host_id", host_id}, {"version", version}, {"image", image}};
     co_return ok(out, http::status::accepted);
   }
 

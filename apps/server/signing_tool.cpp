@@ -46,9 +46,27 @@ int sign(const std::string& key_path, const std::string& version, const std::str
   return 0;
 }
 
+// An agent image for container mode, named by its digest (`docker inspect -f '{{index .RepoDigests 0}}'`).
+int sign_image(const std::string& key_path, const std::string& version, const std::string& arch, std::string digest) {
+  auto text = read_small_file(key_path, max_key_file);
+  if (!text) throw std::runtime_error(key_path + " does not exist; make one with `dockmon-server keygen --out DIR`");
+  if (const auto at = digest.find("@sha256:"); at != std::string::npos) digest.erase(0, at + 1);
+  if (digest.starts_with("sha256:")) digest.erase(0, 7);
+  const bool hex = digest.size() == 64 && std::all_of(digest.begin(), digest.end(), [](char c) {
+                     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+                   });
+  if (!hex) throw std::runtime_error("--digest must be sha256:<64 lower-case hex digits> or repository@sha256:<...>");
+  auto key = signing::secret_key::from_file_text(*text, key_path);
+  std::fprintf(stderr, "image sha256:%s, version %s, arch %s\n", digest.c_str(), version.c_str(), arch.c_str());
+  std::printf("%s\n", key.sign(signing::image_statement(version, arch, digest)).c_str());
+  return 0;
+}
+
 }  // namespace
 
-bool is_signing_command(std::string_view name) { return name == "keygen" || name == "sign-agent-build"; }
+bool is_signing_command(std::string_view name) {
+  return name == "keygen" || name == "sign-agent-build" || name == "sign-agent-image";
+}
 
 int run_signing_tool(int argc, char** argv) {
   CLI::App app{"dockmon-server's signing tool for agent builds"};
@@ -62,6 +80,12 @@ int run_signing_tool(int argc, char** argv) {
   sign_cmd->add_option("--version", version, "the version the build reports (dockmon-agent --version)")->required();
   sign_cmd->add_option("--arch", arch, "its architecture as Go names it: amd64, arm64, ...")->required();
   sign_cmd->add_option("binary", binary, "the dockmon-agent binary")->required()->check(CLI::ExistingFile);
+  std::string digest;
+  auto* image_cmd = app.add_subcommand("sign-agent-image", "print the signature of one agent image for container mode (base64)");
+  image_cmd->add_option("--key", key_path, "the signing key made by keygen")->required();
+  image_cmd->add_option("--version", version, "the version the image's agent reports")->required();
+  image_cmd->add_option("--arch", arch, "its architecture as Go names it: amd64, arm64, ...")->required();
+  image_cmd->add_option("--digest", digest, "the image's digest: sha256:<hex>, or repository@sha256:<hex>")->required();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -69,6 +93,7 @@ int run_signing_tool(int argc, char** argv) {
   }
   try {
     if (keygen_cmd->parsed()) return keygen(folder);
+    if (image_cmd->parsed()) return sign_image(key_path, version, arch, digest);
     return sign(key_path, version, arch, binary);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "dockmon-server %s: %s\n", argv[1], e.what());
