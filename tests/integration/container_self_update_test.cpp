@@ -113,13 +113,9 @@ class container_self_updates : public ::testing::Test {
   }
 
   bool runs(const std::string& version, std::chrono::milliseconds timeout = 30s) {
-    return wait_until(
-        [&] {
-          auto h = server_->host(host_id_);
-          return h && h->at("status") == "online" && text(h->at("agent").at("version")) == version;
-        },
-        timeout);
+    return agent_runs(*server_, host_id_, version, timeout);
   }
+
 
   std::string sign(const std::string& who, const std::string& version, const std::string& image) {
     auto r = shell("{ " + std::string(DOCKMON_SERVER_BIN) + " sign-agent-image --key " + keys_ + "/" + who +
@@ -134,23 +130,8 @@ class container_self_updates : public ::testing::Test {
     return server_->post("/api/hosts/" + host_id_ + "/agent/update", json::serialize(body));
   }
 
-  // The attributes of the agent_update event with this action stored since the update was asked for.
   std::optional<json::object> outcome(const std::string& action, std::chrono::milliseconds timeout = 90s) {
-    std::optional<json::object> found;
-    wait_until(
-        [&] {
-          auto res = server_->get("/api/events?type=agent_update&host_id=" + host_id_ + "&since=" + asked_at_);
-          if (res.status != 200) return false;
-          const auto events = res.json();
-          for (const auto& e : events.as_array()) {
-            if (text(e.at("action")) != action) continue;
-            found = e.at("attributes").as_object();
-            return true;
-          }
-          return false;
-        },
-        timeout);
-    return found;
+    return agent_update_outcome(*server_, host_id_, asked_at_, action, timeout);
   }
 
   // The first container is still the agent: running, under its own name, the only one of this test.

@@ -471,4 +471,36 @@ void shared_host::TearDownTestSuite() {
   server_ = nullptr;
 }
 
+bool agent_runs(test_server& server, const std::string& host_id, const std::string& version,
+                std::chrono::milliseconds timeout) {
+  return wait_until(
+      [&] {
+        auto h = server.host(host_id);
+        if (!h || h->at("status") != "online") return false;
+        const auto& v = h->at("agent").at("version");
+        return v.is_string() && v.get_string() == version;
+      },
+      timeout);
+}
+
+std::optional<json::object> agent_update_outcome(test_server& server, const std::string& host_id, const std::string& since,
+                                                 const std::string& action, std::chrono::milliseconds timeout) {
+  std::optional<json::object> found;
+  wait_until(
+      [&] {
+        auto res = server.get("/api/events?type=agent_update&host_id=" + host_id + "&since=" + since);
+        if (res.status != 200) return false;
+        const auto events = res.json();
+        for (const auto& e : events.as_array()) {
+          const auto& a = e.at("action");
+          if (!a.is_string() || a.get_string() != action) continue;
+          found = e.at("attributes").as_object();
+          return true;
+        }
+        return false;
+      },
+      timeout);
+  return found;
+}
+
 }  // namespace dockmon::test

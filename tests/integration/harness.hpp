@@ -154,6 +154,15 @@ class test_server {
   std::string public_key_pin_;
 };
 
+// Self-updates as the server sees them. Whether it shows the host online with its agent on `version`
+// within the timeout:
+bool agent_runs(test_server& server, const std::string& host_id, const std::string& version,
+                std::chrono::milliseconds timeout = 30s);
+// The attributes of an agent_update event with this action (completed, failed, rolled_back) stored since
+// `since` (ISO 8601), waiting up to the timeout; nullopt when none came.
+std::optional<json::object> agent_update_outcome(test_server& server, const std::string& host_id, const std::string& since,
+                                                 const std::string& action, std::chrono::milliseconds timeout);
+
 // A dockmon-agent against the test engine; `binary` another build or a copy of it (default: dockmon-agent).
 class test_agent {
  public:

@@ -89,13 +89,9 @@ class self_updates : public ::testing::Test {
 
   // Whether the server shows the agent online on `version` within the deadline.
   bool runs(const std::string& version, std::chrono::milliseconds timeout = 30s) {
-    return wait_until(
-        [&] {
-          auto h = server_->host(host_id_);
-          return h && h->at("status") == "online" && text(h->at("agent").at("version")) == version;
-        },
-        timeout);
+    return agent_runs(*server_, host_id_, version, timeout);
   }
+
 
   // `dockmon-server sign-agent-build` with the key in keys_/<who>; the signature it prints.
   std::string sign(const std::string& who, const std::string& version, const std::string& file) {
@@ -125,24 +121,8 @@ class self_updates : public ::testing::Test {
     return server_->post("/api/hosts/" + host_id_ + "/agent/update", json::serialize(json::object{{"version", version}}));
   }
 
-  // The attributes of the newest agent_update event with this action stored since the update was asked for.
   std::optional<json::object> outcome(const std::string& action, std::chrono::milliseconds timeout = 60s) {
-    std::optional<json::object> found;
-    wait_until(
-        [&] {
-          auto res = server_->get("/api/events?type=agent_update&host_id=" + host_id_ + "&since=" + asked_at_);
-          if (res.status != 200) return false;
-          const auto events = res.json();
-          for (const auto& e : events.as_array()) {
-            if (text(e.at("action")) == action) {
-              found = e.at("attributes").as_object();
-              return true;
-            }
-          }
-          return false;
-        },
-        timeout);
-    return found;
+    return agent_update_outcome(*server_, host_id_, asked_at_, action, timeout);
   }
 
   static std::string error_of(const std::optional<json::object>& o) {
