@@ -209,7 +209,8 @@ net::awaitable<void> container_handover::run(image_update_request req) {
   const auto name = container_name(*self);
 
   progress_("pulling", "pulling " + req.image_text, v, {});
-  auto pulled = co_await docker_.pull_image(req.image, std::string(), [](const docker::pull_event&) {}, pull_timeout);
+  std::function<void(const docker::pull_event&)> ignore_layers = [](const docker::pull_event&) {};  // outside co_await: g++ 12
+  auto pulled = co_await docker_.pull_image(req.image, std::string(), std::move(ignore_layers), pull_timeout);
   if (!pulled) {
     progress_("failed", "pull of " + req.image_text + " failed; nothing was changed", v, pulled.error().message);
     co_return;
@@ -269,10 +270,17 @@ net::awaitable<void> container_handover::run(image_update_request req) {
 net::awaitable<std::string> container_handover::wait_for_copy(const std::string& copy_id) {
   const auto give_up = std::chrono::steady_clock::now() + config_.update_deadline;
   net::steady_timer pause(executor_);
+  // Either sign says the copy registered: the server closed this agent's connection as replaced, or the
+  // copy took the marker (it does so once registered; the second sign holds when the server restarted in
+  // between and so never closed this connection).
+  const auto copy_registered = [this] {
+    std::error_code ignored;
+    return replaced_ || !std::filesystem::exists(marker_path(), ignored);
+  };
   for (;;) {
-    if (replaced_) co_return std::string();
+    if (copy_registered()) co_return std::string();
     auto copy = co_await docker_.inspect_container(copy_id);
-    if (replaced_) co_return std::string();
+    if (copy_registered()) co_return std::string();
     if (!copy) co_return "the copy is gone: " + copy.error().message;
     const auto* state = object_field(*copy, "State");
     const auto* running = state != nullptr ? state->if_contains("Running") : nullptr;
