@@ -99,3 +99,18 @@ TEST(ws_outbox, close_with_tells_the_peer_why_after_the_frame_in_flight) {
   EXPECT_EQ(std::string(pair.server->reason().reason.c_str()), "replaced by a newer connection of the same agent");
   EXPECT_EQ(pair.server->reason().code, websocket::close_code::going_away);
 }
+
+TEST(ws_outbox, close_with_ends_even_a_write_stuck_on_a_peer_that_does_not_read) {
+  loopback_pair pair;
+  auto outbox = std::make_shared<ws_outbox<ws_t>>(pair.client, outbox_limits{.replies = 64, .events = 2});
+  // Far more than the socket buffers hold: the writer blocks, since the server end never reads.
+  for (int i = 0; i < 64; ++i) outbox->push(std::string(1 << 20, 'x'));
+  net::co_spawn(pair.ioc, ws_outbox<ws_t>::run(outbox), net::detached);
+  net::steady_timer later(pair.ioc);
+  later.expires_after(std::chrono::milliseconds(300));
+  later.async_wait([outbox](error_code) { outbox->close_with("outbox full: the agent does not read fast enough"); });
+  const auto started = std::chrono::steady_clock::now();
+  pair.ioc.run_for(std::chrono::seconds(10));
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5)) << "everything ended after the limit";
+  EXPECT_FALSE(beast::get_lowest_layer(*pair.client).socket().is_open());
+}

@@ -72,13 +72,16 @@ class ws_outbox : public std::enable_shared_from_this<ws_outbox<WebSocket>> {
   }
 
   // Ends the connection with a WebSocket close frame carrying `reason` (so the peer learns why), written
-  // after the frame being written now; what is still queued is dropped. The socket is closed at once
-  // after, or after two seconds when the peer does not answer.
+  // after the frame being written now; what is still queued is dropped. The socket is closed once the
+  // peer answers, and in any case after two seconds: a write stuck on a peer that does not read ends too.
   void close_with(std::string reason) {
     if (closed_ || closing_) return;
     closing_ = true;
     close_reason_ = std::move(reason);
     wake_.cancel();
+    auto limit = std::make_shared<net::steady_timer>(ws_->get_executor());
+    limit->expires_after(std::chrono::seconds(2));
+    limit->async_wait([self = this->shared_from_this(), limit](error_code) { self->close(); });
   }
 
   bool closed() const { return closed_ || closing_; }
@@ -107,14 +110,8 @@ class ws_outbox : public std::enable_shared_from_this<ws_outbox<WebSocket>> {
 
  private:
   static net::awaitable<void> say_goodbye(std::shared_ptr<ws_outbox> self) {
-    net::steady_timer limit(self->ws_->get_executor());
-    limit.expires_after(std::chrono::seconds(2));
-    limit.async_wait([self](error_code ec) {
-      if (!ec) self->close();
-    });
     const websocket::close_reason why(websocket::close_code::going_away, self->close_reason_);
     co_await self->ws_->async_close(why, use_tuple);
-    limit.cancel();
     self->close();
   }
 
