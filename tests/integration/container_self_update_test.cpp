@@ -165,9 +165,12 @@ TEST_F(container_self_updates, the_agent_moves_to_the_signed_image_and_its_first
   auto native = server_->post("/api/hosts/" + host_id_ + "/agent/update", R"({"version":"9.9.9"})");
   EXPECT_EQ(native.status, 400u) << native.body;
 
+  const auto asked = std::chrono::steady_clock::now();
   auto res = request_update(next_version, v2_, sign("operator", next_version, v2_));
   ASSERT_EQ(res.status, 202u) << res.body;
   EXPECT_TRUE(runs(next_version, 90s));
+  std::printf("handover: the server saw %s %lld ms after the request\n", next_version.c_str(),
+              static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - asked).count()));
   ASSERT_TRUE(wait_until([&] { return containers().size() == 1 && containers()[0] != first_id_; }, 30s))
       << "the first container removes itself";
   const auto copy = containers()[0];
