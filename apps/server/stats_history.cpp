@@ -21,6 +21,52 @@ std::int64_t bucket_start(std::int64_t t, std::int64_t step) {
 
 }  // namespace
 
+void point_ring::push(const stats_point& p) {
+  const double counters[4] = {p.network_rx, p.network_tx, p.disk_read, p.disk_write};
+  packed q{};
+  if (items_.empty()) {
+    t0_ = p.t;
+    for (int i = 0; i < 4; ++i) base_[i] = last_[i] = counters[i];
+  } else if (items_.size() == items_.capacity()) {
+    // The oldest point goes: the base moves past it.
+    for (int i = 0; i < 4; ++i) base_[i] += items_[0].counter_delta[i];
+  }
+  q.dt = static_cast<std::uint32_t>(p.t - t0_);
+  q.cpu_percent = static_cast<float>(p.cpu_percent);
+  q.memory_usage = static_cast<float>(p.memory_usage);
+  q.memory_limit = static_cast<float>(p.memory_limit);
+  q.memory_percent = static_cast<float>(p.memory_percent);
+  q.pids = static_cast<float>(p.pids);
+  for (int i = 0; i < 4; ++i) {
+    q.counter_delta[i] = static_cast<float>(counters[i] - last_[i]);
+    // What is read back is the sum of the stored deltas: carry their rounding, never let it add up.
+    last_[i] += static_cast<double>(q.counter_delta[i]);
+  }
+  items_.push(q);
+}
+
+void point_ring::append_since(std::int64_t since, std::vector<stats_point>& out) const {
+  double counters[4] = {base_[0], base_[1], base_[2], base_[3]};
+  for (std::size_t k = 0; k < items_.size(); ++k) {
+    const packed& q = items_[k];
+    for (int i = 0; i < 4; ++i) counters[i] += static_cast<double>(q.counter_delta[i]);
+    const std::int64_t t = t0_ + q.dt;
+    if (t < since) continue;
+    stats_point p;
+    p.t = t;
+    p.cpu_percent = q.cpu_percent;
+    p.memory_usage = q.memory_usage;
+    p.memory_limit = q.memory_limit;
+    p.memory_percent = q.memory_percent;
+    p.pids = q.pids;
+    p.network_rx = counters[0];
+    p.network_tx = counters[1];
+    p.disk_read = counters[2];
+    p.disk_write = counters[3];
+    out.push_back(p);
+  }
+}
+
 void stats_history::bucket::add(const stats_point& p) {
   if (samples == 0) pids = p.pids;
   ++samples;
@@ -77,7 +123,7 @@ stats_history::series* stats_history::find_or_create(const std::string& key) {
     ++dropped_series_;
     return nullptr;
   }
-  series s{ring<stats_point>(capacity_of(tiers_[0])), {}, std::nullopt};
+  series s{point_ring(capacity_of(tiers_[0])), {}, std::nullopt, std::nullopt};
   s.rollups.reserve(tiers_.size() - 1);
   for (std::size_t i = 1; i < tiers_.size(); ++i) s.rollups.emplace_back(capacity_of(tiers_[i]));
   return &series_.emplace(key, std::move(s)).first->second;
@@ -88,6 +134,7 @@ void stats_history::add(const std::string& key, const stats_point& p) {
   if (s == nullptr) return;
   if (s->last_t && p.t < *s->last_t) return;
   s->last_t = p.t;
+  s->newest = p;
   s->raw.push(p);
   for (std::size_t i = 0; i < s->rollups.size(); ++i) {
     const std::int64_t step = tiers_[i + 1].step.count();
@@ -114,8 +161,8 @@ void stats_history::add(const std::string& key, const stats_point& p) {
 
 std::optional<stats_point> stats_history::latest(const std::string& key) const {
   auto it = series_.find(key);
-  if (it == series_.end() || it->second.raw.empty()) return std::nullopt;
-  return it->second.raw.back();
+  if (it == series_.end()) return std::nullopt;
+  return it->second.newest;
 }
 
 std::vector<stats_point> stats_history::range(const std::string& key, std::chrono::seconds window,
@@ -132,11 +179,9 @@ std::vector<stats_point> stats_history::range(const std::string& key, std::chron
     }
   }
   const std::int64_t since = now - window.count();
-  const ring<stats_point>& points = index == 0 ? s.raw : s.rollups[index - 1].done;
+  const point_ring& points = index == 0 ? s.raw : s.rollups[index - 1].done;
   out.reserve(points.size() + 1);
-  for (std::size_t i = 0; i < points.size(); ++i) {
-    if (points[i].t >= since) out.push_back(points[i]);
-  }
+  points.append_since(since, out);
   if (index > 0) {
     const auto& open = s.rollups[index - 1].open;
     if (open && open->start >= since) out.push_back(open->result());
@@ -174,8 +219,8 @@ void stats_history::restore(const std::vector<rollup>& rollups) {
     if (index == 0) continue;
     series* s = find_or_create(r->key);
     if (s == nullptr) continue;
-    ring<stats_point>& done = s->rollups[index - 1].done;
-    if (!done.empty() && r->point.t <= done.back().t) continue;
+    point_ring& done = s->rollups[index - 1].done;
+    if (!done.empty() && r->point.t <= done.back_t()) continue;
     done.push(r->point);
     // A sample inside a bucket already completed would be folded into a second bucket with the same start.
     const std::int64_t end = r->point.t + r->step;

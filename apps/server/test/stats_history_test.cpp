@@ -161,6 +161,44 @@ TEST(stats_history_test, rings_wrap_and_keep_only_their_capacity) {
   EXPECT_EQ(h.latest("k")->t, 59);
 }
 
+TEST(stats_history_test, packed_points_give_back_counters_through_wraps_resets_and_huge_jumps) {
+  stats_history h(small_tiers());
+  std::vector<stats_point> sent;
+  double rx = 1e12;  // a busy host's byte counter: far past a float's exact integers
+  for (std::int64_t t = 0; t < 12; ++t) {
+    if (t == 6) rx = 0;           // the container restarted: its counters start again
+    else if (t == 8) rx += 3e11;  // a jump far past 16 MiB: rounded, and the rounding carried
+    else rx += 1500 * static_cast<double>(t + 1);
+    stats_point p = sample(1'800'000'000 + t, 12.5);
+    p.network_rx = rx;
+    p.network_tx = 7e9 + static_cast<double>(t);
+    p.disk_read = 5e10;
+    p.disk_write = 123456789.0 * static_cast<double>(t);
+    p.memory_usage = 734003200;  // 700 MiB
+    p.memory_limit = 8589934592;
+    p.pids = 17;
+    h.add("k", p);
+    sent.push_back(p);
+  }
+  const auto kept = h.range("k", 5s, 1'800'000'011);
+  ASSERT_EQ(kept.size(), 5u);
+  for (std::size_t i = 0; i < kept.size(); ++i) {
+    const auto& want = sent[sent.size() - 5 + i];
+    EXPECT_EQ(kept[i].t, want.t);
+    EXPECT_NEAR(kept[i].network_rx, want.network_rx, 1e-6 * 3e11) << i;
+    EXPECT_EQ(kept[i].network_tx, want.network_tx) << "small steps stay exact";
+    EXPECT_EQ(kept[i].disk_read, want.disk_read);
+    EXPECT_NEAR(kept[i].disk_write, want.disk_write, 64);
+    EXPECT_EQ(kept[i].memory_usage, want.memory_usage);
+    EXPECT_NEAR(kept[i].memory_limit, want.memory_limit, 1e-7 * want.memory_limit);
+    EXPECT_EQ(kept[i].pids, 17);
+    EXPECT_EQ(kept[i].cpu_percent, 12.5);
+  }
+  // Rates, what charts draw from the counters, after the jump: exact for ordinary steps.
+  EXPECT_EQ(kept[4].network_rx - kept[3].network_rx, sent[11].network_rx - sent[10].network_rx);
+  EXPECT_EQ(h.latest("k")->network_rx, sent.back().network_rx) << "the latest sample is kept as it came";
+}
+
 TEST(stats_history_test, out_of_order_points_are_ignored) {
   stats_history h(small_tiers());
   h.add("k", sample(100, 10));
