@@ -1,4 +1,4 @@
-// Telemetry ingest, reads, persistence hand-off and the Prometheus text.
+// Telemetry ingest, reads, persistence hand-off and the snapshot behind /metrics.
 #include "live_telemetry.hpp"
 
 #include "dockmon/common/json_fields.hpp"
@@ -10,7 +10,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <sstream>
 
 namespace dockmon::server {
 
@@ -73,18 +72,6 @@ std::string container_key(const std::string& host_id, const std::string& contain
 }
 
 // Prometheus label values: backslash, quote and newline escaped.
-std::string label(std::string_view v) {
-  std::string out;
-  out.reserve(v.size());
-  for (char c : v) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out.push_back(c);
-  }
-  return out;
-}
-
 stats_point from_row(const store::stats_rollup_row& r) {
   stats_point p;
   p.t = r.t;
@@ -361,65 +348,24 @@ void live_telemetry::restore(const std::vector<store::stats_rollup_row>& rows) {
   history_.restore(rollups);
 }
 
-std::string live_telemetry::prometheus_text(std::size_t agents_online, std::size_t pending_commands) const {
-  std::ostringstream out;
+metrics_snapshot live_telemetry::metrics(std::size_t agents_online, std::size_t pending_commands) const {
+  metrics_snapshot out;
   auto host_name = [&](const std::string& id) {
     auto it = host_names_.find(id);
     return it == host_names_.end() ? std::string() : it->second;
   };
-  struct metric {
-    const char* name;
-    const char* type;
-    const char* help;
-    double stats_point::*field;
-  };
-  static const metric container_metrics[] = {
-      {"dockmon_container_cpu_percent", "gauge", "CPU use of the container, percent of one core times cores (as docker stats)", &stats_point::cpu_percent},
-      {"dockmon_container_memory_usage_bytes", "gauge", "Memory use of the container without page cache (as docker stats)", &stats_point::memory_usage},
-      {"dockmon_container_memory_limit_bytes", "gauge", "Memory limit of the container", &stats_point::memory_limit},
-      {"dockmon_container_memory_percent", "gauge", "Memory use as a percentage of the limit", &stats_point::memory_percent},
-      {"dockmon_container_network_receive_bytes_total", "counter", "Bytes received by the container", &stats_point::network_rx},
-      {"dockmon_container_network_transmit_bytes_total", "counter", "Bytes sent by the container", &stats_point::network_tx},
-      {"dockmon_container_block_read_bytes_total", "counter", "Bytes read from block devices", &stats_point::disk_read},
-      {"dockmon_container_block_write_bytes_total", "counter", "Bytes written to block devices", &stats_point::disk_write},
-      {"dockmon_container_pids", "gauge", "Processes in the container", &stats_point::pids},
-  };
-  for (const auto& m : container_metrics) {
-    out << "# HELP " << m.name << ' ' << m.help << "\n# TYPE " << m.name << ' ' << m.type << '\n';
-    for (const auto& [host_id, per_host] : containers_) {
-      for (const auto& [id, latest] : per_host) {
-        out << m.name << "{host_id=\"" << label(host_id) << "\",host=\"" << label(host_name(host_id))
-            << "\",container_id=\"" << label(id) << "\",container=\"" << label(latest.name) << "\"} "
-            << latest.point.*m.field << '\n';
-      }
-    }
+  for (const auto& [host_id, per_host] : containers_) {
+    const auto host = host_name(host_id);
+    for (const auto& [id, latest] : per_host) out.containers.push_back({host_id, host, id, latest.name, latest.point});
   }
-  static const metric host_metrics[] = {
-      {"dockmon_host_cpu_percent", "gauge", "CPU use of the host, percent", &stats_point::cpu_percent},
-      {"dockmon_host_memory_percent", "gauge", "Memory use of the host, percent", &stats_point::memory_percent},
-      {"dockmon_host_network_bytes_per_second", "gauge", "Network traffic of the host, received plus sent", &stats_point::network_rx},
-  };
-  for (const auto& m : host_metrics) {
-    out << "# HELP " << m.name << ' ' << m.help << "\n# TYPE " << m.name << ' ' << m.type << '\n';
-    for (const auto& [host_id, p] : hosts_)
-      out << m.name << "{host_id=\"" << label(host_id) << "\",host=\"" << label(host_name(host_id)) << "\"} " << p.*m.field << '\n';
-  }
-  out << "# HELP dockmon_agents_connected Agents connected to this server\n# TYPE dockmon_agents_connected gauge\n"
-      << "dockmon_agents_connected " << agents_online << '\n'
-      << "# HELP dockmon_pending_commands Commands waiting for an agent's reply\n# TYPE dockmon_pending_commands gauge\n"
-      << "dockmon_pending_commands " << pending_commands << '\n'
-      << "# HELP dockmon_stats_samples_ingested_total Stats samples taken in from agents\n"
-      << "# TYPE dockmon_stats_samples_ingested_total counter\n"
-      << "dockmon_stats_samples_ingested_total " << samples_ingested_ << '\n'
-      << "# HELP dockmon_events_ingested_total Container events taken in from agents\n"
-      << "# TYPE dockmon_events_ingested_total counter\n"
-      << "dockmon_events_ingested_total " << events_ingested_ << '\n'
-      << "# HELP dockmon_stats_series Series of stats history held in memory\n# TYPE dockmon_stats_series gauge\n"
-      << "dockmon_stats_series " << history_.series_count() << '\n'
-      << "# HELP dockmon_events_overflowed_total Events not stored because the store fell behind\n"
-      << "# TYPE dockmon_events_overflowed_total counter\n"
-      << "dockmon_events_overflowed_total " << events_overflowed_ << '\n';
-  return out.str();
+  for (const auto& [host_id, p] : hosts_) out.hosts.push_back({host_id, host_name(host_id), p});
+  out.agents_online = agents_online;
+  out.pending_commands = pending_commands;
+  out.samples_ingested = samples_ingested_;
+  out.events_ingested = events_ingested_;
+  out.events_overflowed = events_overflowed_;
+  out.stats_series = history_.series_count();
+  return out;
 }
 
 }  // namespace dockmon::server

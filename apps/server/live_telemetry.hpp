@@ -5,6 +5,7 @@
 
 #include "dockmon/common/net.hpp"
 #include "dockmon/store/store.hpp"
+#include "prometheus.hpp"
 #include "stats_history.hpp"
 
 #include <functional>
@@ -49,7 +50,8 @@ class live_telemetry {
   // History of one container; cid may be the full id or a unique prefix of at least 12 characters.
   std::optional<json::object> container_history(const std::string& host_id, const std::string& cid,
                                                 std::chrono::seconds window) const;
-  std::string prometheus_text(std::size_t agents_online, std::size_t pending_commands) const;
+  // What /metrics shows, copied for formatting on another thread (prometheus.hpp).
+  metrics_snapshot metrics(std::size_t agents_online, std::size_t pending_commands) const;
 
   // Persistence: events and completed rollups waiting for the store, taken by the flusher.
   std::vector<store::event_record> take_events();

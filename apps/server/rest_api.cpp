@@ -387,7 +387,10 @@ class api : private route_answers {
     response res{http::status::ok, req_.version()};
     res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
     res.keep_alive(req_.keep_alive());
-    res.body() = ctx_.telemetry.prometheus_text(ctx_.hub.online_count(), ctx_.hub.pending_count());
+    // Only the copy on this (the I/O) thread: a fleet's text takes tens of milliseconds to format.
+    auto snapshot = std::make_shared<metrics_snapshot>(ctx_.telemetry.metrics(ctx_.hub.online_count(), ctx_.hub.pending_count()));
+    auto format = run_blocking(ctx_.db_pool, [snapshot] { return prometheus_text(*snapshot); });
+    res.body() = co_await std::move(format);
     res.prepare_payload();
     co_return res;
   }
