@@ -66,3 +66,34 @@ export function onLiveState(l: (s: LiveState) => void): () => void {
   l(state);
   return () => stateListeners.delete(l);
 }
+
+// Live numbers arrive many times a second across a fleet; a page re-renders once per animation frame
+// with everything that came since, not once per frame on the socket.
+export function batchPerFrame<T>(flush: (items: T[]) => void): { push: (item: T) => void; cancel: () => void } {
+  let items: T[] = [];
+  let handle: number | null = null;
+  let hiddenTimer: ReturnType<typeof setTimeout> | null = null;
+  const run = () => {
+    handle = null;
+    hiddenTimer = null;
+    const now = items;
+    items = [];
+    if (now.length) flush(now);
+  };
+  return {
+    push(item: T) {
+      items.push(item);
+      if (handle !== null || hiddenTimer !== null) return;
+      // A hidden tab gets no animation frames: flush on a slow timer so the queue stays small.
+      if (document.hidden) hiddenTimer = setTimeout(run, 1000);
+      else handle = requestAnimationFrame(run);
+    },
+    cancel() {
+      if (handle !== null) cancelAnimationFrame(handle);
+      if (hiddenTimer !== null) clearTimeout(hiddenTimer);
+      handle = null;
+      hiddenTimer = null;
+      items = [];
+    },
+  };
+}
