@@ -275,6 +275,10 @@ try {
   check((await page.locator(".layers li").count()) >= 1, "per-layer pull progress is shown");
   check(inspect("ui-e2e-app", '{{index .Config.Labels "dockmon.test.version"}}') === "v2", "the container now runs v2");
   await page.screenshot({ path: path.join(shots, "update.png"), fullPage: true });
+  await page.getByRole("link", { name: "open the new one" }).click();
+  await page.getByRole("heading", { name: "ui-e2e-app", exact: true }).waitFor();
+  await page.locator(".facts-grid").getByText(inspect("ui-e2e-app", "{{.Id}}")).waitFor();
+  check((await page.locator("p.facts").textContent()).includes("ui-e2e-app:v2"), "the page leads on to the new container, on v2");
 
   // Events across hosts: the update's outcome and the stop, filtered by type.
   await page.getByRole("link", { name: "Events" }).click();

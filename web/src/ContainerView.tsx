@@ -249,6 +249,7 @@ function Events({ hostId, containerId }: { hostId: string; containerId: string }
 export function ContainerView({ hostId, containerId, me }: { hostId: string; containerId: string; me: Me }) {
   const [c, setC] = useState<Inspect | null>(null);
   const [error, setError] = useState("");
+  const [replacedBy, setReplacedBy] = useState("");
   const load = () =>
     api<Inspect>("GET", `/api/hosts/${hostId}/containers/${containerId}`)
       .then((x) => {
@@ -272,14 +273,20 @@ export function ContainerView({ hostId, containerId, me }: { hostId: string; con
         <a href={"#/hosts/" + hostId}>← Containers of this host</a>
       </p>
       <h2>{name || containerId.slice(0, 12)}</h2>
-      {error && <p class="error" role="alert">{error}</p>}
+      {replacedBy ? (
+        <p class="note" role="status">
+          The update replaced this container: <a href={`#/hosts/${hostId}/containers/${replacedBy}`}>open the new one</a>.
+        </p>
+      ) : (
+        error && <p class="error" role="alert">{error}</p>
+      )}
       {c && (
         <p class="facts">
           <span class={"badge " + (c.State?.Status ?? "")}>{c.State?.Status}</span> {c.Config?.Image}
         </p>
       )}
       {c && canChange(me) && (
-        <UpdatePanel hostId={hostId} containerId={containerId} image={String(c.Config?.Image ?? "")} />
+        <UpdatePanel hostId={hostId} containerId={containerId} image={String(c.Config?.Image ?? "")} onReplaced={setReplacedBy} />
       )}
       <LazyCharts hostId={hostId} containerId={containerId} />
       <Logs hostId={hostId} containerId={containerId} name={name} />

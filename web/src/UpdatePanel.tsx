@@ -21,7 +21,12 @@ const endings = ["completed", "failed", "rollback"];
 
 // Moving a container to another image: the agent pulls, recreates, checks health and rolls back on
 // failure; every stage and each layer's pull progress arrive on /ws and are shown as they come.
-export function UpdatePanel({ hostId, containerId, image }: { hostId: string; containerId: string; image: string }) {
+export function UpdatePanel({ hostId, containerId, image, onReplaced }: {
+  hostId: string;
+  containerId: string;
+  image: string;
+  onReplaced: (newId: string) => void;
+}) {
   const [target, setTarget] = useState(image);
   const [open, setOpen] = useState(false);
   const [stages, setStages] = useState<Stage[]>([]);
@@ -45,7 +50,8 @@ export function UpdatePanel({ hostId, containerId, image }: { hostId: string; co
     off.current = onFrame((f) => {
       if (f.host_id !== hostId) return;
       if (f.type === "update_progress" && f.container_id === containerId) {
-        if (typeof f.layer === "string" && f.layer) {
+        // Docker's pull stream also reports on the tag itself ("Pulling from ..."): only layers get a bar.
+        if (typeof f.layer === "string" && /^[0-9a-f]{12,}$/.test(f.layer)) {
           const l: Layer = {
             id: f.layer,
             status: String(f.message ?? ""),
@@ -61,6 +67,7 @@ export function UpdatePanel({ hostId, containerId, image }: { hostId: string; co
         if (endings.includes(s.stage)) setRunning(false);
       } else if (f.type === "update_complete" && f.old_container_id === containerId) {
         setNewId(String(f.new_container_id));
+        onReplaced(String(f.new_container_id));
       }
     });
     try {
