@@ -284,6 +284,7 @@ void live_telemetry::publish(const std::string& host_id, const std::string& cont
   for (const auto& w : subscribers_) {
     auto s = w.lock();
     if (!s || !s->wants(host_id, container_id)) continue;
+    if (!is_event && !container_id.empty() && !s->wants_container_stats()) continue;
     if (is_event) s->send_event(frame);
     else s->send_stats(key, frame);
   }

@@ -21,6 +21,8 @@ class feed_subscriber {
  public:
   virtual ~feed_subscriber() = default;
   virtual bool wants(const std::string& host_id, const std::string& container_id) const = 0;
+  // False for a page that shows only hosts: a fleet's container samples would be most of its traffic.
+  virtual bool wants_container_stats() const { return true; }
   virtual void send_event(std::string frame) = 0;
   virtual void send_stats(const std::string& key, std::string frame) = 0;
 };

@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { AddHost } from "./AddHost";
 import { api, Container, health, Host, HostPoint, Me } from "./api";
 import { bytes, percent, rate } from "./format";
-import { batchPerFrame, onFrame } from "./live";
+import { batchPerFrame, onFrame, useSubscription } from "./live";
 
 interface Counts {
   running: number;
@@ -28,6 +28,7 @@ export function Dashboard({ me }: { me: Me }) {
   const [counts, setCounts] = useState<Record<string, Counts | "offline" | "error">>({});
   const [adding, setAdding] = useState(false);
   const known = useRef<Host[]>([]);
+  useSubscription({ container_stats: false });
 
   useEffect(() => {
     let alive = true;

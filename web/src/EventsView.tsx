@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { api, DockEvent, Host } from "./api";
 import { when } from "./format";
-import { onFrame } from "./live";
+import { onFrame, useSubscription } from "./live";
 
 // A datetime-local value (local time, no zone) as the ISO UTC time the API wants.
 function toIso(local: string): string {
@@ -22,6 +22,7 @@ export function EventsView() {
   const [events, setEvents] = useState<DockEvent[] | null>(null);
   const [error, setError] = useState("");
   const [tick, setTick] = useState(0);
+  useSubscription({ container_stats: false });
 
   useEffect(() => {
     api<Host[]>("GET", "/api/hosts").then(setHosts).catch(() => undefined);

@@ -1,5 +1,6 @@
 // The live feed (WS /ws): one connection for the whole page, reconnected with growing pauses when it
 // drops; listeners get every frame, and the connection state is shown to the user.
+import { useEffect } from "preact/hooks";
 
 export type LiveState = "connecting" | "live" | "lost";
 type Frame = Record<string, unknown> & { type: string };
@@ -10,6 +11,7 @@ let socket: WebSocket | null = null;
 let state: LiveState = "connecting";
 let retryDelay = 500;
 let stopped = true;
+let subscription: Record<string, unknown> = {};
 
 function setState(s: LiveState) {
   state = s;
@@ -23,7 +25,7 @@ function connect() {
   setState("connecting");
   ws.onopen = () => {
     retryDelay = 500;
-    ws.send(JSON.stringify({ type: "subscribe" }));
+    ws.send(JSON.stringify({ ...subscription, type: "subscribe" }));
     setState("live");
   };
   ws.onmessage = (ev) => {
@@ -54,6 +56,23 @@ export function stopLive() {
   stopped = true;
   socket?.close();
   socket = null;
+}
+
+// What the page needs from the feed: {} is everything; {container_stats: false} leaves out the container
+// samples, which across a fleet are nearly all the traffic, for pages that show only hosts and events.
+export function setSubscription(s: Record<string, unknown>) {
+  if (JSON.stringify(s) === JSON.stringify(subscription)) return;
+  subscription = s;
+  if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ ...s, type: "subscribe" }));
+}
+
+// For a component: the subscription while it is shown, everything again when it goes.
+export function useSubscription(s: Record<string, unknown>) {
+  const key = JSON.stringify(s);
+  useEffect(() => {
+    setSubscription(s);
+    return () => setSubscription({});
+  }, [key]);
 }
 
 export function onFrame(l: (f: Frame) => void): () => void {
