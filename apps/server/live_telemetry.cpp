@@ -290,6 +290,11 @@ void live_telemetry::publish(const std::string& host_id, const std::string& cont
   }
 }
 
+json::value live_telemetry::latest_host_point(const std::string& host_id) const {
+  auto h = hosts_.find(host_id);
+  return h == hosts_.end() ? json::value(nullptr) : json::value(host_point_json(h->second));
+}
+
 json::object live_telemetry::host_stats_json(const std::string& host_id) const {
   json::object out;
   out["host_id"] = host_id;

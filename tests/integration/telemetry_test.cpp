@@ -67,6 +67,21 @@ TEST(telemetry, containers_enter_and_leave_the_stats_without_listing) {
   }, 3s));
 }
 
+TEST(telemetry, host_list_carries_each_hosts_latest_sample) {
+  live_host live;
+  ASSERT_TRUE(wait_until([&] { return live.server.get("/api/hosts/" + live.host_id + "/stats").json().at("host").is_object(); }, 10s))
+      << "host stats arrive";
+  auto list = live.server.get("/api/hosts").json();
+  ASSERT_EQ(list.as_array().size(), 1u);
+  const auto& stats = list.as_array()[0].at("stats");
+  ASSERT_TRUE(stats.is_object()) << list;
+  EXPECT_GT(stats.at("cpu_percent").to_number<double>() + stats.at("mem_percent").to_number<double>(), 0) << stats;
+  EXPECT_TRUE(stats.as_object().contains("net_bytes_per_sec"));
+  EXPECT_FALSE(stats.at("timestamp").as_string().empty());
+  auto one = live.server.get("/api/hosts/" + live.host_id).json();
+  EXPECT_TRUE(one.at("stats").is_object()) << one;
+}
+
 TEST(telemetry, busy_container_shows_cpu) {
   live_host live;
   scoped_container c("it-stats-busy", "while :; do :; done", "--cpus 0.5");

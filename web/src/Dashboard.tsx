@@ -56,6 +56,12 @@ export function Dashboard({ me }: { me: Me }) {
           const before = new Map(known.current.map((x) => [x.id, x.status]));
           known.current = h;
           setHosts(h);
+          // The server's latest samples, until the feed brings newer ones.
+          setPoints((p) => {
+            const n = { ...p };
+            for (const x of h) if (x.status === "online" && x.stats && !n[x.id]) n[x.id] = x.stats;
+            return n;
+          });
           setError("");
           // Counts for hosts that are new or came back online; offline hosts cannot be asked.
           const ask = h.filter((x) => x.status === "online" && before.get(x.id) !== "online").map((x) => x.id);
@@ -132,7 +138,7 @@ export function Dashboard({ me }: { me: Me }) {
             </thead>
             <tbody>
               {hosts.map((h) => {
-                const p = points[h.id];
+                const p = h.status === "online" ? points[h.id] : undefined;  // an offline host has no current numbers
                 const c = counts[h.id];
                 return (
                   <tr key={h.id} data-host-id={h.id} data-host-name={h.name}>

@@ -52,6 +52,7 @@ export interface Host {
   num_cpus: number;
   total_memory: number;
   agent: Agent | null;
+  stats?: HostPoint | null;  // the latest sample the server has, so a page has numbers before the feed's next one
 }
 
 export interface Container {
