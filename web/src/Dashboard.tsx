@@ -33,6 +33,10 @@ export function Dashboard({ me }: { me: Me }) {
   useEffect(() => {
     let alive = true;
     const pending = new Map<string, ReturnType<typeof setTimeout>>();
+    // Fifty hosts answer within a few hundred milliseconds: one render per frame, not one per answer.
+    const counted = batchPerFrame<[string, Counts | "error"]>((items) =>
+      setCounts((all) => ({ ...all, ...Object.fromEntries(items) })),
+    );
     const loadCounts = async (list: string[]) => {
       // A few at a time: every list is a round trip to that host's agent.
       let next = 0;
@@ -41,9 +45,9 @@ export function Dashboard({ me }: { me: Me }) {
           const id = list[next++];
           try {
             const c = count(await api<Container[]>("GET", "/api/hosts/" + id + "/containers"));
-            if (alive) setCounts((all) => ({ ...all, [id]: c }));
+            if (alive) counted.push([id, c]);
           } catch {
-            if (alive) setCounts((all) => ({ ...all, [id]: "error" }));
+            if (alive) counted.push([id, "error"]);
           }
         }
       };
@@ -98,6 +102,7 @@ export function Dashboard({ me }: { me: Me }) {
       alive = false;
       clearInterval(timer);
       stats.cancel();
+      counted.cancel();
       pending.forEach((t) => clearTimeout(t));
       off();
     };
