@@ -24,6 +24,8 @@ const procs = [];
 const containers = [];
 const password = "e2e-admin-password";
 let promptAnswer = "";
+const registry = process.env.DOCKMON_TEST_REGISTRY || "127.0.0.1:5000";
+const appImage = `${registry}/ui-e2e-app`;
 let knownHostId = "";
 
 function docker(...args) {
@@ -134,8 +136,6 @@ try {
   await page.getByRole("button", { name: "Close" }).click();
 
   // Test images in the local registry: v1 to run (with a healthcheck), v2 only in the registry to update to.
-  const registry = process.env.DOCKMON_TEST_REGISTRY || "127.0.0.1:5000";
-  const appImage = `${registry}/ui-e2e-app`;
   const marker = "ui-e2e-marker-" + process.pid;
   for (const version of ["v1", "v2"]) {
     const dir = path.join(work, "image-" + version);
@@ -363,6 +363,11 @@ try {
   for (const name of containers) {
     try { docker("rm", "-f", name); } catch { /* gone */ }
   }
+  // The test's images, tagged or not (a pushed image keeps its digest after its tag is gone).
+  try {
+    const ids = [...new Set(docker("images", "-q", appImage).split("\n").filter(Boolean))];
+    if (ids.length) docker("rmi", "-f", ...ids);
+  } catch { /* none */ }
   rmSync(work, { recursive: true, force: true });
 }
 process.exit(exitCode);
