@@ -348,6 +348,13 @@ try {
   const phoneOverflow = await viewer.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   check(phoneOverflow <= 0, "the container page fits the phone's width");
   await viewer.screenshot({ path: path.join(shots, "container-phone.png") });
+  for (const [where, ready] of [["#/events", "table.events"], ["#/settings", "table.keys"], ["#/", "table.hosts"]]) {
+    await viewer.goto(`${base}/${where}`);
+    await viewer.locator(ready).waitFor({ timeout: 15000 });
+    const sideways = await viewer.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    check(sideways <= 0, `at phone width ${where} does not scroll sideways`);
+  }
+  check((await viewer.getByRole("button", { name: "Add a host" }).count()) === 0, "a viewer is not offered to add a host");
   console.log("all e2e checks passed; screenshots in docs/screenshots/");
 } catch (e) {
   exitCode = 1;
