@@ -1,5 +1,6 @@
 // Stats ingest load: N simulated agents register with a dockmon-server and stream container_stats_batch
 // frames for T seconds; the server's own counter (/metrics), CPU time and RSS (/proc/<pid>) say what it took.
+// The agents answer list_containers (a fleet for the web UI to show) and may send host stats too.
 // One thread, one io_context: the generator's own CPU is printed too, since it shares the machine.
 #include "dockmon/common/net.hpp"
 #include "dockmon/protocol/envelope.hpp"
@@ -11,6 +12,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <deque>
 #include <fstream>
 #include <memory>
 #include <optional>
@@ -35,13 +37,20 @@ struct options {
   int seconds = 20;
   int interval_ms = 0;
   int server_pid = 0;
+  int stopped_every = 0;    // every Nth container is exited (0: none); it sends no stats
+  int unhealthy_every = 0;  // every Nth running container reports "(unhealthy)" (0: none)
+  bool host_stats = false;  // a host stats frame with every batch
 };
 
 struct agent {
   int index = 0;
   std::unique_ptr<websocket::stream<beast::tcp_stream>> ws;
   std::string batch;  // the pre-serialised container_stats_batch frame
+  std::string list;   // the pre-serialised containers, Docker's summary form, for list_containers
+  std::deque<std::string> outbox;  // Beast allows one write at a time: frames wait here for theirs
+  bool writing = false;
   std::uint64_t batches_sent = 0;
+  std::uint64_t commands_answered = 0;
   bool reader_done = false;
   bool sender_done = false;
   bool closing = false;
@@ -141,12 +150,20 @@ double own_cpu_seconds() {
 
 // ---- frames ----
 
-std::string stats_batch(int agent_index, int containers) {
+std::string container_id(int agent_index, int c) {
+  char id[65];
+  std::snprintf(id, sizeof id, "%08x%08x%048x", static_cast<unsigned>(getpid()), static_cast<unsigned>(agent_index),
+                static_cast<unsigned>(c));
+  return id;
+}
+
+bool is_stopped(const options& opt, int c) { return opt.stopped_every > 0 && c % opt.stopped_every == opt.stopped_every - 1; }
+
+std::string stats_batch(const options& opt, int agent_index, int containers) {
   json::array list;
   for (int c = 0; c < containers; ++c) {
-    char id[65];
-    std::snprintf(id, sizeof id, "%08x%08x%048x", static_cast<unsigned>(getpid()), static_cast<unsigned>(agent_index),
-                  static_cast<unsigned>(c));
+    if (is_stopped(opt, c)) continue;
+    auto id = container_id(agent_index, c);
     json::object s;
     s["container_id"] = id;
     s["container_name"] = "load-" + std::to_string(agent_index) + "-" + std::to_string(c);
@@ -167,6 +184,43 @@ std::string stats_batch(int agent_index, int containers) {
   return json::serialize(protocol::event_frame("container_stats_batch", std::move(payload)));
 }
 
+// What `docker ps -a` would list on this simulated host, as the agent passes Docker's answer on.
+json::array container_list(const options& opt, int agent_index, int containers) {
+  json::array list;
+  const auto created = static_cast<std::int64_t>(std::time(nullptr)) - 7200;
+  for (int c = 0; c < containers; ++c) {
+    const bool stopped = is_stopped(opt, c);
+    const bool unhealthy = !stopped && opt.unhealthy_every > 0 && c % opt.unhealthy_every == 0;
+    json::object o;
+    o["Id"] = container_id(agent_index, c);
+    o["Names"] = json::array{json::value("/load-" + std::to_string(agent_index) + "-" + std::to_string(c))};
+    o["Image"] = "load/app:" + std::to_string(c % 5);
+    o["State"] = stopped ? "exited" : "running";
+    o["Status"] = stopped ? "Exited (0) 1 hour ago" : unhealthy ? "Up 2 hours (unhealthy)" : "Up 2 hours";
+    o["Created"] = created;
+    o["Labels"] = json::object{};
+    list.push_back(std::move(o));
+  }
+  return list;
+}
+
+// Sends a frame now, or after the one being written: one coroutine writes while frames are waiting.
+net::awaitable<void> send_frame(agent& a, std::string frame) {
+  a.outbox.push_back(std::move(frame));
+  if (a.writing) co_return;
+  a.writing = true;
+  while (!a.outbox.empty() && a.error.empty()) {
+    std::string next = std::move(a.outbox.front());
+    a.outbox.pop_front();
+    auto [ec, n] = co_await a.ws->async_write(net::buffer(next), use_tuple);
+    if (ec) {
+      if (!a.closing) a.error = "write: " + ec.message();
+      break;
+    }
+  }
+  a.writing = false;
+}
+
 // ---- agents ----
 
 // Token, WebSocket, register, auth_success. Throws on any failure: a bench that cannot connect has no result.
@@ -185,6 +239,9 @@ net::awaitable<void> connect_agent(const options& opt, agent& a, const std::stri
   beast::get_lowest_layer(ws).expires_after(30s);
   co_await beast::get_lowest_layer(ws).async_connect(endpoints, net::use_awaitable);
   beast::get_lowest_layer(ws).expires_never();
+  // As the real agent: a command reply is small and must not wait for Nagle (40 ms a reply otherwise).
+  error_code ignored;
+  beast::get_lowest_layer(ws).socket().set_option(tcp::no_delay(true), ignored);
   websocket::stream_base::timeout t{};
   t.handshake_timeout = 30s;
   t.idle_timeout = 40s;
@@ -202,6 +259,8 @@ net::awaitable<void> connect_agent(const options& opt, agent& a, const std::stri
   reg.capabilities["stats_collection"] = true;
   reg.capabilities["stats_batch"] = true;
   reg.os_type = "linux";
+  reg.os_version = "simulated";
+  reg.docker_version = "0.0-load";
   reg.total_memory = std::int64_t{8} << 30;
   reg.num_cpus = 4;
   auto text = json::serialize(protocol::to_json(reg));
@@ -212,11 +271,12 @@ net::awaitable<void> connect_agent(const options& opt, agent& a, const std::stri
   auto parsed = protocol::parse_auth_reply(json::parse(beast::buffers_to_string(buffer.data())));
   if (!parsed) throw std::runtime_error("agent " + std::to_string(a.index) + ": bad auth reply: " + parsed.error().message);
   if (!parsed->ok) throw std::runtime_error("agent " + std::to_string(a.index) + ": auth_error: " + parsed->error);
-  a.batch = stats_batch(a.index, opt.containers);
+  a.batch = stats_batch(opt, a.index, opt.containers);
+  a.list = json::serialize(container_list(opt, a.index, opt.containers));
 }
 
-// Keeps one read pending (so Beast answers the server's pings) and throws away what comes.
-net::awaitable<void> read_and_discard(agent& a) {
+// Keeps one read pending (so Beast answers the server's pings), answers list_containers, ignores the rest.
+net::awaitable<void> read_and_answer(agent& a) {
   beast::flat_buffer buffer;
   for (;;) {
     auto [ec, n] = co_await a.ws->async_read(buffer, use_tuple);
@@ -224,7 +284,17 @@ net::awaitable<void> read_and_discard(agent& a) {
       if (!a.closing && a.error.empty()) a.error = "read: " + ec.message();
       break;
     }
+    error_code parse_ec;
+    auto frame = json::parse(beast::buffers_to_string(buffer.data()), parse_ec);
     buffer.consume(n);
+    if (parse_ec) continue;
+    auto message = protocol::parse_server_message(frame);
+    if (!message || message->type != protocol::server_message::kind::command || message->cmd.name != "list_containers") continue;
+    json::object payload;
+    payload["containers"] = json::parse(a.list);
+    auto reply = json::serialize(protocol::response_frame(message->cmd.id, std::move(payload)));
+    ++a.commands_answered;
+    net::co_spawn(co_await net::this_coro::executor, send_frame(a, std::move(reply)), net::detached);
   }
   a.reader_done = true;
 }
@@ -233,12 +303,13 @@ net::awaitable<void> send_stats(run_state& run, agent& a, steady::time_point dea
   net::steady_timer tick(co_await net::this_coro::executor);
   auto next = steady::now();
   const auto interval = std::chrono::milliseconds(run.opt.interval_ms);
-  while (!run.stop && steady::now() < deadline && !a.reader_done) {
-    auto [ec, n] = co_await a.ws->async_write(net::buffer(a.batch), use_tuple);
-    if (ec) {
-      a.error = "write: " + ec.message();
-      break;
-    }
+  std::string host_stats;
+  if (run.opt.host_stats)
+    host_stats = json::serialize(protocol::host_stats_frame(5.0 + a.index % 20, 30.0 + a.index % 40, 1000.0 * (a.index + 1)));
+  while (!run.stop && steady::now() < deadline && !a.reader_done && a.error.empty()) {
+    if (!host_stats.empty()) co_await send_frame(a, host_stats);
+    co_await send_frame(a, a.batch);
+    if (!a.error.empty()) break;
     ++a.batches_sent;
     if (interval.count() > 0) {
       next += interval;
@@ -275,7 +346,7 @@ net::awaitable<void> run_bench(run_state& run) {
     auto a = std::make_unique<agent>();
     a->index = i;
     co_await connect_agent(opt, *a, run_id);
-    net::co_spawn(ex, read_and_discard(*a), net::detached);
+    net::co_spawn(ex, read_and_answer(*a), net::detached);
     run.agents.push_back(std::move(a));
   }
   std::fprintf(stderr, "%d agents registered in %.1f s; sending for %d s\n", opt.agents,
@@ -319,10 +390,12 @@ net::awaitable<void> run_bench(run_state& run) {
   double own_cpu = own_cpu_seconds() - before_own_cpu;
 
   std::uint64_t batches = 0;
+  std::uint64_t answered = 0;
   int failed = 0;
   std::string first_error;
   for (auto& a : run.agents) {
     batches += a->batches_sent;
+    answered += a->commands_answered;
     if (!a->error.empty()) {
       ++failed;
       if (first_error.empty()) first_error = "agent " + std::to_string(a->index) + " " + a->error;
@@ -337,7 +410,8 @@ net::awaitable<void> run_bench(run_state& run) {
   std::printf("containers/agent: %d\n", opt.containers);
   std::printf("interval: %s\n", opt.interval_ms > 0 ? (std::to_string(opt.interval_ms) + " ms").c_str() : "none (as fast as the socket takes)");
   std::printf("seconds sending: %.1f (server done %.1f s after the start)\n", seconds_between(start, sending_ended), window);
-  std::printf("samples sent: %llu\n", static_cast<unsigned long long>(batches * static_cast<std::uint64_t>(opt.containers)));
+  const int streaming = opt.stopped_every > 0 ? opt.containers - opt.containers / opt.stopped_every : opt.containers;
+  std::printf("samples sent: %llu\n", static_cast<unsigned long long>(batches * static_cast<std::uint64_t>(streaming)));
   std::printf("samples ingested by the server: %llu\n", static_cast<unsigned long long>(ingested));
   std::printf("samples/s: %.0f\n", static_cast<double>(ingested) / window);
   if (opt.server_pid > 0) {
@@ -347,6 +421,7 @@ net::awaitable<void> run_bench(run_state& run) {
   }
   std::printf("generator CPU seconds: %.2f (%.0f%% of one core)\n", own_cpu, 100 * own_cpu / window);
   std::printf("GET /metrics at the end: %zu bytes in %.3f s\n", last.bytes, last.seconds);
+  std::printf("list_containers answered: %llu\n", static_cast<unsigned long long>(answered));
   std::printf("agents that lost their connection: %d%s%s\n", failed, first_error.empty() ? "" : ", first: ",
               first_error.c_str());
   std::fflush(stdout);
@@ -367,6 +442,11 @@ int main(int argc, char** argv) {
   app.add_option("--interval-ms", run.opt.interval_ms, "one batch per agent every I ms; 0: as fast as the socket takes them")
       ->check(CLI::Range(0, 3600000));
   app.add_option("--server-pid", run.opt.server_pid, "the server's pid, for its CPU time and RSS from /proc");
+  app.add_option("--stopped-every", run.opt.stopped_every, "every Nth container is exited and sends no stats (0: none)")
+      ->check(CLI::Range(0, 5000));
+  app.add_option("--unhealthy-every", run.opt.unhealthy_every, "every Nth running container is unhealthy (0: none)")
+      ->check(CLI::Range(0, 5000));
+  app.add_flag("--host-stats", run.opt.host_stats, "send host CPU, memory and network with every batch");
   CLI11_PARSE(app, argc, argv);
   auto colon = server.rfind(':');
   if (colon == std::string::npos) {

@@ -2,6 +2,7 @@
 //   POST   /api/api-keys {name, role?, expires_in?}   a key for the caller, at most the caller's role
 //   GET    /api/api-keys                             the caller's keys (an admin: everyone's)
 //   DELETE /api/api-keys/{id}                        revoke (own keys; an admin: any)
+//   GET    /api/users                                admin: every user (id, username, role, created_at)
 //   POST   /api/users {username,password,role}       admin: add a user
 //   POST   /api/auth/logout-all                      end every session of the caller
 //   DELETE /api/users/{user_id}/sessions             admin: end every session of that user
@@ -51,8 +52,9 @@ class admin_routes : private route_answers {
       co_return co_await revoke_api_key(std::string(p[2]));
     }
     if (p.size() == 2 && p[1] == "users") {
-      if (method != http::verb::post) co_return method_not_allowed();
-      if (!has_role(who_, role::admin)) co_return fail(http::status::forbidden, "only an admin can add users");
+      if (method != http::verb::post && method != http::verb::get) co_return method_not_allowed();
+      if (!has_role(who_, role::admin)) co_return fail(http::status::forbidden, "only an admin can see or add users");
+      if (method == http::verb::get) co_return co_await list_users();
       co_return co_await create_user();
     }
     if (p.size() == 3 && p[1] == "auth" && p[2] == "logout-all") {
@@ -141,6 +143,15 @@ class admin_routes : private route_answers {
     record_audit(ctx_, who_, "create_user", username + " (" + role_name + ")", made ? "ok" : "name taken");
     if (!made) co_return fail(http::status::conflict, "user name '" + username + "' is already taken");
     co_return ok(json::object{{"id", made->id}, {"username", made->username}, {"role", made->role}}, http::status::created);
+  }
+
+  net::awaitable<response> list_users() {
+    auto list = ctx_.with_store([](store::store& s) { return s.list_users(); });
+    auto users = co_await std::move(list);
+    json::array out;
+    for (const auto& u : users)
+      out.push_back(json::object{{"id", u.id}, {"username", u.username}, {"role", u.role}, {"created_at", u.created_at}});
+    co_return ok(out);
   }
 
   net::awaitable<response> list_api_keys() {

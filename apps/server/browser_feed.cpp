@@ -28,12 +28,19 @@ class feed_session final : public feed_subscriber {
     if (hosts_.contains(host_id)) return true;
     return !container_id.empty() && containers_.contains(container_id);
   }
+  bool wants_container_stats() const override { return container_stats_; }
   void send_event(std::string frame) override { outbox_->push_event(std::move(frame)); }
   void send_stats(const std::string& key, std::string frame) override { outbox_->put_stats(key, std::move(frame)); }
 
-  // {"type":"subscribe","hosts":[...],"containers":[...]} replaces the subscription; no lists: everything.
+  // {"type":"subscribe","hosts":[...],"containers":[...],"container_stats":false} replaces the
+  // subscription; no lists: everything; container_stats false: host stats and events only.
   std::string apply(const json::object& msg) {
     if (string_field(msg, "type") != "subscribe") return "unknown message type";
+    bool container_stats = true;
+    if (auto* flag = msg.if_contains("container_stats"); flag != nullptr) {
+      if (!flag->is_bool()) return "container_stats must be true or false";
+      container_stats = flag->as_bool();
+    }
     std::set<std::string> hosts, containers;
     for (auto [key, target] : {std::pair{"hosts", &hosts}, std::pair{"containers", &containers}}) {
       auto* list = msg.if_contains(key);
@@ -46,6 +53,7 @@ class feed_session final : public feed_subscriber {
       }
     }
     all_ = !msg.contains("hosts") && !msg.contains("containers");
+    container_stats_ = container_stats;
     hosts_ = std::move(hosts);
     containers_ = std::move(containers);
     return {};
@@ -54,6 +62,7 @@ class feed_session final : public feed_subscriber {
  private:
   std::shared_ptr<ws_outbox<FeedWebsocket>> outbox_;
   bool all_ = false;
+  bool container_stats_ = true;
   std::set<std::string> hosts_;
   std::set<std::string> containers_;
 };

@@ -271,9 +271,15 @@ void live_telemetry::publish(const std::string& host_id, const std::string& cont
   for (const auto& w : subscribers_) {
     auto s = w.lock();
     if (!s || !s->wants(host_id, container_id)) continue;
+    if (!is_event && !container_id.empty() && !s->wants_container_stats()) continue;
     if (is_event) s->send_event(frame);
     else s->send_stats(key, frame);
   }
+}
+
+json::value live_telemetry::latest_host_point(const std::string& host_id) const {
+  auto h = hosts_.find(host_id);
+  return h == hosts_.end() ? json::value(nullptr) : json::value(host_point_json(h->second));
 }
 
 json::object live_telemetry::host_stats_json(const std::string& host_id) const {

@@ -22,6 +22,8 @@ class feed_subscriber {
  public:
   virtual ~feed_subscriber() = default;
   virtual bool wants(const std::string& host_id, const std::string& container_id) const = 0;
+  // False for a page that shows only hosts: a fleet's container samples would be most of its traffic.
+  virtual bool wants_container_stats() const { return true; }
   virtual void send_event(std::string frame) = 0;
   virtual void send_stats(const std::string& key, std::string frame) = 0;
 };
@@ -47,6 +49,8 @@ class live_telemetry {
 
   // Reads.
   json::object host_stats_json(const std::string& host_id) const;
+  // The host's latest sample {timestamp, cpu_percent, mem_percent, net_bytes_per_sec}, or null.
+  json::value latest_host_point(const std::string& host_id) const;
   // History of one container; cid may be the full id or a unique prefix of at least 12 characters.
   std::optional<json::object> container_history(const std::string& host_id, const std::string& cid,
                                                 std::chrono::seconds window) const;

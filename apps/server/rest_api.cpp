@@ -238,7 +238,7 @@ class api : private route_answers {
       auto list = ctx_.with_store([](store::store& s) { return s.list_hosts(); });
       auto all = co_await std::move(list);
       json::array out;
-      for (const auto& h : all) out.push_back(host_json(h, ctx_.hub.is_online(h.id)));
+      for (const auto& h : all) out.push_back(host_with_stats(h));
       co_return ok(out);
     }
     std::string host_id(parts_[2]);
@@ -248,7 +248,7 @@ class api : private route_answers {
     if (!host) co_return fail(http::status::not_found, "no such host");
     if (parts_.size() == 3) {
       if (method != http::verb::get) co_return method_not_allowed();
-      co_return ok(host_json(*host, ctx_.hub.is_online(host_id)));
+      co_return ok(host_with_stats(*host));
     }
     if (parts_[3] == "stats" && parts_.size() == 4) {
       if (method != http::verb::get) co_return method_not_allowed();
@@ -316,6 +316,13 @@ class api : private route_answers {
     }
     if (verb == "update") co_return co_await update_container(host_id, cid);
     co_return fail(http::status::not_found, "not found");
+  }
+
+  // A page that lists hosts can show numbers at once instead of waiting a stats interval for the feed.
+  json::object host_with_stats(const store::host_record& h) const {
+    auto o = host_json(h, ctx_.hub.is_online(h.id));
+    o["stats"] = ctx_.telemetry.latest_host_point(h.id);
+    return o;
   }
 
   response container_stats(const std::string& host_id, const std::string& cid) {

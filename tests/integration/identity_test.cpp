@@ -167,6 +167,29 @@ TEST(identity, api_keys_expire_and_can_be_revoked) {
             401u);
 }
 
+TEST(identity, admins_list_users_without_their_password_hashes) {
+  test_server server;
+  ASSERT_EQ(server.post("/api/users", R"({"username":"watcher","password":"watcher-password","role":"viewer"})").status, 201u);
+  auto listed = server.get("/api/users");
+  ASSERT_EQ(listed.status, 200u) << listed.body;
+  const auto body = listed.json();
+  const auto& users = body.as_array();
+  ASSERT_EQ(users.size(), 2u) << listed.body;
+  EXPECT_EQ(users[0].at("username").as_string(), "admin");
+  EXPECT_EQ(users[0].at("role").as_string(), "admin");
+  EXPECT_EQ(users[1].at("username").as_string(), "watcher");
+  EXPECT_EQ(users[1].at("role").as_string(), "viewer");
+  EXPECT_FALSE(users[1].at("id").as_string().empty());
+  EXPECT_FALSE(users[1].at("created_at").as_string().empty());
+  EXPECT_EQ(listed.body.find("argon2"), std::string::npos) << "no password hash leaves the server";
+  EXPECT_EQ(listed.body.find("password"), std::string::npos);
+
+  // Only an admin may see who else is there.
+  auto operator_key = server.api_key("operator");
+  EXPECT_EQ(server.request(http::verb::get, "/api/users", {}, {{"Authorization", "Bearer " + operator_key}}).status, 403u);
+  EXPECT_EQ(http_request(server.port(), http::verb::get, "/api/users", {}).status, 401u);
+}
+
 TEST(identity, signing_out_everywhere_ends_every_session) {
   test_server server;
   auto other = http_request(server.port(), http::verb::post, "/api/auth/login",

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 using namespace dockmon;
 using namespace dockmon::test;
@@ -64,6 +65,21 @@ TEST(telemetry, containers_enter_and_leave_the_stats_without_listing) {
       if (s.at("container_name").as_string() == "it-stats-enter") return false;
     return true;
   }, 3s));
+}
+
+TEST(telemetry, host_list_carries_each_hosts_latest_sample) {
+  live_host live;
+  ASSERT_TRUE(wait_until([&] { return live.server.get("/api/hosts/" + live.host_id + "/stats").json().at("host").is_object(); }, 10s))
+      << "host stats arrive";
+  auto list = live.server.get("/api/hosts").json();
+  ASSERT_EQ(list.as_array().size(), 1u);
+  const auto& stats = list.as_array()[0].at("stats");
+  ASSERT_TRUE(stats.is_object()) << list;
+  EXPECT_GT(stats.at("cpu_percent").to_number<double>() + stats.at("mem_percent").to_number<double>(), 0) << stats;
+  EXPECT_TRUE(stats.as_object().contains("net_bytes_per_sec"));
+  EXPECT_FALSE(stats.at("timestamp").as_string().empty());
+  auto one = live.server.get("/api/hosts/" + live.host_id).json();
+  EXPECT_TRUE(one.at("stats").is_object()) << one;
 }
 
 TEST(telemetry, busy_container_shows_cpu) {
@@ -190,6 +206,55 @@ TEST(telemetry, browser_feed_streams_stats_to_signed_in_users_only) {
   EXPECT_TRUE(subscribed);
   EXPECT_TRUE(got_stats);
   EXPECT_FALSE(other_container);
+}
+
+TEST(telemetry, browser_feed_can_leave_out_container_stats) {
+  live_host live;
+  scoped_container running("ui-it-feed-hosts", "sleep 100000");
+  ws_client feed(live.server.port(), "/ws",
+                 {{"Cookie", live.server.cookie()}, {"Origin", "http://127.0.0.1:" + std::to_string(live.server.port())}});
+  json::object bad{{"type", "subscribe"}, {"container_stats", "no"}};
+  feed.send(bad);
+  auto refused = feed.read_json(3s);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->at("type").as_string(), "error");
+
+  // A dashboard's subscription: host stats and events, none of the fleet's container samples.
+  json::object hosts_only{{"type", "subscribe"}, {"container_stats", false}};
+  feed.send(hosts_only);
+  bool subscribed = false, host_stats = false, event = false;
+  int container_stats = 0;
+  std::optional<scoped_container> started;
+  auto deadline = std::chrono::steady_clock::now() + 8s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto msg = feed.read_json(3s);
+    if (!msg) break;
+    auto type = msg->at("type").as_string();
+    if (type == "subscribed" && !subscribed) {
+      subscribed = true;
+      started.emplace("ui-it-feed-event", "sleep 100000");  // its start must still come through
+    }
+    if (type == "host_stats") host_stats = true;
+    if (type == "container_stats") ++container_stats;
+    if (type == "container_event" && started && msg->at("container_id").as_string() == started->id) event = true;
+  }
+  EXPECT_TRUE(subscribed);
+  EXPECT_TRUE(host_stats);
+  EXPECT_TRUE(event) << "events still come";
+  EXPECT_EQ(container_stats, 0);
+
+  // Subscribing again without the flag brings the container samples back.
+  json::object everything{{"type", "subscribe"}};
+  feed.send(everything);
+  bool got_container_stats = false;
+  deadline = std::chrono::steady_clock::now() + 8s;
+  while (std::chrono::steady_clock::now() < deadline && !got_container_stats) {
+    auto msg = feed.read_json(3s);
+    if (!msg) break;
+    if (msg->at("type").as_string() == "container_stats" && msg->at("container_id").as_string() == running.id)
+      got_container_stats = true;
+  }
+  EXPECT_TRUE(got_container_stats);
 }
 
 TEST(telemetry, prometheus_scrapes_metrics) {

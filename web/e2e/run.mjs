@@ -3,7 +3,7 @@
 // docs/screenshots/. Usage: node web/e2e/run.mjs <dockmon-server> <dockmon-agent>
 // Needs DOCKMON_TEST_DOCKER_HOST (scripts/test-env start). Exits non-zero on the first failure.
 import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -23,6 +23,10 @@ const children = [];
 const procs = [];
 const containers = [];
 const password = "e2e-admin-password";
+let promptAnswer = "";
+const registry = process.env.DOCKMON_TEST_REGISTRY || "127.0.0.1:5000";
+const appImage = `${registry}/ui-e2e-app`;
+let knownHostId = "";
 
 function docker(...args) {
   return execFileSync("docker", ["-H", dockerHost, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
@@ -62,6 +66,7 @@ function check(cond, message) {
 }
 
 let browser;
+let lastPage;
 let exitCode = 0;
 try {
   const server = start(serverBin, ["--listen", "127.0.0.1:0", "--data-dir", path.join(work, "server")],
@@ -77,7 +82,12 @@ try {
   browser = await chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium", args: ["--no-sandbox"] });
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
-  page.on("dialog", (d) => d.accept());
+  lastPage = page;
+  page.on("dialog", (d) => {
+    if (d.type() === "prompt") d.accept(promptAnswer);
+    else d.accept();
+  });
+  const hostId = () => page.url().match(/#\/hosts\/([0-9a-fA-F-]+)/)?.[1] ?? knownHostId;
 
   // Sign in.
   await page.goto(base + "/");
@@ -94,64 +104,265 @@ try {
   await page.locator(".live.live").waitFor({ timeout: 10000 });
   check(true, "the live feed is connected");
 
-  // A host registers and appears on the dashboard.
-  const token = (await (await page.request.post(base + "/api/agent/generate-token")).json()).token;
+  // Add a host through the UI: mint a token, read the lines to paste, start an agent with that token.
+  await page.getByRole("button", { name: "Add a host" }).click();
+  await page.getByRole("button", { name: "Mint a registration token" }).click();
+  const tokenCode = page.locator("code[data-token]");
+  await tokenCode.waitFor();
+  const token = (await tokenCode.textContent()).trim();
+  check(/^[A-Za-z0-9_-]{20,}$/.test(token), "a registration token is shown");
+  const snippets = await page.locator(".add-host pre").allTextContents();
+  check(snippets.length === 2 && snippets.every((t) => t.includes(`REGISTRATION_TOKEN=${token}`) && t.includes(`DOCKMON_URL=${base}`)),
+        "the docker run line and the native line carry this token and this server's address");
+  check(snippets[0].startsWith("docker run") && snippets[0].includes("/var/run/docker.sock"), "the container line mounts the Docker socket");
+  const left = (await page.locator(".countdown strong").textContent()).trim();
+  check(/^1[45]:\d\d$/.test(left), "the countdown shows the token's 15 minutes: " + left);
+  await until("the countdown to move", async () => (await page.locator(".countdown strong").textContent()).trim() !== left, 5000);
+  await page.screenshot({ path: path.join(shots, "add-host.png") });
   start(agentBin, [], {
     DOCKMON_URL: base, REGISTRATION_TOKEN: token, DOCKER_HOST: dockerHost,
     DATA_PATH: path.join(work, "agent"), STATS_INTERVAL: "1s", LOG_LEVEL: "info",
   }, "agent");
+  await page.locator("[data-arrived]").waitFor({ timeout: 30000 });
+  check((await page.locator("[data-arrived]").textContent()).includes("Registered"), "the panel says the new host registered");
   const hostRow = page.locator("table.hosts tbody tr").first();
   await until("the host to appear online", async () => (await hostRow.locator(".badge").textContent()) === "online", 30000);
-  check(true, "the new host appears online without a reload");
+  check(true, "the new host appears online on the dashboard without a reload");
+  knownHostId = await hostRow.getAttribute("data-host-id");
+  const rowText = await hostRow.textContent();
+  const dockerVersion = docker("version", "-f", "{{.Server.Version}}");
+  check(rowText.includes(dockerVersion), "the dashboard shows the host's Docker version " + dockerVersion);
   await until("host CPU to show", async () => /\d/.test(await hostRow.locator("td.num").first().textContent()), 15000);
-  await page.screenshot({ path: path.join(shots, "dashboard.png") });
+  await page.getByRole("button", { name: "Close" }).click();
+
+  // Test images in the local registry: v1 to run (with a healthcheck), v2 only in the registry to update to.
+  const marker = "ui-e2e-marker-" + process.pid;
+  for (const version of ["v1", "v2"]) {
+    const dir = path.join(work, "image-" + version);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, "version"), version + "\n");
+    writeFileSync(path.join(dir, "Dockerfile"),
+      "FROM dockmon-test/busybox:latest\nCOPY version /version\n" +
+      "HEALTHCHECK --interval=1s --timeout=2s --retries=3 CMD test -f /version\n" +
+      `LABEL dockmon.test.version=${version}\nCMD ["sh", "-c", "cat /version; sleep 100000"]\n`);
+    execFileSync("docker", ["-H", dockerHost, "build", "-q", "-t", `${appImage}:${version}`, dir],
+                 { env: { ...process.env, DOCKER_BUILDKIT: "0" }, stdio: ["ignore", "pipe", "pipe"] });
+    docker("push", `${appImage}:${version}`);
+  }
+  docker("rmi", `${appImage}:v2`);  // the update really pulls it
 
   // Containers: stop and start one from the table; watch a busy one's CPU.
-  for (const name of ["e2e-web", "e2e-busy"]) {
+  for (const name of ["ui-e2e-web", "ui-e2e-web2", "ui-e2e-busy", "ui-e2e-app"]) {
     try { docker("rm", "-f", name); } catch { /* none */ }
   }
-  docker("run", "-d", "--name", "e2e-web", "--network", "none", "dockmon-test/busybox:latest", "sleep", "100000");
-  docker("run", "-d", "--name", "e2e-busy", "--network", "none", "--cpus", "0.5", "dockmon-test/busybox:latest",
+  containers.push("ui-e2e-web", "ui-e2e-web2", "ui-e2e-busy", "ui-e2e-app");
+  docker("run", "-d", "--name", "ui-e2e-web", "--network", "none", "dockmon-test/busybox:latest",
+         "sh", "-c", `trap "exit 0" TERM; echo ${marker} was here; while :; do sleep 1; done`);
+  docker("run", "-d", "--name", "ui-e2e-busy", "--network", "none", "--cpus", "0.5", "dockmon-test/busybox:latest",
          "sh", "-c", "while :; do :; done");
-  containers.push("e2e-web", "e2e-busy");
+  docker("run", "-d", "--name", "ui-e2e-app", "--network", "none", `${appImage}:v1`);
+
+  // The dashboard counts the host's containers by state, as docker sees them.
+  const counts = hostRow.locator("[data-counts]");
+  await until("running containers to be counted", async () => {
+    const running = Number(await counts.locator(".n-running").textContent());
+    return running === docker("ps", "-q").split("\n").filter(Boolean).length;
+  }, 30000);
+  check(true, "the dashboard's running count matches docker ps: " + (await counts.textContent()).trim());
+  await page.screenshot({ path: path.join(shots, "dashboard.png") });
+
+  // Keyboard: Tab reaches the main links and buttons, and the focus is visible.
+  await page.evaluate(() => document.activeElement?.blur());
+  let reached = false;
+  for (let i = 0; i < 12 && !reached; i++) {
+    await page.keyboard.press("Tab");
+    reached = await page.evaluate(() => document.activeElement?.textContent === "Add a host");
+  }
+  check(reached, "Tab reaches the Add a host button");
+  const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+  check(outline !== "none", "the focused button shows a focus outline: " + outline);
+
   await hostRow.locator("a").click();
-  const web = page.locator('tr[data-container="e2e-web"]');
+  const web = page.locator('tr[data-container="ui-e2e-web"]');
   await web.waitFor();
   await web.getByRole("button", { name: "stop" }).click();
-  await until("e2e-web to stop", () => inspect("e2e-web", "{{.State.Running}}") === "false", 30000);
+  await until("ui-e2e-web to stop", () => inspect("ui-e2e-web", "{{.State.Running}}") === "false", 30000);
   await until("the table to show it stopped", async () => (await web.locator("[data-state]").textContent()) === "exited");
   check(true, "stop from the table stops the real container");
   await web.getByRole("button", { name: "start" }).click();
-  await until("e2e-web to run", () => inspect("e2e-web", "{{.State.Running}}") === "true", 30000);
+  await until("ui-e2e-web to run", () => inspect("ui-e2e-web", "{{.State.Running}}") === "true", 30000);
   check(true, "start from the table starts it again");
-  const busyCpu = page.locator('tr[data-container="e2e-busy"] td[data-cpu]');
+  await until("the uptime to show", async () => /^(Less than a second|\d+ seconds?|About a minute|\d+ minutes)$/.test(await web.locator("td.uptime").textContent()));
+  check(true, "the table shows the uptime: " + (await web.locator("td.uptime").textContent()));
+  const busyCpu = page.locator('tr[data-container="ui-e2e-busy"] td[data-cpu]');
   await until("live CPU of the busy container", async () => parseFloat(await busyCpu.textContent()) > 20, 30000);
   check(true, "live CPU moves for a busy container: " + (await busyCpu.textContent()).trim());
+  const spark = page.locator('tr[data-container="ui-e2e-busy"] svg.spark polyline').first();
+  await spark.waitFor({ timeout: 15000 });
+  check(((await spark.getAttribute("points")) ?? "").split(" ").length >= 2, "the CPU sparkline draws the recent values");
+  const app = page.locator('tr[data-container="ui-e2e-app"]');
+  await until("the health to show", async () => (await app.locator(".badge.healthy").count()) === 1, 30000);
+  check(true, "the table shows the healthcheck's verdict: healthy");
+  // Live numbers must not move the layout: the columns keep their places while values change.
+  const columns = async () => page.locator("table.containers thead th").evaluateAll((ths) => ths.map((t) => Math.round(t.getBoundingClientRect().x)));
+  const before = await columns();
+  const cpuBefore = await busyCpu.textContent();
+  await until("a new CPU value", async () => (await busyCpu.textContent()) !== cpuBefore, 15000);
+  check(JSON.stringify(await columns()) === JSON.stringify(before), "the columns stay put while live values change");
   await until("the buttons to be usable again", () => web.getByRole("button", { name: "stop" }).isEnabled());
+  await page.locator(".table-wrap").evaluate((e) => (e.scrollLeft = 0));
   await page.screenshot({ path: path.join(shots, "host.png") });
 
-  // A viewer sees the buttons disabled, and the API refuses them anyway.
-  const made = await page.request.post(base + "/api/users", { data: { username: "watcher", password: "watcher-password", role: "viewer" } });
-  check(made.status() === 201, "an admin adds a viewer");
+  // Rename from the table.
+  promptAnswer = "ui-e2e-web2";
+  await web.getByRole("button", { name: "rename" }).click();
+  await until("the container to be renamed", () => inspect("ui-e2e-web2", "{{.Name}}") === "/ui-e2e-web2", 20000);
+  await page.locator('tr[data-container="ui-e2e-web2"]').waitFor();
+  check(true, "rename from the table renames the real container");
+
+  // The container page: details, charts, logs.
+  await page.locator('tr[data-container="ui-e2e-web2"] a').click();
+  await page.getByRole("heading", { name: "ui-e2e-web2" }).waitFor();
+  const webId = inspect("ui-e2e-web2", "{{.Id}}");
+  await page.locator(".facts-grid").getByText(webId).waitFor();
+  check(true, "the container page shows the inspect data (its full id)");
+  const logs = page.locator("pre.logs");
+  await until("the container's line in the logs", async () => (await logs.textContent()).includes(marker + " was here"), 15000);
+  check(true, "the logs show the line the container printed");
+  await page.getByLabel("Search").fill(marker);
+  await until("the match to be marked", async () => (await logs.locator("mark").first().textContent()) === marker, 5000);
+  const printed = execFileSync("docker", ["-H", dockerHost, "logs", "ui-e2e-web2"], { encoding: "utf8" }).split("\n").filter((l) => l.includes(marker)).length;
+  await until("every match to be marked", async () => (await logs.locator("mark").count()) === printed, 5000);
+  check(printed >= 1 && (await page.getByText(`${printed} matching lines`).count()) === 1, `search marks the ${printed} matching lines and counts them`);
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download" }).click()]);
+  const saved = path.join(work, "download.log");
+  await download.saveAs(saved);
+  check(readFileSync(saved, "utf8").includes(marker) && download.suggestedFilename() === "ui-e2e-web2.log",
+        "Download saves the logs as ui-e2e-web2.log");
+  await page.getByLabel("Follow").check();
+  docker("exec", "ui-e2e-web2", "sh", "-c", `echo followed-${marker} > /proc/1/fd/1`);
+  await until("the followed line", async () => (await logs.textContent()).includes("followed-" + marker), 15000);
+  check(true, "follow shows a line printed after the page opened");
+  await page.getByLabel("Follow").uncheck();
+
+  // Charts of the busy container over the last hour, growing live.
+  await page.goto(`${base}/#/hosts/${hostId()}/containers/${inspect("ui-e2e-busy", "{{.Id}}")}`);
+  const cpuChart = page.locator('[data-chart="cpu"]');
+  await cpuChart.locator("canvas").waitFor({ timeout: 15000 });
+  const points = async () => Number(await cpuChart.getAttribute("data-points"));
+  await until("points in the CPU chart", async () => (await points()) >= 2, 20000);
+  const firstCount = await points();
+  await until("the chart to grow live", async () => (await points()) > firstCount, 15000);
+  check(true, `the CPU chart holds the history and grows live (${firstCount} -> ${await points()} points)`);
+  check((await page.locator(".chart canvas").count()) === 4, "CPU, memory, network and disk charts are drawn");
+  await page.getByRole("button", { name: "24h" }).click();
+  await until("the 24h range to be chosen", async () => (await page.getByRole("button", { name: "24h" }).getAttribute("aria-pressed")) === "true");
+  check(true, "the range can be switched to 24 h");
+  await page.getByRole("button", { name: "1h" }).click();
+  await until("points again", async () => (await points()) >= 2, 10000);
+  await page.screenshot({ path: path.join(shots, "container.png"), fullPage: true });
+
+  // Update ui-e2e-app to v2 from its page, and watch the stages to the end.
+  await page.goto(`${base}/#/hosts/${hostId()}/containers/${inspect("ui-e2e-app", "{{.Id}}")}`);
+  await page.getByRole("button", { name: "Update…" }).click();
+  await page.locator('input[name="image"]').fill(`${appImage}:v2`);
+  await page.getByRole("button", { name: "Start the update" }).click();
+  await page.locator('[data-outcome]').waitFor({ timeout: 120000 });
+  const outcome = await page.locator("[data-outcome]").getAttribute("data-outcome");
+  const stages = await page.locator(".stages li").evaluateAll((li) => li.map((x) => x.getAttribute("data-stage")));
+  check(outcome === "completed", "the update ends in completed (stages: " + stages.join(", ") + ")");
+  check(stages.includes("pulling") && stages.includes("health_check"), "the stages are shown as they come");
+  check((await page.locator(".layers li").count()) >= 1, "per-layer pull progress is shown");
+  check(inspect("ui-e2e-app", '{{index .Config.Labels "dockmon.test.version"}}') === "v2", "the container now runs v2");
+  await page.screenshot({ path: path.join(shots, "update.png"), fullPage: true });
+  await page.getByRole("link", { name: "open the new one" }).click();
+  await page.getByRole("heading", { name: "ui-e2e-app", exact: true }).waitFor();
+  await page.locator(".facts-grid").getByText(inspect("ui-e2e-app", "{{.Id}}")).waitFor();
+  check((await page.locator("p.facts").textContent()).includes("ui-e2e-app:v2"), "the page leads on to the new container, on v2");
+
+  // Events across hosts: the update's outcome and the stop, filtered by type.
+  await page.getByRole("link", { name: "Events" }).click();
+  await page.getByRole("heading", { name: "Events" }).waitFor();
+  await until("the stop of ui-e2e-web in the events", async () =>
+    (await page.locator('table.events tr[data-event-action="stop"]').count()) >= 1, 20000);
+  check(true, "the events page lists the stop done from the table");
+  await page.getByLabel("Type").selectOption("update");
+  let shownActions = [];
+  await until("only update events", async () => {
+    shownActions = await page.locator("table.events tbody tr").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-event-action")));
+    return shownActions.includes("completed") && !shownActions.includes("stop");
+  }, 20000).catch(async (e) => {
+    const all = await (await page.request.get(base + "/api/events?type=update&limit=100")).text();
+    throw new Error(e.message + "; shown: " + shownActions.join(", ") + "; stored: " + all);
+  });
+  check(true, "filtering by type shows the update's completion and no container events");
+  await page.getByLabel("Type").selectOption("");
+  await page.screenshot({ path: path.join(shots, "events.png") });
+  const countBefore = await page.locator('table.events tr[data-event-action="kill"]').count();
+  docker("kill", "ui-e2e-busy");
+  await until("the kill to appear by itself", async () =>
+    (await page.locator('table.events tr[data-event-action="kill"]').count()) > countBefore, 20000);
+  check(true, "a new event appears on the events page without a reload");
+
+  // Settings: an API key made in the UI works; a viewer is added there.
+  await page.getByRole("link", { name: "Settings" }).click();
+  await page.locator('input[name="key-name"]').fill("ui-e2e-key");
+  await page.locator('select[name="key-role"]').selectOption("viewer");
+  await page.getByRole("button", { name: "Create key" }).click();
+  const newKey = (await page.locator("code[data-new-key]").textContent({ timeout: 10000 })).trim();
+  const asKey = await page.request.fetch(base + "/api/hosts", { headers: { Authorization: "Bearer " + newKey } });
+  check(asKey.status() === 200, "the API key made in the UI opens the API");
+  await page.locator('tr[data-key-name="ui-e2e-key"]').waitFor();
+  await page.locator('input[name="new-username"]').fill("watcher");
+  await page.locator('input[name="new-password"]').fill("watcher-password");
+  await page.locator('select[name="new-role"]').selectOption("viewer");
+  await page.getByRole("button", { name: "Add user" }).click();
+  await page.locator('tr[data-username="watcher"]').waitFor({ timeout: 10000 });
+  check((await page.locator('tr[data-username="watcher"]').textContent()).includes("viewer"), "an admin adds a viewer in the settings");
+  await page.screenshot({ path: path.join(shots, "settings.png"), fullPage: true });
+  await page.locator('tr[data-key-name="ui-e2e-key"]').getByRole("button", { name: "Revoke" }).click();
+  await until("the key to be refused", async () =>
+    (await page.request.fetch(base + "/api/hosts", { headers: { Authorization: "Bearer " + newKey } })).status() === 401, 10000);
+  check(true, "revoking the key in the UI shuts it out");
+
+  // A viewer at phone width sees the buttons disabled, and the API refuses them anyway.
   const viewerContext = await browser.newContext({ viewport: { width: 390, height: 844 } });  // phone width
   const viewer = await viewerContext.newPage();
-  await viewer.goto(base + "/" + "#/hosts/" + page.url().split("#/hosts/")[1]);
+  await viewer.goto(base + "/" + "#/hosts/" + hostId());
   await viewer.getByLabel("User name").fill("watcher");
   await viewer.getByLabel("Password").fill("watcher-password");
   await viewer.getByRole("button", { name: "Sign in" }).click();
   await viewer.getByText("watcher (viewer)").waitFor();
-  const viewerStop = viewer.locator('tr[data-container="e2e-web"]').getByRole("button", { name: "stop" });
+  const viewerStop = viewer.locator('tr[data-container="ui-e2e-web2"]').getByRole("button", { name: "stop" });
   await viewerStop.waitFor();
   check(await viewerStop.isDisabled(), "a viewer's buttons are disabled");
-  const hostId = page.url().split("#/hosts/")[1];
-  const refused = await viewer.request.post(`${base}/api/hosts/${hostId}/containers/e2e-web/stop`);
+  const refused = await viewer.request.post(`${base}/api/hosts/${hostId()}/containers/ui-e2e-web2/stop`);
   check(refused.status() === 403, "the API refuses a viewer's stop anyway");
-  check(inspect("e2e-web", "{{.State.Running}}") === "true", "the container still runs");
+  check(inspect("ui-e2e-web2", "{{.State.Running}}") === "true", "the container still runs");
+  const overflow = await viewer.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(overflow <= 0, "at phone width the page does not scroll sideways (tables scroll in their own box)");
   await viewer.screenshot({ path: path.join(shots, "host-phone-viewer.png") });
+  await viewer.goto(`${base}/#/hosts/${hostId()}/containers/${inspect("ui-e2e-web2", "{{.Id}}")}`);
+  await viewer.locator("pre.logs").getByText(marker + " was here").first().waitFor({ timeout: 15000 });
+  check((await viewer.getByRole("button", { name: "Update…" }).count()) === 0, "a viewer is not offered the update");
+  const phoneOverflow = await viewer.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(phoneOverflow <= 0, "the container page fits the phone's width");
+  await viewer.screenshot({ path: path.join(shots, "container-phone.png") });
+  for (const [where, ready] of [["#/events", "table.events"], ["#/settings", "table.keys"], ["#/", "table.hosts"]]) {
+    await viewer.goto(`${base}/${where}`);
+    await viewer.locator(ready).waitFor({ timeout: 15000 });
+    const sideways = await viewer.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    check(sideways <= 0, `at phone width ${where} does not scroll sideways`);
+  }
+  check((await viewer.getByRole("button", { name: "Add a host" }).count()) === 0, "a viewer is not offered to add a host");
   console.log("all e2e checks passed; screenshots in docs/screenshots/");
 } catch (e) {
   exitCode = 1;
   console.error("FAILED:", e.message);
+  if (lastPage) {
+    await lastPage.screenshot({ path: path.join(work, "..", "dockmon-e2e-failure.png") }).catch(() => undefined);
+    console.error("the page at the failure: " + path.join(work, "..", "dockmon-e2e-failure.png"));
+  }
   for (const p of procs) console.error(`--- ${p.name} log (last 3000 characters)\n` + p.log().slice(-3000));
 } finally {
   if (browser) await browser.close().catch(() => undefined);
@@ -159,6 +370,11 @@ try {
   for (const name of containers) {
     try { docker("rm", "-f", name); } catch { /* gone */ }
   }
+  // The test's images, tagged or not (a pushed image keeps its digest after its tag is gone).
+  try {
+    const ids = [...new Set(docker("images", "-q", appImage).split("\n").filter(Boolean))];
+    if (ids.length) docker("rmi", "-f", ...ids);
+  } catch { /* none */ }
   rmSync(work, { recursive: true, force: true });
 }
 process.exit(exitCode);

@@ -1,9 +1,10 @@
-import { useEffect, useMemo, useState } from "preact/hooks";
-import { api, canChange, Container, ContainerPoint, Host, HostStats, Me } from "./api";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { api, canChange, Container, ContainerPoint, health, Host, HostStats, Me, uptime } from "./api";
 import { bytes, percent } from "./format";
-import { onFrame } from "./live";
+import { batchPerFrame, onFrame } from "./live";
+import { pushHistory, Sparkline } from "./Sparkline";
 
-type Action = "start" | "stop" | "restart" | "kill" | "remove";
+type Action = "start" | "stop" | "restart" | "kill" | "remove" | "rename";
 const destructive: Action[] = ["stop", "kill", "remove"];
 
 // One host's containers: sortable and filterable, live CPU and memory, and the operations a role allows.
@@ -13,6 +14,8 @@ export function HostView({ hostId, me }: { hostId: string; me: Me }) {
   const [stats, setStats] = useState<Record<string, ContainerPoint>>({});
   const [filter, setFilter] = useState("");
   const [sort, setSort] = useState<"name" | "state" | "image">("name");
+  const cpuHistory = useRef<Record<string, number[]>>({});
+  const memHistory = useRef<Record<string, number[]>>({});
   const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
   const allowed = canChange(me);
@@ -22,7 +25,7 @@ export function HostView({ hostId, me }: { hostId: string; me: Me }) {
       setHost(await api<Host>("GET", "/api/hosts/" + hostId));
       setContainers(await api<Container[]>("GET", "/api/hosts/" + hostId + "/containers"));
       const s = await api<HostStats>("GET", "/api/hosts/" + hostId + "/stats");
-      setStats(Object.fromEntries(s.containers.map((c) => [c.container_id, c])));
+      setStats((old) => ({ ...old, ...Object.fromEntries(s.containers.map((c) => [c.container_id, c])) }));
     } catch (e) {
       setMessage({ text: (e as Error).message, error: true });
     }
@@ -30,16 +33,32 @@ export function HostView({ hostId, me }: { hostId: string; me: Me }) {
 
   useEffect(() => {
     load();
+    let reload: ReturnType<typeof setTimeout> | null = null;
+    const batch = batchPerFrame<ContainerPoint>((items) => {
+      for (const p of items) {
+        pushHistory(cpuHistory.current, p.container_id, p.cpu_percent);
+        pushHistory(memHistory.current, p.container_id, p.memory_usage);
+      }
+      setStats((s) => {
+        const n = { ...s };
+        for (const p of items) n[p.container_id] = p;
+        return n;
+      });
+    });
     const off = onFrame((f) => {
       if (f.host_id !== hostId) return;
       if (f.type === "container_stats") {
-        const p = f as unknown as ContainerPoint;
-        setStats((s) => ({ ...s, [p.container_id]: p }));
-      } else if (f.type === "container_event") {
-        load();  // a state changed: the list says how
+        batch.push(f as unknown as ContainerPoint);
+      } else if (f.type === "container_event" || f.type === "update_complete") {
+        // A state changed: the list says how. Events come in bursts (kill, die, stop): one reload.
+        if (reload === null) reload = setTimeout(() => ((reload = null), load()), 300);
       }
     });
-    return off;
+    return () => {
+      off();
+      batch.cancel();
+      if (reload !== null) clearTimeout(reload);
+    };
   }, [hostId]);
 
   const shown = useMemo(() => {
@@ -51,11 +70,17 @@ export function HostView({ hostId, me }: { hostId: string; me: Me }) {
 
   async function run(c: Container, action: Action) {
     if (destructive.includes(action) && !confirm(`${action} ${c.name}?`)) return;
+    let newName = "";
+    if (action === "rename") {
+      newName = (prompt(`New name for ${c.name}`, c.name) ?? "").trim();
+      if (!newName || newName === c.name) return;
+    }
     setBusy(c.id + action);
     setMessage(null);
     try {
       const path = "/api/hosts/" + hostId + "/containers/" + c.id;
       if (action === "remove") await api("DELETE", path + "?force=true");
+      else if (action === "rename") await api("POST", path + "/rename", { new_name: newName });
       else await api("POST", path + "/" + action);
       setMessage({ text: `${action}: ${c.name} done`, error: false });
       await load();
@@ -105,6 +130,8 @@ export function HostView({ hostId, me }: { hostId: string; me: Me }) {
               <tr>
                 <th>Name</th>
                 <th>State</th>
+                <th>Health</th>
+                <th>Uptime</th>
                 <th>Image</th>
                 <th class="num">CPU</th>
                 <th class="num">Memory</th>
@@ -115,20 +142,30 @@ export function HostView({ hostId, me }: { hostId: string; me: Me }) {
               {shown.map((c) => {
                 const p = stats[c.id];
                 const running = c.state === "running";
+                const h = health(c);
                 return (
                   <tr key={c.id} data-container={c.name}>
-                    <td title={c.id}>{c.name}</td>
+                    <td title={c.id}>
+                      <a href={`#/hosts/${hostId}/containers/${c.id}`}>{c.name}</a>
+                    </td>
                     <td>
                       <span class={"badge " + c.state} data-state={c.state}>
                         {c.state}
-                      </span>{" "}
-                      <small>{c.status}</small>
+                      </span>
                     </td>
-                    <td>{c.image}</td>
-                    <td class="num" data-cpu>{running ? percent(p?.cpu_percent) : "–"}</td>
-                    <td class="num">{running ? bytes(p?.memory_usage) : "–"}</td>
+                    <td>{h ? <span class={"badge " + h}>{h}</span> : <span class="muted">–</span>}</td>
+                    <td class="uptime">{uptime(c) || <span class="muted">{c.status}</span>}</td>
+                    <td class="image">{c.image}</td>
+                    <td class="num spark-cell" data-cpu>
+                      {running && <Sparkline values={cpuHistory.current[c.id] ?? []} label={"CPU trend of " + c.name} />}
+                      <span>{running ? percent(p?.cpu_percent) : "–"}</span>
+                    </td>
+                    <td class="num spark-cell">
+                      {running && <Sparkline values={memHistory.current[c.id] ?? []} label={"memory trend of " + c.name} />}
+                      <span>{running ? bytes(p?.memory_usage) : "–"}</span>
+                    </td>
                     <td class="actions">
-                      {(running ? (["stop", "restart", "kill"] as Action[]) : (["start", "remove"] as Action[])).map((a) => (
+                      {(running ? (["stop", "restart", "kill", "rename"] as Action[]) : (["start", "rename", "remove"] as Action[])).map((a) => (
                         <button
                           key={a}
                           type="button"

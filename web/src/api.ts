@@ -52,6 +52,7 @@ export interface Host {
   num_cpus: number;
   total_memory: number;
   agent: Agent | null;
+  stats?: HostPoint | null;  // the latest sample the server has, so a page has numbers before the feed's next one
 }
 
 export interface Container {
@@ -83,3 +84,60 @@ export interface HostStats {
 }
 
 export const canChange = (me: Me | null) => me !== null && (me.role === "admin" || me.role === "operator");
+
+export interface Point {
+  timestamp: string;
+  cpu_percent: number;
+  memory_usage: number;
+  memory_limit: number;
+  memory_percent: number;
+  network_rx: number;
+  network_tx: number;
+  disk_read: number;
+  disk_write: number;
+  pids?: number;
+}
+
+export interface History {
+  container_id: string;
+  range: string;
+  range_seconds: number;
+  points: Point[];
+}
+
+export interface DockEvent {
+  id: string;
+  host_id: string;
+  container_id: string;
+  container_name: string;
+  image: string;
+  type: string;
+  action: string;
+  timestamp: string;
+  attributes: Record<string, unknown>;
+}
+
+export interface ApiKey {
+  id: string;
+  name: string;
+  user_id: string;
+  username: string;
+  role: string;
+  created_at: string;
+  expires_at: string | null;
+  revoked: boolean;
+}
+
+// Docker writes health into the status text: "Up 3 minutes (healthy)".
+export function health(c: Pick<Container, "status">): "healthy" | "unhealthy" | "starting" | "" {
+  const m = c.status.match(/\((healthy|unhealthy|health: starting)\)/);
+  if (!m) return "";
+  return m[1] === "health: starting" ? "starting" : (m[1] as "healthy" | "unhealthy");
+}
+
+// "Up 3 minutes (healthy)" -> "3 minutes"; nothing for a container that is not running.
+export function uptime(c: Pick<Container, "status" | "state">): string {
+  if (c.state !== "running") return "";
+  const m = c.status.match(/^Up (.*?)(?: \(.*\))?$/);
+  return m ? m[1] : "";
+}

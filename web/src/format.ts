@@ -19,3 +19,16 @@ export function bytes(v: number | undefined | null): string {
 export function rate(v: number | undefined | null): string {
   return v === undefined || v === null ? "–" : bytes(v) + "/s";
 }
+
+// An ISO time as local date and time, seconds included; "–" when absent.
+export function when(iso: string | null | undefined): string {
+  if (!iso) return "–";
+  const d = new Date(iso);
+  return isNaN(d.getTime()) ? iso : d.toLocaleString(undefined, { hour12: false });
+}
+
+// Seconds left as m:ss, for countdowns.
+export function countdown(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  return Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
+}

@@ -214,6 +214,21 @@ TEST_F(sqlite_store_test, users_are_created_and_found_and_names_are_unique) {
   EXPECT_EQ(s->count_users(), 1u);
 }
 
+TEST_F(sqlite_store_test, users_are_listed_by_name_without_their_hashes) {
+  auto s = open();
+  EXPECT_TRUE(s->list_users().empty());
+  s->create_user("zed", "hash-z", "viewer");
+  user a = s->create_user("amy", "hash-a", "admin");
+  auto users = s->list_users();
+  ASSERT_EQ(users.size(), 2u);
+  EXPECT_EQ(users[0].username, "amy");
+  EXPECT_EQ(users[0].id, a.id);
+  EXPECT_EQ(users[0].role, "admin");
+  EXPECT_FALSE(users[0].created_at.empty());
+  EXPECT_EQ(users[1].username, "zed");
+  EXPECT_EQ(users[1].role, "viewer");
+}
+
 TEST_F(sqlite_store_test, sessions_expire_and_can_be_deleted) {
   auto s = open();
   user u = s->create_user("carol", "h", "viewer");

@@ -401,6 +401,14 @@ std::optional<user> sqlite_store::find_user_by_name(std::string_view username) {
   return user{s.text(0), s.text(1), s.text(2), s.text(3)};
 }
 
+std::vector<user_record> sqlite_store::list_users() {
+  std::lock_guard lock(mutex_);
+  statement s(conn_, "SELECT id, username, role, created_at FROM users ORDER BY username");
+  std::vector<user_record> users;
+  while (s.step()) users.push_back(user_record{s.text(0), s.text(1), s.text(2), s.text(3)});
+  return users;
+}
+
 void sqlite_store::create_session(std::string_view token_hash, std::string_view user_id,
                                   sys_clock::time_point expires_at) {
   std::lock_guard lock(mutex_);

@@ -104,6 +104,7 @@ class sqlite_store final : public store {
   std::size_t count_users() override;
   user create_user(std::string_view username, std::string_view password_hash, std::string_view role) override;
   std::optional<user> find_user_by_name(std::string_view username) override;
+  std::vector<user_record> list_users() override;
 
   void create_session(std::string_view token_hash, std::string_view user_id, sys_clock::time_point expires_at) override;
   std::optional<principal> find_session(std::string_view token_hash, sys_clock::time_point now) override;

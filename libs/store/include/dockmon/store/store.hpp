@@ -97,6 +97,11 @@ struct registration_outcome {
   std::string host_id;
 };
 
+// A user as listed (never the password hash).
+struct user_record {
+  std::string id, username, role, created_at;
+};
+
 // An API key as listed (never its secret).
 struct api_key_record {
   std::string id, name, user_id, username, role, created_at;
@@ -164,6 +169,8 @@ class store {
   // Throws store_error when the name is taken.
   virtual user create_user(std::string_view username, std::string_view password_hash, std::string_view role) = 0;
   virtual std::optional<user> find_user_by_name(std::string_view username) = 0;
+  // Every user, by name.
+  virtual std::vector<user_record> list_users() = 0;
 
   virtual void create_session(std::string_view token_hash, std::string_view user_id, sys_clock::time_point expires_at) = 0;
   // Only a session that has not expired at `now`.
