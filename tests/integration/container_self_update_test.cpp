@@ -1,6 +1,6 @@
 // The agent's self-update in container mode, on the test dockerd: the agent runs as a container from an
-// image built here (the static agent in an image FROM scratch, pushed to the local registry as two
-// versions), with the test engine's socket and a data volume. The docker CLI and the server's host record
+// image built here by scripts/agent-image (the static agent in an image FROM scratch, pushed to the
+// local registry as two versions), with the test engine's socket and a data volume. The docker CLI and the server's host record
 // and stored events are the witnesses.
 #include "harness.hpp"
 
@@ -32,18 +32,30 @@ std::string trimmed(std::string out) {
 
 std::string text(const json::value& v) { return v.is_string() ? std::string(v.get_string()) : std::string(); }
 
-// Builds an image FROM scratch holding `binary` as its entrypoint (with `args`), pushes it as `tag` and
-// returns its name by digest (repository@sha256:...).
-std::string build_push(const std::string& tag, const std::string& binary, const std::string& args) {
-  const auto dir = make_temp_dir("dockmon-it-agent-image");
-  std::filesystem::copy_file(binary, dir + "/entry");
-  std::ofstream(dir + "/Dockerfile") << "FROM scratch\nCOPY entry /entry\nENTRYPOINT [\"/entry\"" << args << "]\n";
-  auto built = shell("DOCKER_BUILDKIT=0 docker -H " + docker_host() + " build -q -t " + tag + " " + dir + " 2>&1");
-  std::filesystem::remove_all(dir);
-  EXPECT_EQ(built.exit_code, 0) << built.output;
+// Pushes the image built as `tag` and returns its name by digest (repository@sha256:...).
+std::string push(const std::string& tag) {
   auto pushed = docker_cli("push " + tag + " 2>&1");
   EXPECT_EQ(pushed.exit_code, 0) << pushed.output;
   return trimmed(docker_cli("inspect -f '{{index .RepoDigests 0}}' " + tag).output);
+}
+
+// The agent's image as users build it (scripts/agent-image), from the given static agent.
+std::string build_push_agent(const std::string& tag, const std::string& binary) {
+  auto built = shell("DOCKER_HOST=" + docker_host() + " " + DOCKMON_SOURCE_DIR + "/scripts/agent-image --binary " + binary +
+                     " " + tag + " 2>&1");
+  EXPECT_EQ(built.exit_code, 0) << built.output;
+  return push(tag);
+}
+
+// An image whose program never registers: busybox's sleep where the agent should be.
+std::string build_push_silent(const std::string& tag) {
+  const auto dir = make_temp_dir("dockmon-it-silent-image");
+  std::filesystem::copy_file("/bin/busybox", dir + "/busybox");
+  std::ofstream(dir + "/Dockerfile") << "FROM scratch\nCOPY busybox /busybox\nENTRYPOINT [\"/busybox\", \"sleep\", \"100000\"]\n";
+  auto built = shell("DOCKER_BUILDKIT=0 docker -H " + docker_host() + " build -q -t " + tag + " " + dir + " 2>&1");
+  std::filesystem::remove_all(dir);
+  EXPECT_EQ(built.exit_code, 0) << built.output;
+  return push(tag);
 }
 
 class container_self_updates : public ::testing::Test {
@@ -57,10 +69,9 @@ class container_self_updates : public ::testing::Test {
     std::ifstream pub(keys_ + "/operator/agent-signing.pub");
     std::getline(pub, pubkey_);
     const auto repo = registry() + "/dockmon-it/agent";
-    v1_ = build_push(repo + ":v1", DOCKMON_STATIC_AGENT_BIN, "");
-    v2_ = build_push(repo + ":v2", DOCKMON_STATIC_AGENT_NEXT_BIN, "");
-    // An image whose program never registers: busybox's sleep where the agent should be.
-    silent_ = build_push(repo + ":silent", "/bin/busybox", ", \"sleep\", \"100000\"");
+    v1_ = build_push_agent(repo + ":v1", DOCKMON_STATIC_AGENT_BIN);
+    v2_ = build_push_agent(repo + ":v2", DOCKMON_STATIC_AGENT_NEXT_BIN);
+    silent_ = build_push_silent(repo + ":silent");
     ASSERT_NE(v2_.find("@sha256:"), std::string::npos) << v2_;
     server_ = new test_server();
   }
