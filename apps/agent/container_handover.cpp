@@ -241,12 +241,15 @@ net::awaitable<void> container_handover::run(image_update_request req) {
     }
   }
   if (why.empty()) {
-    write_file_atomically(marker_path(),
-                          json::serialize(json::object{{"version", v},
-                                                       {"previous_version", agent_version},
-                                                       {"from_container", own_id_},
-                                                       {"started_at", now_iso8601()}}),
-                          0600);
+    const auto marker = json::serialize(json::object{
+        {"version", v}, {"previous_version", agent_version}, {"from_container", own_id_}, {"started_at", now_iso8601()}});
+    try {
+      write_file_atomically(marker_path(), marker, 0600);
+    } catch (const std::exception& e) {
+      why = std::string("cannot leave the handover marker for the copy: ") + e.what();
+    }
+  }
+  if (why.empty()) {
     progress_("starting", "starting " + copy_name + "; it must register within " + seconds_text(config_.update_deadline) +
                               " or it is removed and " + agent_version + " carries on", v, {});
     replaced_ = false;
