@@ -66,9 +66,12 @@ connection::connection(net::any_io_executor ex, agent_config config, docker::cli
 }
 
 std::string connection::current_token() const {
-  // PERMANENT_TOKEN > stored file > REGISTRATION_TOKEN, as DockMon's agent.
-  if (!config_.permanent_token.empty()) return config_.permanent_token;
+  // Stored file > PERMANENT_TOKEN > REGISTRATION_TOKEN. DockMon's agent puts PERMANENT_TOKEN first; here
+  // the server rotates the token at every connection, and an agent that kept presenting the token from
+  // its environment would keep that one valid for ever. A stored token the server refused is dropped
+  // (until the next start), so a new token given in the environment takes over.
   if (!stored_token_.empty()) return stored_token_;
+  if (!config_.permanent_token.empty()) return config_.permanent_token;
   return config_.registration_token;
 }
 
@@ -198,11 +201,14 @@ net::awaitable<connection::ended> connection::serve(std::shared_ptr<websocket::s
   }
   if (!auth->ok) {
     spdlog::error("registration refused by the server: {}", auth->error);
+    if (!stored_token_.empty() && (!config_.permanent_token.empty() || !config_.registration_token.empty())) {
+      spdlog::warn("the stored token was refused; trying the token from the environment next");
+      stored_token_.clear();
+    }
     co_return ended::refused;
   }
   const auto& granted = auth->success;
-  if (!granted.permanent_token.empty() && granted.permanent_token != stored_token_ &&
-      granted.permanent_token != config_.permanent_token) {
+  if (!granted.permanent_token.empty() && granted.permanent_token != stored_token_) {
     try {
       write_token_file(config_.token_file(), granted.permanent_token, *token_key_);
       stored_token_ = granted.permanent_token;

@@ -79,6 +79,24 @@ TEST(identity, a_real_agent_keeps_up_with_rotation_across_reconnects) {
   EXPECT_NE(now.substr(0, 64), at_start.substr(0, 64)) << at_start << " -> " << now;
 }
 
+TEST(identity, an_agent_started_with_a_permanent_token_moves_on_to_the_rotated_one) {
+  test_server server;
+  auto first = present(server, server.registration_token(), engine_id());
+  ASSERT_TRUE(accepted(first));
+  const std::string t0(first->at("permanent_token").as_string());
+  const std::string host_id(first->at("host_id").as_string());
+  test_agent agent(server.port(), "", {}, {{"PERMANENT_TOKEN", t0}});
+  ASSERT_TRUE(server.wait_for_host(host_id, "online")) << agent.log();
+  // Connected with t0, the agent stored the token the server handed it; it presents that one from now
+  // on, which retires t0, though t0 is still in its environment.
+  agent.restart();
+  ASSERT_TRUE(wait_until([&] { return agent.log().find("registered with") != agent.log().rfind("registered with"); }, 20s))
+      << agent.log();
+  auto replayed = present(server, t0, engine_id());
+  EXPECT_FALSE(accepted(replayed)) << "the environment's token stops once the rotated one is used";
+  EXPECT_EQ(error_of(replayed), "Invalid registration token");
+}
+
 TEST(identity, revoked_agent_is_cut_off_and_refused_from_then_on) {
   test_server server;
   test_agent agent(server.port(), server.registration_token());
