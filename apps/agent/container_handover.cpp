@@ -1,6 +1,7 @@
 // Container mode's self-update: verify, pull, start a copy, wait for it to register, hand over or remove it.
 #include "container_handover.hpp"
 
+#include "dockmon/common/crypto.hpp"
 #include "dockmon/common/files.hpp"
 #include "dockmon/common/json_fields.hpp"
 #include "dockmon/common/time.hpp"
@@ -26,11 +27,6 @@ using namespace std::chrono_literals;
 constexpr auto pull_timeout = 30min;
 constexpr auto copy_poll = 500ms;
 constexpr std::string_view replaced_reason = "replaced by a newer connection";
-
-bool lower_hex(std::string_view s, std::size_t size) {
-  return s.size() == size &&
-         std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
-}
 
 std::string seconds_text(std::chrono::milliseconds d) {
   return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(d).count()) + " s";
@@ -75,18 +71,19 @@ parsed_image_update parse_image_update_payload(const json::object& payload) {
     return out;
   }
   r.image_text = string_field(payload, "image");
-  const auto at = r.image_text.find("@sha256:");
-  if (r.image_text.size() > 512 || at == std::string::npos || !lower_hex(r.image_text.substr(at + 8), 64)) {
+  auto digest = protocol::pinned_image_digest(r.image_text);
+  if (!digest) {
     out.error = "image must be pinned by its digest: repository@sha256:<64 hex digits>";
     return out;
   }
+  const auto at = r.image_text.find("@sha256:");
   auto ref = docker::parse_image_ref(r.image_text.substr(0, at));
   if (!ref || ref->tag != "latest" || r.image_text.substr(0, at).ends_with(":latest")) {
     // A tag beside the digest would be ignored by Docker; refuse it rather than suggest it counts.
     out.error = "image must be repository@sha256:<digest>, without a tag";
     return out;
   }
-  r.digest = r.image_text.substr(at + 8);
+  r.digest = std::move(*digest);
   r.image = docker::image_ref{ref->repository, "sha256:" + r.digest};
   std::string checksum = string_field(payload, "checksum");
   if (checksum.starts_with("sha256:")) checksum.erase(0, 7);
@@ -114,14 +111,14 @@ std::optional<std::string> container_id_from_mountinfo(std::string_view mountinf
   for (std::size_t at = mountinfo.find(marker); at != std::string_view::npos; at = mountinfo.find(marker, at + 1)) {
     const auto id = mountinfo.substr(at + marker.size(), 64);
     const auto rest = mountinfo.substr(std::min(mountinfo.size(), at + marker.size() + 64));
-    if (lower_hex(id, 64) && (rest.starts_with("/hostname") || rest.starts_with("/hosts") || rest.starts_with("/resolv.conf")))
+    if (is_sha256_hex(id) && (rest.starts_with("/hostname") || rest.starts_with("/hosts") || rest.starts_with("/resolv.conf")))
       return std::string(id);
   }
   return std::nullopt;
 }
 
 std::optional<std::string> own_container_id() {
-  if (const char* id = std::getenv("DOCKMON_CONTAINER_ID"); id != nullptr && lower_hex(id, 64)) return std::string(id);
+  if (const char* id = std::getenv("DOCKMON_CONTAINER_ID"); id != nullptr && is_sha256_hex(id)) return std::string(id);
   std::ifstream in("/proc/self/mountinfo");
   std::stringstream text;
   text << in.rdbuf();

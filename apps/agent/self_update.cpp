@@ -33,10 +33,6 @@ using namespace std::chrono_literals;
 
 constexpr auto try_build_timeout = 10s;
 
-bool lower_hex_sha256(std::string_view s) {
-  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
-}
-
 bool in_a_container() {
   std::error_code ignored;
   return std::filesystem::exists("/.dockerenv", ignored) || std::filesystem::exists("/run/.containerenv", ignored);
@@ -48,11 +44,13 @@ bool container_mode(const agent_config& config) {
 }
 
 // Why this agent cannot update itself at all; empty when it can.
-std::string why_unavailable(const agent_config& config, const update_files& files, bool has_engine) {
+// own_container: in container mode, the container this agent runs in, when it could tell.
+std::string why_unavailable(const agent_config& config, const update_files& files, bool has_engine,
+                            const std::optional<std::string>& own_container) {
   if (!config.update_key) return "no update key installed (DOCKMON_UPDATE_PUBKEY): this agent refuses self-updates";
   if (container_mode(config)) {
     if (!has_engine) return "this agent runs in a container (AGENT_MODE) and has no Docker engine to replace it with";
-    if (!own_container_id())
+    if (!own_container)
       return "this agent runs in a container (AGENT_MODE) but cannot tell which one: set DOCKMON_CONTAINER_ID";
     return {};
   }
@@ -88,7 +86,7 @@ parsed_self_update parse_self_update_payload(const json::object& payload, const 
   r.checksum = string_field(payload, "checksum");
   std::transform(r.checksum.begin(), r.checksum.end(), r.checksum.begin(), [](unsigned char c) { return std::tolower(c); });
   if (r.checksum.starts_with("sha256:")) r.checksum.erase(0, 7);
-  if (!lower_hex_sha256(r.checksum)) {
+  if (!is_sha256_hex(r.checksum)) {
     out.error = "checksum must be the build's SHA-256 in hex";
     return out;
   }
@@ -126,11 +124,12 @@ self_updater::self_updater(net::any_io_executor ex, const agent_config& config, 
       files_(std::move(files)),
       argv_(argv),
       emit_(std::move(emit)),
-      events_pending_(std::move(events_pending)),
-      unavailable_(why_unavailable(config_, files_, docker != nullptr)) {
+      events_pending_(std::move(events_pending)) {
   if (at_start.decision == start_decision::on_trial) trial_ = at_start.marker;
+  const auto own_container = container_mode(config_) ? own_container_id() : std::nullopt;
+  unavailable_ = why_unavailable(config_, files_, docker != nullptr, own_container);
   if (unavailable_.empty() && container_mode(config_)) {
-    handover_.emplace(executor_, *docker, config_, *own_container_id(),
+    handover_.emplace(executor_, *docker, config_, *own_container,
                       [this](std::string_view stage, std::string message, const std::string& version, std::string error) {
                         progress(stage, std::move(message), version, std::move(error));
                       });

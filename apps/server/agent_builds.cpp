@@ -39,15 +39,6 @@ std::string self_update_mode(const store::agent_record& agent) {
   return image != nullptr && image->is_bool() && image->get_bool() ? "container" : "native";
 }
 
-// "repository@sha256:<64 hex>": the image an agent in container mode moves to, named by its content.
-bool pinned_image(std::string_view image) {
-  const auto at = image.find("@sha256:");
-  if (image.size() > 512 || at == std::string_view::npos || at == 0) return false;
-  const auto digest = image.substr(at + 8);
-  return digest.size() == 64 &&
-         std::all_of(digest.begin(), digest.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
-}
-
 class build_routes : private route_answers {
  public:
   build_routes(server_context& ctx, const request& req, const store::principal& who, std::string_view query)
@@ -177,12 +168,8 @@ class build_routes : private route_answers {
         std::string(agent_build_download_prefix) + ctx_.build_tickets.mint(agent_build_ref{version, arch});
     cmd.payload["checksum"] = build->sha256;
     cmd.payload["signature"] = build->signature;
-    auto o = co_await ctx_.hub.execute(host_id, std::move(cmd), ctx_.config.command_timeout);
-    const bool started = o.result == command_outcome::status::ok;
-    record_audit(ctx_, who_, "agent_update", host_id + " -> " + version + "/" + arch, started ? "started" : "failed: " + o.error);
-    if (!started) co_return command_failure(req_, o);
-    json::object out{{"status", "update_started"}, {"host_id", host_id}, {"version", version}, {"arch", arch}};
-    co_return ok(out, http::status::accepted);
+    json::object answer{{"version", version}, {"arch", arch}};
+    co_return co_await send_self_update(std::move(host_id), std::move(cmd), version + "/" + arch, std::move(answer));
   }
 
   // Container mode: self_update {version, image, checksum, signature} with the image named by its digest
@@ -191,7 +178,8 @@ class build_routes : private route_answers {
                                               const json::object& body, std::string mode) {
     if (mode != "container")
       co_return fail(http::status::conflict, "this agent runs natively: it updates from an uploaded build; leave out image");
-    if (!pinned_image(image))
+    const auto digest = protocol::pinned_image_digest(image);
+    if (!digest)
       co_return fail(http::status::bad_request,
                      "this agent runs in a container: give image as repository@sha256:<digest> and its signature from "
                      "`dockmon-server sign-agent-image`");
@@ -202,14 +190,22 @@ class build_routes : private route_answers {
     cmd.name = "self_update";
     cmd.payload["version"] = version;
     cmd.payload["image"] = image;
-    cmd.payload["checksum"] = image.substr(image.find("@sha256:") + 1);
+    cmd.payload["checksum"] = "sha256:" + *digest;
     cmd.payload["signature"] = signature;
+    json::object answer{{"version", version}, {"image", image}};
+    co_return co_await send_self_update(std::move(host_id), std::move(cmd), version + " " + image, std::move(answer));
+  }
+
+  // Sends self_update and audits it (`what`: the version and build or image asked for); 202 with the
+  // answer's fields, status and host_id when the agent started, else the command's failure.
+  net::awaitable<response> send_self_update(std::string host_id, protocol::command cmd, std::string what, json::object answer) {
     auto o = co_await ctx_.hub.execute(host_id, std::move(cmd), ctx_.config.command_timeout);
     const bool started = o.result == command_outcome::status::ok;
-    record_audit(ctx_, who_, "agent_update", host_id + " -> " + version + " " + image, started ? "started" : "failed: " + o.error);
+    record_audit(ctx_, who_, "agent_update", host_id + " -> " + what, started ? "started" : "failed: " + o.error);
     if (!started) co_return command_failure(req_, o);
-    json::object out{{"status", "update_started"}, {"host_id", host_id}, {"version", version}, {"image", image}};
-    co_return ok(out, http::status::accepted);
+    answer["status"] = "update_started";
+    answer["host_id"] = host_id;
+    co_return ok(answer, http::status::accepted);
   }
 
   server_context& ctx_;

@@ -4,6 +4,7 @@
 #include "dockmon/common/crypto.hpp"
 #include "dockmon/common/files.hpp"
 #include "dockmon/common/signing.hpp"
+#include "dockmon/protocol/envelope.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -50,12 +51,9 @@ int sign(const std::string& key_path, const std::string& version, const std::str
 int sign_image(const std::string& key_path, const std::string& version, const std::string& arch, std::string digest) {
   auto text = read_small_file(key_path, max_key_file);
   if (!text) throw std::runtime_error(key_path + " does not exist; make one with `dockmon-server keygen --out DIR`");
-  if (const auto at = digest.find("@sha256:"); at != std::string::npos) digest.erase(0, at + 1);
-  if (digest.starts_with("sha256:")) digest.erase(0, 7);
-  const bool hex = digest.size() == 64 && std::all_of(digest.begin(), digest.end(), [](char c) {
-                     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-                   });
-  if (!hex) throw std::runtime_error("--digest must be sha256:<64 lower-case hex digits> or repository@sha256:<...>");
+  if (auto pinned = protocol::pinned_image_digest(digest)) digest = std::move(*pinned);
+  else if (digest.starts_with("sha256:")) digest.erase(0, 7);
+  if (!is_sha256_hex(digest)) throw std::runtime_error("--digest must be sha256:<64 lower-case hex digits> or repository@sha256:<...>");
   auto key = signing::secret_key::from_file_text(*text, key_path);
   std::fprintf(stderr, "image sha256:%s, version %s, arch %s\n", digest.c_str(), version.c_str(), arch.c_str());
   std::printf("%s\n", key.sign(signing::image_statement(version, arch, digest)).c_str());

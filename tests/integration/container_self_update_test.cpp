@@ -127,7 +127,6 @@ class container_self_updates : public ::testing::Test {
     return agent_runs(*server_, host_id_, version, timeout);
   }
 
-
   std::string sign(const std::string& who, const std::string& version, const std::string& image) {
     auto r = shell("{ " + std::string(DOCKMON_SERVER_BIN) + " sign-agent-image --key " + keys_ + "/" + who +
                    "/agent-signing.key --version " + version + " --arch " + arch_ + " --digest " + image + " 2>/dev/null; }");

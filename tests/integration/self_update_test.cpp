@@ -92,7 +92,6 @@ class self_updates : public ::testing::Test {
     return agent_runs(*server_, host_id_, version, timeout);
   }
 
-
   // `dockmon-server sign-agent-build` with the key in keys_/<who>; the signature it prints.
   std::string sign(const std::string& who, const std::string& version, const std::string& file) {
     auto r = shell("{ " + std::string(DOCKMON_SERVER_BIN) + " sign-agent-build --key " + keys_ + "/" + who +

@@ -1,6 +1,7 @@
 // Secrets with libsodium (random, argon2id, comparisons) and OpenSSL (SHA-256).
 #include "dockmon/common/crypto.hpp"
 
+#include <algorithm>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <sodium.h>
@@ -58,6 +59,11 @@ std::string hex_of(const unsigned char* digest, std::size_t size) {
   return out;
 }
 }  // namespace
+
+bool is_sha256_hex(std::string_view s) {
+  return s.size() == 64 &&
+         std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
 
 std::string sha256_hex(std::string_view data) {
   unsigned char digest[SHA256_DIGEST_LENGTH];

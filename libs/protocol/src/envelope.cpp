@@ -1,6 +1,7 @@
 // Envelope encoding and decoding.
 #include "dockmon/protocol/envelope.hpp"
 
+#include "dockmon/common/crypto.hpp"
 #include "dockmon/common/json_fields.hpp"
 #include "dockmon/common/time.hpp"
 #include "dockmon/protocol/registration.hpp"
@@ -33,6 +34,15 @@ bool known_container_action(std::string_view action) {
 namespace {
 bool alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
 }  // namespace
+
+std::optional<std::string> pinned_image_digest(std::string_view image) {
+  constexpr std::string_view marker = "@sha256:";
+  const auto at = image.find(marker);
+  if (image.size() > 512 || at == std::string_view::npos || at == 0) return std::nullopt;
+  const auto digest = image.substr(at + marker.size());
+  if (!is_sha256_hex(digest)) return std::nullopt;
+  return std::string(digest);
+}
 
 bool valid_build_version(std::string_view version) {
   if (version.empty() || version.size() > 64 || !alnum(version.front())) return false;

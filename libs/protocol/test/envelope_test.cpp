@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 using namespace dockmon;
 using namespace dockmon::protocol;
 
@@ -105,4 +107,16 @@ TEST(envelope, build_versions_and_arches_cannot_name_a_path) {
   EXPECT_FALSE(valid_build_version(std::string(65, '1')));
   for (const char* good : {"amd64", "arm64", "386", "mips64le", "arm_v7"}) EXPECT_TRUE(valid_build_arch(good)) << good;
   for (const char* bad : {"", "AMD64", "arm-64", "../x", "x86/64"}) EXPECT_FALSE(valid_build_arch(bad)) << bad;
+}
+
+TEST(envelope, a_pinned_image_names_its_digest_and_nothing_else_passes) {
+  const std::string digest(64, 'a');
+  EXPECT_EQ(pinned_image_digest("127.0.0.1:5000/dockmon-agent@sha256:" + digest), digest);
+  EXPECT_EQ(pinned_image_digest("dockmon-agent@sha256:" + digest), digest);
+  for (const auto& bad : std::vector<std::string>{"", "dockmon-agent:v2", "@sha256:" + digest, "dockmon-agent@sha256:abc",
+                                                  "dockmon-agent@sha256:" + std::string(64, 'A'),
+                                                  "dockmon-agent@sha256:" + digest + "x",
+                                                  std::string(500, 'r') + "@sha256:" + digest}) {
+    EXPECT_EQ(pinned_image_digest(bad), std::nullopt) << bad;
+  }
 }

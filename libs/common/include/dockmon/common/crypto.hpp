@@ -20,6 +20,9 @@ std::string random_uuid();
 std::string sha256_hex(std::string_view data);
 // The same of a file's bytes, read in pieces. Throws std::runtime_error when it cannot be read.
 std::string sha256_file_hex(const std::string& path);
+// True when s has the form sha256_hex gives: 64 lower-case hex digits (as Docker's image digests and
+// container ids have too).
+bool is_sha256_hex(std::string_view s);
 
 // argon2id (libsodium's interactive limits) in the encoded form that carries its own salt and parameters.
 std::string hash_password(std::string_view password);

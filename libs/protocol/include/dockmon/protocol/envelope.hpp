@@ -19,6 +19,9 @@ bool known_container_action(std::string_view action);
 // 1-16 of [a-z0-9_] as Go names them (amd64, arm64). Neither can climb out of a folder.
 bool valid_build_version(std::string_view version);
 bool valid_build_arch(std::string_view arch);
+// self_update's image in container mode: "<repository>@sha256:<64 lower-case hex>", at most 512
+// characters. The digest's hex, or nullopt for anything else (a tag, a short or upper-case digest).
+std::optional<std::string> pinned_image_digest(std::string_view image);
 
 // ---- server -> agent ----
 
