@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "dockmon/test/engine.hpp"
 #include "dockmon/test/shell.hpp"
 
 #include <algorithm>
@@ -26,7 +27,8 @@ class dispatcher_test : public ::testing::Test {
  protected:
   // CTest runs these tests in parallel processes: each gets containers of its own.
   void SetUp() override {
-    if (engine().empty()) GTEST_SKIP() << "DOCKMON_TEST_DOCKER_HOST not set (make test sets it)";
+    std::string host;
+    DOCKMON_TEST_ENGINE_OR_SKIP(host);
     name_ = std::string("dispatch-") + ::testing::UnitTest::GetInstance()->current_test_info()->name();
     std::replace(name_.begin(), name_.end(), '_', '-');
     docker_cli("rm -f " + name_ + " " + name_ + "-renamed");

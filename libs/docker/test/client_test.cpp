@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include "dockmon/test/engine.hpp"
 #include "dockmon/test/shell.hpp"
 
 #include "dockmon/test/log_frames.hpp"
@@ -335,9 +336,7 @@ using dockmon::test::sh;
 class real_docker : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto host = env_value("DOCKMON_TEST_DOCKER_HOST");
-    if (!host) GTEST_SKIP() << "DOCKMON_TEST_DOCKER_HOST is not set (scripts/test-env start sets up a dockerd)";
-    host_ = *host;
+    DOCKMON_TEST_ENGINE_OR_SKIP(host_);
     client_.emplace(ctx_.get_executor(), parse_docker_host(host_));
   }
 
