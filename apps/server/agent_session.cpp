@@ -52,7 +52,15 @@ std::string refusal_text(store::registration_status s) {
     case store::registration_status::expired_token: return "Registration token has expired";
     case store::registration_status::used_token: return "Registration token has already been used";
     case store::registration_status::wrong_engine: return "Token is bound to a different Docker engine";
-    case store::registration_status::revoked: return "This agent has been revoked by an administrator";
+    case store::registration_status::revoked:
+      return "This agent has been revoked by an administrator; an admin can mint a re-attach token for its host";
+    case store::registration_status::engine_taken:
+      return "This Docker engine is already registered as another host. To reinstall its agent, an admin mints a "
+             "re-attach token for that host; on a cloned machine, set FORCE_UNIQUE_REGISTRATION=true and AGENT_NAME";
+    case store::registration_status::needs_agent_name:
+      return "FORCE_UNIQUE_REGISTRATION=true requires AGENT_NAME to be set on the agent, so that each clone has a "
+             "name of its own";
+    case store::registration_status::host_gone: return "The host this re-attach token was minted for no longer exists";
     case store::registration_status::ok: break;
   }
   return "Registration refused";
@@ -73,6 +81,8 @@ store::agent_registration to_registration(const protocol::register_frame& f) {
   reg.info.daemon_started_at = f.daemon_started_at;
   reg.info.total_memory = f.total_memory;
   reg.info.num_cpus = f.num_cpus;
+  reg.force_unique = f.force_unique_registration;
+  reg.hostname_source = f.hostname_source;
   return reg;
 }
 

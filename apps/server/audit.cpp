@@ -19,6 +19,6 @@ void record_audit(server_context& ctx, const store::principal& who, std::string 
   });
 }
 
-store::principal system_principal() { return store::principal{"system", "system", "admin", "server"}; }
+store::principal system_principal() { return store::principal{"system", "system", "admin", "server", {}, {}}; }
 
 }  // namespace dockmon::server

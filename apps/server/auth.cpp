@@ -14,10 +14,7 @@ std::optional<role> parse_role(std::string_view name) {
   return std::nullopt;
 }
 
-bool has_role(const store::principal& p, role needed) {
-  auto r = parse_role(p.role);
-  return r && static_cast<int>(*r) >= static_cast<int>(needed);
-}
+bool has_role(const store::principal& p, role needed) { return store::role_rank(p.role) >= static_cast<int>(needed); }
 
 std::optional<std::string> session_token(const http::request<http::string_body>& req) {
   auto it = req.find(http::field::cookie);

@@ -17,6 +17,11 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr std::size_t max_subscriptions = 1000;
+// A frame every interval lets the page tell a live connection from a silent, dead one; every third
+// interval (and at once when the user's sessions change) the credentials are checked again, so a feed
+// ends with its session: signed out, expired, revoked, user disabled or deleted.
+constexpr auto heartbeat_interval = 10s;
+constexpr int heartbeats_per_credential_check = 3;
 
 template <class FeedWebsocket>
 class feed_session final : public feed_subscriber {
@@ -67,6 +72,27 @@ class feed_session final : public feed_subscriber {
   std::set<std::string> containers_;
 };
 
+template <class FeedWebsocket>
+net::awaitable<void> watch_feed(server_context& ctx, std::shared_ptr<ws_outbox<FeedWebsocket>> outbox,
+                                std::shared_ptr<net::steady_timer> timer,
+                                std::shared_ptr<const http::request<http::string_body>> upgrade) {
+  int beats = 0;
+  while (!outbox->closed()) {
+    timer->expires_after(heartbeat_interval);
+    auto [ec] = co_await timer->async_wait(use_tuple);
+    if (outbox->closed()) co_return;
+    const bool woken = ec == net::error::operation_aborted;
+    if (!woken) outbox->push(R"({"type":"heartbeat"})");
+    if (!woken && ++beats % heartbeats_per_credential_check != 0) continue;
+    auto who = co_await authenticate(ctx, *upgrade);
+    if (!who) {
+      spdlog::info("live feed closed: its session ended");
+      outbox->close_with("session ended", websocket::close_code::policy_error);
+      co_return;
+    }
+  }
+}
+
 }  // namespace
 
 template <class Stream>
@@ -97,6 +123,10 @@ net::awaitable<void> run_browser_feed(server_context& ctx, Stream stream, http::
   auto session = std::make_shared<feed_session<feed_websocket>>(outbox);
   ctx.telemetry.subscribe(session);
   spdlog::debug("live feed opened by {}", who->username);
+  auto watch_timer = std::make_shared<net::steady_timer>(ws->get_executor());
+  ctx.feeds.add(who->user_id, watch_timer);
+  auto credentials = std::make_shared<const http::request<http::string_body>>(std::move(upgrade));
+  net::co_spawn(ws->get_executor(), watch_feed<feed_websocket>(ctx, outbox, watch_timer, credentials), net::detached);
 
   beast::flat_buffer buffer;
   for (;;) {
@@ -118,6 +148,7 @@ net::awaitable<void> run_browser_feed(server_context& ctx, Stream stream, http::
     outbox->push(json::serialize(reply));
   }
   outbox->close();
+  watch_timer->cancel();
 }
 
 template net::awaitable<void> run_browser_feed(server_context&, plain_stream, http::request<http::string_body>);

@@ -31,7 +31,8 @@ json::value capabilities_json(const std::string& text) {
   return ec ? json::value(json::object{}) : v;
 }
 
-json::object host_json(const store::host_record& h, bool online) {
+// Engine ids are for admins only: with one, a registration token used to be enough to take a host over.
+json::object host_json(const store::host_record& h, bool online, bool show_engine_id) {
   json::object o;
   o["id"] = h.id;
   o["name"] = h.name;
@@ -49,7 +50,7 @@ json::object host_json(const store::host_record& h, bool online) {
   if (h.agent) {
     json::object a;
     a["id"] = h.agent->id;
-    a["engine_id"] = h.agent->engine_id;
+    if (show_engine_id) a["engine_id"] = h.agent->engine_id;
     a["version"] = h.agent->version;
     a["proto_version"] = h.agent->proto_version;
     a["arch"] = h.agent->arch;
@@ -191,6 +192,7 @@ class api : private route_answers {
       spdlog::warn("failed sign-in for user '{}'", username.substr(0, 64));
       co_return fail(http::status::unauthorized, "invalid username or password");
     }
+    if (user->disabled) co_return fail(http::status::forbidden, "this account is disabled; ask an admin");
     std::string token = random_token();
     auto hash_of_token = sha256_hex(token);
     auto user_id = user->id;
@@ -213,21 +215,29 @@ class api : private route_answers {
       auto hash = sha256_hex(*token);
       auto forget = ctx_.with_store([hash](store::store& s) { s.delete_session(hash); });
       co_await std::move(forget);
+      ctx_.sessions_ended(principal_.user_id);  // this session's live feed ends with it
     }
     auto res = ok(json::object{{"signed_out", true}});
     res.set(http::field::set_cookie, std::string(session_cookie_name) + "=" + cookie_attributes() + "0");
     co_return res;
   }
 
-  net::awaitable<response> generate_token() {
-    if (!has_role(principal_, role::admin)) co_return fail(http::status::forbidden, "only an admin can add hosts");
+  net::awaitable<response> generate_token() { co_return co_await mint_registration_token(std::string()); }
+
+  // A single-use registration token, 15 minutes: for a new host, or (host_id set) one that may only
+  // re-attach that host, for an agent reinstalled without its data.
+  net::awaitable<response> mint_registration_token(std::string host_id) {
+    if (!has_role(principal_, role::admin)) co_return fail(http::status::forbidden, "only an admin can add or re-attach hosts");
     std::string token = random_token();
     auto hash = sha256_hex(token);
     auto user_id = principal_.user_id;
     auto expires = sys_clock::now() + 15min;
-    auto create = ctx_.with_store([hash, user_id, expires](store::store& s) { s.create_registration_token(hash, user_id, expires); });
+    auto create = ctx_.with_store([hash, user_id, expires, host_id](store::store& s) {
+      s.create_registration_token(hash, user_id, expires, host_id);
+    });
     co_await std::move(create);
-    audit("generate_registration_token", "", "ok");
+    if (host_id.empty()) audit("generate_registration_token", "", "ok");
+    else audit("generate_reattach_token", host_id, "ok");
     co_return ok(json::object{{"token", token}, {"expires_at", to_iso8601(expires)}}, http::status::created);
   }
 
@@ -249,6 +259,10 @@ class api : private route_answers {
     if (parts_.size() == 3) {
       if (method != http::verb::get) co_return method_not_allowed();
       co_return ok(host_with_stats(*host));
+    }
+    if (parts_[3] == "reattach-token" && parts_.size() == 4) {
+      if (method != http::verb::post) co_return method_not_allowed();
+      co_return co_await mint_registration_token(host_id);
     }
     if (parts_[3] == "stats" && parts_.size() == 4) {
       if (method != http::verb::get) co_return method_not_allowed();
@@ -320,7 +334,7 @@ class api : private route_answers {
 
   // A page that lists hosts can show numbers at once instead of waiting a stats interval for the feed.
   json::object host_with_stats(const store::host_record& h) const {
-    auto o = host_json(h, ctx_.hub.is_online(h.id));
+    auto o = host_json(h, ctx_.hub.is_online(h.id), has_role(principal_, role::admin));
     o["stats"] = ctx_.telemetry.latest_host_point(h.id);
     return o;
   }

@@ -5,6 +5,7 @@
 #include "agent_hub.hpp"
 #include "sign_in_limiter.hpp"
 #include "config.hpp"
+#include "feed_watch.hpp"
 #include "dockmon/common/run_blocking.hpp"
 #include "dockmon/store/store.hpp"
 #include "live_telemetry.hpp"
@@ -37,6 +38,10 @@ struct server_context {
   live_telemetry telemetry;
   sign_in_limiter sign_in_limits;
   download_tickets build_tickets;  // single-use downloads of agent builds
+  feed_watch feeds;                // live feeds by user, closed when their sessions end
+
+  // A user's sessions or keys were ended (signed out everywhere, disabled, deleted, new password).
+  void sessions_ended(const std::string& user_id) { feeds.wake(user_id); }
 };
 
 }  // namespace dockmon::server

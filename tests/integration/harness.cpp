@@ -219,7 +219,10 @@ std::optional<std::string> ws_client::read(std::chrono::milliseconds timeout) {
   error_code ec;
   ws_.read(buffer, ec);
   if (ec) {
-    if (ec == websocket::error::closed) close_code_ = ws_.reason().code;
+    if (ec == websocket::error::closed) {
+      close_code_ = ws_.reason().code;
+      close_reason_ = std::string(ws_.reason().reason.c_str());
+    }
     return std::nullopt;
   }
   return beast::buffers_to_string(buffer.data());

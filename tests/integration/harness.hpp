@@ -88,13 +88,15 @@ class ws_client {
   // The next text frame, or nullopt when the connection closed (close_code() tells how) or the deadline passed.
   std::optional<std::string> read(std::chrono::milliseconds timeout = 10s);
   std::optional<json::value> read_json(std::chrono::milliseconds timeout = 10s);
-  // The close code the server sent (0 when none was received).
+  // The close code the server sent (0 when none was received), and its reason text.
   int close_code() const { return close_code_; }
+  const std::string& close_reason() const { return close_reason_; }
 
  private:
   net::io_context ioc_;
   websocket::stream<beast::tcp_stream> ws_;
   int close_code_ = 0;
+  std::string close_reason_;
 };
 
 // A registration frame as our agent would send it, with the given token and engine id.

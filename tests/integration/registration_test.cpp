@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <thread>
+#include <utility>
 
 using namespace dockmon;
 using namespace dockmon::test;
@@ -181,8 +183,196 @@ TEST(registration, second_connection_of_an_agent_replaces_the_first) {
   auto reply2 = second.read_json();
   ASSERT_TRUE(reply2.has_value());
   EXPECT_EQ(reply2->at("host_id").as_string(), host_id);
-  EXPECT_FALSE(first.read(5s).has_value()) << "the replaced connection is closed";
+  EXPECT_FALSE(first.read(5s).has_value());
+  EXPECT_EQ(first.close_code(), 1001) << "the replaced connection is closed by the server, not by the read's deadline";
+  EXPECT_NE(first.close_reason().find("replaced"), std::string::npos) << first.close_reason();
   EXPECT_EQ(server.wait_for_host(host_id, "online").has_value(), true);
+}
+
+namespace {
+
+// Registers a raw agent and returns {host_id, permanent token}.
+std::pair<std::string, std::string> enrol(test_server& server, ws_client& ws, json::object frame) {
+  ws.send(frame);
+  auto reply = ws.read_json();
+  if (!reply || reply->at("type").as_string() != "auth_success") {
+    ADD_FAILURE() << "registration refused: " << (reply ? json::serialize(*reply) : "no reply");
+    return {};
+  }
+  (void)server;
+  return {std::string(reply->at("host_id").as_string()), std::string(reply->at("permanent_token").as_string())};
+}
+
+// Proves the connection is open and still the host's: a container list asked through the API arrives on
+// it, and the answer it gives is the API's.
+bool still_serves_its_host(test_server& server, ws_client& ws, const std::string& host_id) {
+  http_response answer;
+  std::thread ask([&] { answer = server.get("/api/hosts/" + host_id + "/containers"); });
+  auto frame = ws.read_json(10s);
+  const bool asked = frame && frame->is_object() && frame->as_object().contains("command") &&
+                     frame->at("command").as_string() == "list_containers";
+  if (asked) ws.send(json::object{{"type", "response"}, {"id", frame->at("id")}, {"payload", json::array{}}});
+  ask.join();
+  return asked && answer.status == 200 && answer.body == "[]";
+}
+
+}  // namespace
+
+TEST(registration, a_fresh_registration_token_cannot_take_over_a_known_engine) {
+  test_server server;
+  ws_client victim(server.port());
+  auto [host_id, permanent] = enrol(server, victim, register_frame(server.registration_token(), "ENGINE:VICTIM"));
+  ASSERT_FALSE(host_id.empty());
+
+  // An attacker holding a fresh token (a leaked install line) and the victim's engine id.
+  ws_client thief(server.port());
+  auto frame = register_frame(server.registration_token(), "ENGINE:VICTIM");
+  frame["hostname"] = "thief";
+  thief.send(frame);
+  auto reply = thief.read_json();
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ(reply->at("type").as_string(), "auth_error") << json::serialize(*reply);
+  EXPECT_NE(std::string(reply->at("error").as_string()).find("already registered"), std::string::npos);
+  EXPECT_EQ(json::serialize(*reply).find(host_id), std::string::npos) << "no ids of the victim handed out";
+  EXPECT_FALSE(thief.read(5s).has_value());
+  EXPECT_EQ(thief.close_code(), 1008);
+
+  // The real agent is untouched: still connected and routed to, and its token still works.
+  EXPECT_TRUE(still_serves_its_host(server, victim, host_id));
+  EXPECT_EQ(server.hosts().size(), 1u);
+  EXPECT_EQ(server.host(host_id)->at("name").as_string(), "raw-ENGINE:VICTIM");
+  EXPECT_EQ(server.sqlite("SELECT COUNT(*) FROM agents WHERE revoked_at IS NULL;"), "1\n");
+  ws_client again(server.port());
+  auto [same_host, next] = enrol(server, again, register_frame(permanent, "ENGINE:VICTIM"));
+  EXPECT_EQ(same_host, host_id);
+}
+
+TEST(registration, viewers_and_operators_see_no_engine_ids) {
+  test_server server;
+  ws_client agent(server.port());
+  auto frame = register_frame(server.registration_token(), "ENGINE:SECRETID");
+  frame["hostname"] = "plain-name";  // the test frame names hosts after their engine by default
+  auto [host_id, permanent] = enrol(server, agent, frame);
+  ASSERT_FALSE(host_id.empty());
+  for (const char* role : {"viewer", "operator"}) {
+    auto key = server.api_key(role);
+    for (const auto& target : {std::string("/api/hosts"), "/api/hosts/" + host_id}) {
+      auto res = server.request(http::verb::get, target, {}, {{"Authorization", "Bearer " + key}});
+      ASSERT_EQ(res.status, 200u) << res.body;
+      EXPECT_EQ(res.body.find("ENGINE:SECRETID"), std::string::npos) << role << " " << target << ": " << res.body;
+      EXPECT_EQ(res.body.find("engine_id"), std::string::npos) << role << " " << target << ": " << res.body;
+    }
+  }
+  EXPECT_NE(server.get("/api/hosts/" + host_id).body.find("ENGINE:SECRETID"), std::string::npos) << "admins still see it";
+}
+
+TEST(registration, a_reattach_token_brings_back_its_own_host_and_no_other) {
+  test_server server;
+  std::string host_a, host_b;
+  {
+    ws_client a(server.port());
+    host_a = enrol(server, a, register_frame(server.registration_token(), "ENGINE:A")).first;
+    ws_client b(server.port());
+    host_b = enrol(server, b, register_frame(server.registration_token(), "ENGINE:B")).first;
+  }
+  ASSERT_FALSE(host_a.empty());
+  ASSERT_FALSE(host_b.empty());
+  ASSERT_TRUE(server.wait_for_host(host_a, "offline"));
+
+  for (const char* role : {"viewer", "operator"}) {
+    auto key = server.api_key(role);
+    EXPECT_EQ(server.request(http::verb::post, "/api/hosts/" + host_a + "/reattach-token", {}, {{"Authorization", "Bearer " + key}}).status,
+              403u)
+        << role;
+  }
+  EXPECT_EQ(server.post("/api/hosts/00000000-0000-0000-0000-000000000000/reattach-token").status, 404u);
+  auto minted = server.post("/api/hosts/" + host_a + "/reattach-token");
+  ASSERT_EQ(minted.status, 201u) << minted.body;
+  const std::string token(minted.json().at("token").as_string());
+
+  // Minted for A, it cannot take B's engine.
+  {
+    ws_client wrong(server.port());
+    wrong.send(register_frame(token, "ENGINE:B"));
+    auto reply = wrong.read_json();
+    ASSERT_TRUE(reply.has_value());
+    EXPECT_EQ(reply->at("type").as_string(), "auth_error") << json::serialize(*reply);
+  }
+  // The agent reinstalled on A's engine, with no data, comes back as host A.
+  ws_client back(server.port());
+  auto [host, permanent] = enrol(server, back, register_frame(token, "ENGINE:A"));
+  EXPECT_EQ(host, host_a);
+  EXPECT_EQ(server.hosts().size(), 2u);
+  EXPECT_TRUE(server.wait_for_host(host_a, "online"));
+  auto audit = server.get("/api/audit?limit=20");
+  EXPECT_NE(audit.body.find("generate_reattach_token"), std::string::npos) << audit.body;
+}
+
+TEST(registration, a_revoked_agent_stays_revoked_until_an_admin_reattaches_it) {
+  test_server server;
+  std::string host_id;
+  {
+    ws_client ws(server.port());
+    host_id = enrol(server, ws, register_frame(server.registration_token(), "ENGINE:REVOKED")).first;
+  }
+  ASSERT_FALSE(host_id.empty());
+  ASSERT_EQ(server.post("/api/hosts/" + host_id + "/revoke").status, 200u);
+  expect_refused(server, register_frame(server.registration_token(), "ENGINE:REVOKED"), "revoked");
+  EXPECT_TRUE(server.host(host_id)->at("agent").at("revoked_at").is_string()) << "a plain token did not lift it";
+  auto minted = server.post("/api/hosts/" + host_id + "/reattach-token");
+  ASSERT_EQ(minted.status, 201u);
+  ws_client back(server.port());
+  EXPECT_EQ(enrol(server, back, register_frame(std::string(minted.json().at("token").as_string()), "ENGINE:REVOKED")).first, host_id);
+  EXPECT_TRUE(server.host(host_id)->at("agent").at("revoked_at").is_null());
+}
+
+TEST(registration, force_unique_registration_makes_a_new_host_as_dockmon_does) {
+  test_server server;
+  ws_client original(server.port());
+  auto first = enrol(server, original, register_frame(server.registration_token(), "ENGINE:CLONED")).first;
+  ASSERT_FALSE(first.empty());
+  auto clone = register_frame(server.registration_token(), "ENGINE:CLONED");
+  clone["force_unique_registration"] = true;
+  clone["hostname_source"] = "os_hostname";
+  expect_refused(server, clone, "AGENT_NAME");
+  clone["token"] = server.registration_token();
+  clone["hostname_source"] = "agent_name";
+  clone["hostname"] = "clone-2";
+  ws_client second(server.port());
+  auto [second_host, token] = enrol(server, second, clone);
+  ASSERT_FALSE(second_host.empty());
+  EXPECT_NE(second_host, first);
+  EXPECT_EQ(server.hosts().size(), 2u);
+  EXPECT_TRUE(still_serves_its_host(server, original, first)) << "the original is not replaced";
+  EXPECT_TRUE(still_serves_its_host(server, second, second_host));
+}
+
+TEST(registration, a_dockmon_1_0_agent_registers_with_the_1_0_frame) {
+  // DockMon 1.0's agent sends the flat frame without the 1.1 extras and proto_version "1.0".
+  test_server server;
+  json::object frame{{"type", "register"},
+                     {"token", server.registration_token()},
+                     {"engine_id", "ENGINE:ONE-ZERO"},
+                     {"hostname", "old-agent"},
+                     {"version", "1.0.3"},
+                     {"proto_version", "1.0"},
+                     {"capabilities", json::object{{"container_operations", true}, {"stats_collection", true}}},
+                     {"os_type", "linux"},
+                     {"os_version", "Ubuntu 22.04"},
+                     {"kernel_version", "5.15.0"},
+                     {"docker_version", "24.0.5"},
+                     {"daemon_started_at", "2026-01-01T00:00:00Z"},
+                     {"total_memory", 2147483648},
+                     {"num_cpus", 2}};
+  ws_client ws(server.port());
+  auto [host_id, token] = enrol(server, ws, frame);
+  ASSERT_FALSE(host_id.empty());
+  auto host = server.host(host_id);
+  ASSERT_TRUE(host);
+  EXPECT_EQ(host->at("agent").at("proto_version").as_string(), "1.0");
+  EXPECT_EQ(host->at("agent").at("version").as_string(), "1.0.3");
+  EXPECT_EQ(host->at("name").as_string(), "old-agent");
+  EXPECT_TRUE(still_serves_its_host(server, ws, host_id));
 }
 
 TEST(registration, silent_client_is_dropped_after_30_seconds) {

@@ -1,4 +1,5 @@
-// open_store: picks the store implementation from the database URL (Drogon-style sqlite:// / postgresql://).
+// open_store: picks the store implementation from the database URL (Drogon-style sqlite:// / postgresql://);
+// and the ranking of roles that every store applies to API keys.
 #include "dockmon/store/store.hpp"
 #include "sqlite/sqlite_store.hpp"
 
@@ -42,6 +43,17 @@ std::unique_ptr<store> open_store(std::string_view url) {
     throw store_error("PostgreSQL support is not built yet; use sqlite://");
   }
   throw store_error("unsupported database URL '" + std::string(url) + "'; " + std::string(accepted_forms));
+}
+
+}  // namespace dockmon::store
+
+namespace dockmon::store {
+
+int role_rank(std::string_view role) {
+  if (role == "viewer") return 0;
+  if (role == "operator") return 1;
+  if (role == "admin") return 2;
+  return -1;
 }
 
 }  // namespace dockmon::store

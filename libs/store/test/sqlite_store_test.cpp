@@ -107,7 +107,7 @@ TEST_F(sqlite_store_test, newer_schema_version_is_refused) {
     open();
     FAIL() << "expected store_error";
   } catch (const store_error& e) {
-    EXPECT_NE(std::string(e.what()).find("database schema version 99 is newer than this build supports (4); "
+    EXPECT_NE(std::string(e.what()).find("database schema version 99 is newer than this build supports (6); "
                                          "upgrade dockmon-server"),
               std::string::npos)
         << e.what();
@@ -357,26 +357,84 @@ TEST_F(sqlite_store_test, list_hosts_is_ordered_by_name) {
   EXPECT_EQ(hosts[2].name, "zeta");
 }
 
-TEST_F(sqlite_store_test, same_engine_registering_again_keeps_ids_and_takes_the_new_token) {
+TEST_F(sqlite_store_test, a_registration_token_never_takes_over_a_known_engine) {
   auto s = open();
   s->create_registration_token("reg-1", "admin-id", now_ + 1h);
   s->create_registration_token("reg-2", "admin-id", now_ + 1h);
   auto first = s->register_with_token("reg-1", "perm-1", sample_registration(), now_);
   ASSERT_EQ(first.status, registration_status::ok);
-  auto reg = sample_registration();
-  reg.version = "2.0.0";
-  reg.info.docker_version = "25.0.0";
-  auto second = s->register_with_token("reg-2", "perm-2", reg, now_ + 1min);
-  ASSERT_EQ(second.status, registration_status::ok);
-  EXPECT_EQ(second.agent_id, first.agent_id);
-  EXPECT_EQ(second.host_id, first.host_id);
+  auto thief = sample_registration();
+  thief.version = "6.6.6";
+  auto second = s->register_with_token("reg-2", "perm-2", thief, now_ + 1min);
+  EXPECT_EQ(second.status, registration_status::engine_taken);
+  EXPECT_TRUE(second.agent_id.empty()) << "no ids of the existing host are handed out";
+  EXPECT_TRUE(second.host_id.empty());
   auto hosts = s->list_hosts();
   ASSERT_EQ(hosts.size(), 1u);
-  EXPECT_EQ(hosts[0].info.docker_version, "25.0.0");
-  EXPECT_EQ(hosts[0].agent->version, "2.0.0");
-  // The old permanent token no longer works, the new one does.
+  EXPECT_EQ(hosts[0].agent->version, "1.0.0");
+  // The real agent's token still works, the intruder's never existed, and the token was not spent.
+  EXPECT_EQ(s->reconnect_with_permanent_token("perm-1", "", sample_registration(), now_).status, registration_status::ok);
+  EXPECT_EQ(s->reconnect_with_permanent_token("perm-2", "", thief, now_).status, registration_status::unknown_token);
+  EXPECT_EQ(raw_int("SELECT used FROM registration_tokens WHERE token_hash = 'reg-2'"), 0);
+}
+
+TEST_F(sqlite_store_test, a_reattach_token_takes_only_its_own_host_and_keeps_its_ids) {
+  auto s = open();
+  s->create_registration_token("reg-1", "admin-id", now_ + 1h);
+  s->create_registration_token("reg-2", "admin-id", now_ + 1h);
+  auto first = s->register_with_token("reg-1", "perm-1", sample_registration("E1"), now_);
+  auto other = s->register_with_token("reg-2", "perm-o", sample_registration("E2"), now_);
+  ASSERT_EQ(first.status, registration_status::ok);
+  ASSERT_EQ(other.status, registration_status::ok);
+  ASSERT_TRUE(s->revoke_agent(first.host_id, now_));
+
+  // Minted for the first host: it cannot take the second host's engine.
+  s->create_registration_token("re-1", "admin-id", now_ + 1h, first.host_id);
+  EXPECT_EQ(s->register_with_token("re-1", "perm-x", sample_registration("E2"), now_).status,
+            registration_status::engine_taken);
+  // The reinstalled agent (same engine, lost data) comes back as the same host, its revocation lifted.
+  auto reg = sample_registration("E1");
+  reg.version = "2.0.0";
+  auto back = s->register_with_token("re-1", "perm-new", reg, now_ + 1min);
+  ASSERT_EQ(back.status, registration_status::ok);
+  EXPECT_EQ(back.agent_id, first.agent_id);
+  EXPECT_EQ(back.host_id, first.host_id);
+  auto host = s->find_host(first.host_id);
+  EXPECT_EQ(host->agent->version, "2.0.0");
+  EXPECT_EQ(host->agent->revoked_at, "");
   EXPECT_EQ(s->reconnect_with_permanent_token("perm-1", "", reg, now_).status, registration_status::unknown_token);
-  EXPECT_EQ(s->reconnect_with_permanent_token("perm-2", "", reg, now_).status, registration_status::ok);
+  EXPECT_EQ(s->reconnect_with_permanent_token("perm-new", "", reg, now_).status, registration_status::ok);
+  EXPECT_EQ(s->list_hosts().size(), 2u);
+  // Spent, and a token for a host that is gone says so.
+  EXPECT_EQ(s->register_with_token("re-1", "p", reg, now_).status, registration_status::used_token);
+  s->create_registration_token("re-gone", "admin-id", now_ + 1h, "no-such-host");
+  EXPECT_EQ(s->register_with_token("re-gone", "p", sample_registration("E9"), now_).status, registration_status::host_gone);
+}
+
+TEST_F(sqlite_store_test, force_unique_registration_makes_a_new_host_for_a_shared_engine_id) {
+  auto s = open();
+  s->create_registration_token("reg-1", "admin-id", now_ + 1h);
+  s->create_registration_token("reg-2", "admin-id", now_ + 1h);
+  s->create_registration_token("reg-3", "admin-id", now_ + 1h);
+  auto first = s->register_with_token("reg-1", "perm-1", sample_registration("CLONED"), now_);
+  ASSERT_EQ(first.status, registration_status::ok);
+  auto clone = sample_registration("CLONED");
+  clone.force_unique = true;
+  clone.hostname_source = "hostname";
+  EXPECT_EQ(s->register_with_token("reg-2", "perm-2", clone, now_).status, registration_status::needs_agent_name);
+  clone.hostname_source = "agent_name";
+  clone.info.hostname = "clone-b";
+  auto second = s->register_with_token("reg-2", "perm-2", clone, now_);
+  ASSERT_EQ(second.status, registration_status::ok);
+  EXPECT_NE(second.host_id, first.host_id);
+  EXPECT_NE(second.agent_id, first.agent_id);
+  EXPECT_EQ(s->list_hosts().size(), 2u);
+  // Both keep working with their own tokens, on the same engine id.
+  EXPECT_EQ(s->reconnect_with_permanent_token("perm-1", "", sample_registration("CLONED"), now_).status, registration_status::ok);
+  EXPECT_EQ(s->reconnect_with_permanent_token("perm-2", "", clone, now_).status, registration_status::ok);
+  // Without the flag the engine is still taken.
+  EXPECT_EQ(s->register_with_token("reg-3", "perm-3", sample_registration("CLONED"), now_).status,
+            registration_status::engine_taken);
 }
 
 TEST_F(sqlite_store_test, permanent_token_reconnect_refreshes_info) {
@@ -520,10 +578,10 @@ TEST_F(sqlite_store_test, concurrent_calls_from_four_threads_succeed) {
 
 // ---- migration 2: stats rollups and events ----
 
-TEST_F(sqlite_store_test, fresh_database_is_at_schema_version_4) {
+TEST_F(sqlite_store_test, fresh_database_is_at_schema_version_6) {
   open().reset();
-  EXPECT_EQ(raw_int("SELECT MAX(version) FROM schema_version"), 4);
-  EXPECT_EQ(raw_int("SELECT COUNT(*) FROM schema_version"), 4);
+  EXPECT_EQ(raw_int("SELECT MAX(version) FROM schema_version"), 6);
+  EXPECT_EQ(raw_int("SELECT COUNT(*) FROM schema_version"), 6);
   EXPECT_EQ(raw_int("SELECT COUNT(*) FROM pragma_table_info('stats_rollups')"), 12);
   EXPECT_EQ(raw_int("SELECT COUNT(*) FROM pragma_table_info('agent_builds')"), 7);
 }
@@ -532,7 +590,17 @@ TEST_F(sqlite_store_test, version_1_database_upgrades_to_the_latest_and_keeps_it
   // Turns a fresh database back into what migration 1 alone left (SQLite 3.35+ drops columns), then puts
   // in data as a version 1 server would have.
   open().reset();
-  raw_exec("DROP TABLE agent_builds;"
+  raw_exec("DROP INDEX api_keys_parent;"
+           "ALTER TABLE api_keys DROP COLUMN parent_key_id;"
+           "ALTER TABLE users DROP COLUMN disabled;"
+           "DELETE FROM schema_version WHERE version = 6;"
+           "DROP INDEX agents_engine_strict;"
+           "DROP INDEX agents_engine;"
+           "ALTER TABLE agents DROP COLUMN force_unique;"
+           "CREATE UNIQUE INDEX agents_engine_unique ON agents(engine_id);"
+           "ALTER TABLE registration_tokens DROP COLUMN host_id;"
+           "DELETE FROM schema_version WHERE version = 5;"
+           "DROP TABLE agent_builds;"
            "ALTER TABLE agents DROP COLUMN arch;"
            "DELETE FROM schema_version WHERE version = 4;"
            "DROP INDEX agents_next_token;"
@@ -547,13 +615,18 @@ TEST_F(sqlite_store_test, version_1_database_upgrades_to_the_latest_and_keeps_it
            "INSERT INTO users (id, username, password_hash, role, created_at) "
            "  VALUES ('u1', 'alice', 'h', 'admin', '2026-01-01T00:00:00Z');"
            "INSERT INTO events (host_id, container_id, container_name, type, action, message, timestamp) "
-           "  VALUES ('h1', 'c1', 'web', 'container', 'start', 'old', '2026-01-01T00:00:00Z');");
+           "  VALUES ('h1', 'c1', 'web', 'container', 'start', 'old', '2026-01-01T00:00:00Z');"
+           "INSERT INTO docker_hosts (id, name, connection_type, created_at, updated_at) "
+           "  VALUES ('h1', 'node', 'agent', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z');"
+           "INSERT INTO agents (id, host_id, engine_id, registered_at, token_hash) "
+           "  VALUES ('a1', 'h1', 'E-OLD', '2026-01-01T00:00:00Z', 'tok-old');");
   ASSERT_EQ(raw_int("SELECT MAX(version) FROM schema_version"), 1);
   ASSERT_EQ(raw_int("SELECT COUNT(*) FROM sqlite_master WHERE name = 'stats_rollups'"), 0);
 
   auto s = open();
-  EXPECT_EQ(raw_int("SELECT MAX(version) FROM schema_version"), 4);
+  EXPECT_EQ(raw_int("SELECT MAX(version) FROM schema_version"), 6);
   EXPECT_TRUE(s->find_user_by_name("alice"));
+  EXPECT_FALSE(s->find_user_by_name("alice")->disabled);
   auto events = s->list_events({});
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].host_id, "h1");
@@ -561,6 +634,14 @@ TEST_F(sqlite_store_test, version_1_database_upgrades_to_the_latest_and_keeps_it
   EXPECT_EQ(events[0].action, "start");
   EXPECT_EQ(events[0].image, "");
   EXPECT_EQ(events[0].attributes, "{}");
+  // The agents table was rebuilt by migration 5: the agent is still there, and still unique to its engine.
+  auto host = s->find_host("h1");
+  ASSERT_TRUE(host && host->agent);
+  EXPECT_EQ(host->agent->engine_id, "E-OLD");
+  EXPECT_EQ(s->reconnect_with_permanent_token("tok-old", "", sample_registration("E-OLD"), now_).status,
+            registration_status::ok);
+  s->create_registration_token("reg", "u1", now_ + 1h);
+  EXPECT_EQ(s->register_with_token("reg", "p", sample_registration("E-OLD"), now_).status, registration_status::engine_taken);
   s->save_rollups({{"host:h1", 60, 120, 1.5}});
   ASSERT_EQ(s->load_rollups(0).size(), 1u);
   EXPECT_TRUE(s->add_agent_build({"0.2.0", "amd64", "ab", "sig", 10, "2026-01-01T00:00:00Z", "u1"}));
@@ -821,7 +902,7 @@ TEST_F(sqlite_store_test, permanent_token_rotates_and_the_old_one_retires_only_w
   EXPECT_EQ(s->reconnect_with_permanent_token("t3", "t4", reg, now_).status, registration_status::ok);
 }
 
-TEST_F(sqlite_store_test, revoked_agent_is_refused_until_a_new_registration_token_enrols_it) {
+TEST_F(sqlite_store_test, revoked_agent_stays_revoked_until_an_admin_mints_a_reattach_token) {
   auto s = open();
   s->create_registration_token("reg", "admin-id", now_ + 15min);
   auto reg = sample_registration();
@@ -835,8 +916,12 @@ TEST_F(sqlite_store_test, revoked_agent_is_refused_until_a_new_registration_toke
   ASSERT_TRUE(host && host->agent);
   EXPECT_EQ(host->agent->revoked_at, to_iso8601(now_));
   EXPECT_EQ(host->agent->status, "offline");
+  // A plain registration token does not lift the revocation.
   s->create_registration_token("reg2", "admin-id", now_ + 15min);
-  ASSERT_EQ(s->register_with_token("reg2", "fresh", reg, now_).status, registration_status::ok);
+  EXPECT_EQ(s->register_with_token("reg2", "fresh", reg, now_).status, registration_status::revoked);
+  EXPECT_EQ(s->find_host(out.host_id)->agent->revoked_at, to_iso8601(now_));
+  s->create_registration_token("re", "admin-id", now_ + 15min, out.host_id);
+  ASSERT_EQ(s->register_with_token("re", "fresh", reg, now_).status, registration_status::ok);
   EXPECT_EQ(s->reconnect_with_permanent_token("fresh", "y", reg, now_).status, registration_status::ok);
   EXPECT_EQ(s->find_host(out.host_id)->agent->revoked_at, "");
 }
@@ -902,10 +987,74 @@ TEST_F(sqlite_store_test, every_session_of_a_user_can_be_ended_at_once) {
   s->create_session("s1", alice.id, now_ + 1h);
   s->create_session("s2", alice.id, now_ + 1h);
   s->create_session("s3", bob.id, now_ + 1h);
-  EXPECT_EQ(s->delete_sessions_of_user(alice.id), 2u);
+  EXPECT_EQ(s->delete_sessions_of_user(alice.id, "s2"), 1u);  // all but the one that asks
   EXPECT_FALSE(s->find_session("s1", now_));
+  EXPECT_TRUE(s->find_session("s2", now_));
+  EXPECT_EQ(s->delete_sessions_of_user(alice.id), 1u);
   EXPECT_FALSE(s->find_session("s2", now_));
   EXPECT_TRUE(s->find_session("s3", now_));
+}
+
+TEST_F(sqlite_store_test, users_are_disabled_demoted_and_deleted_but_never_the_last_admin) {
+  auto s = open();
+  auto alice = s->create_user("alice", "h", "admin");
+  auto bob = s->create_user("bob", "h", "operator");
+  s->create_session("bob-s", bob.id, now_ + 1h);
+  s->create_api_key("k", "bob-key", bob.id, "operator", std::nullopt);
+
+  EXPECT_EQ(s->update_user(alice.id, std::string("viewer"), std::nullopt), user_change::last_admin);
+  EXPECT_EQ(s->update_user(alice.id, std::nullopt, true), user_change::last_admin);
+  EXPECT_EQ(s->delete_user(alice.id), user_change::last_admin);
+  EXPECT_EQ(s->find_user(alice.id)->role, "admin");
+  EXPECT_EQ(s->update_user("nobody", std::nullopt, true), user_change::not_found);
+
+  // Disabled: the sessions are gone and the key stops working, but both come back only by new ones.
+  ASSERT_EQ(s->update_user(bob.id, std::nullopt, true), user_change::ok);
+  EXPECT_TRUE(s->find_user(bob.id)->disabled);
+  EXPECT_FALSE(s->find_session("bob-s", now_));
+  EXPECT_FALSE(s->find_api_key("bob-key"));
+  ASSERT_EQ(s->update_user(bob.id, std::nullopt, false), user_change::ok);
+  EXPECT_FALSE(s->find_session("bob-s", now_)) << "enabling does not bring ended sessions back";
+  EXPECT_TRUE(s->find_api_key("bob-key"));
+
+  // With a second admin, the first may step down; then the second is the last.
+  ASSERT_EQ(s->update_user(bob.id, std::string("admin"), std::nullopt), user_change::ok);
+  ASSERT_EQ(s->update_user(alice.id, std::string("viewer"), std::nullopt), user_change::ok);
+  EXPECT_EQ(s->delete_user(bob.id), user_change::last_admin);
+  ASSERT_EQ(s->delete_user(alice.id), user_change::ok);
+  EXPECT_FALSE(s->find_user(alice.id));
+  EXPECT_EQ(s->list_users().size(), 1u);
+
+  s->set_password_hash(bob.id, "new-hash");
+  EXPECT_EQ(s->find_user(bob.id)->password_hash, "new-hash");
+}
+
+TEST_F(sqlite_store_test, keys_never_outrank_their_user_and_die_with_the_key_that_made_them) {
+  auto s = open();
+  auto admin = s->create_user("root", "h", "admin");
+  auto carol = s->create_user("carol", "h", "admin");
+  auto parent = s->create_api_key("parent", "k-parent", carol.id, "admin", std::nullopt);
+  auto child = s->create_api_key("child", "k-child", carol.id, "operator", std::nullopt, parent);
+  s->create_api_key("grandchild", "k-grand", carol.id, "viewer", std::nullopt, child);
+  s->create_api_key("sibling", "k-sibling", carol.id, "viewer", std::nullopt);
+  auto p = s->find_api_key("k-parent");
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->role, "admin");
+  EXPECT_EQ(p->api_key_id, parent);
+
+  // Demoting the user takes every key of theirs down to the new role.
+  ASSERT_EQ(s->update_user(carol.id, std::string("viewer"), std::nullopt), user_change::ok);
+  EXPECT_EQ(s->find_api_key("k-parent")->role, "viewer");
+  EXPECT_EQ(s->find_api_key("k-child")->role, "viewer");
+
+  // Revoking a key revokes what it made, however deep, and nothing else.
+  ASSERT_TRUE(s->revoke_api_key(parent, ""));
+  EXPECT_FALSE(s->find_api_key("k-child"));
+  EXPECT_FALSE(s->find_api_key("k-grand"));
+  EXPECT_TRUE(s->find_api_key("k-sibling"));
+  EXPECT_EQ(s->revoke_api_keys_of_user(carol.id), 1u);
+  EXPECT_FALSE(s->find_api_key("k-sibling"));
+  (void)admin;
 }
 
 TEST_F(sqlite_store_test, audit_log_lists_newest_first_with_since_and_limit) {

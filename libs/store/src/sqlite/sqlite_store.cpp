@@ -155,6 +155,45 @@ CREATE TABLE agent_builds (
 );
 ALTER TABLE agents ADD COLUMN arch TEXT NOT NULL DEFAULT '';
 )sql"},
+    // Registration that cannot take over a host: a registration token may name the one host it re-attaches
+    // (minted by an admin for an agent that lost its data), and agents that registered with DockMon's
+    // force_unique_registration (cloned machines sharing an engine id) are exempt from the engine id's
+    // uniqueness. SQLite cannot drop a column's UNIQUE, so agents is rebuilt with a partial index instead.
+    {5, R"sql(
+ALTER TABLE registration_tokens ADD COLUMN host_id TEXT NULL;
+CREATE TABLE agents_v5 (
+  id              TEXT PRIMARY KEY,
+  host_id         TEXT NOT NULL UNIQUE REFERENCES docker_hosts(id) ON DELETE CASCADE,
+  engine_id       TEXT NOT NULL,
+  version         TEXT NOT NULL DEFAULT '',
+  proto_version   TEXT NOT NULL DEFAULT '',
+  capabilities    TEXT NOT NULL DEFAULT '{}',
+  status          TEXT NOT NULL DEFAULT 'offline',
+  last_seen_at    TEXT NULL,
+  registered_at   TEXT NOT NULL,
+  token_hash      TEXT NOT NULL UNIQUE,
+  next_token_hash TEXT NULL,
+  revoked_at      TEXT NULL,
+  arch            TEXT NOT NULL DEFAULT '',
+  force_unique    INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO agents_v5 (id, host_id, engine_id, version, proto_version, capabilities, status, last_seen_at,
+                       registered_at, token_hash, next_token_hash, revoked_at, arch)
+  SELECT id, host_id, engine_id, version, proto_version, capabilities, status, last_seen_at, registered_at,
+         token_hash, next_token_hash, revoked_at, arch FROM agents;
+DROP TABLE agents;
+ALTER TABLE agents_v5 RENAME TO agents;
+CREATE UNIQUE INDEX agents_next_token ON agents(next_token_hash);
+CREATE UNIQUE INDEX agents_engine_strict ON agents(engine_id) WHERE force_unique = 0;
+CREATE INDEX agents_engine ON agents(engine_id);
+)sql"},
+    // Containing a compromised account: users can be disabled, and a key records the key that made it so
+    // that revoking one revokes what it made.
+    {6, R"sql(
+ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE api_keys ADD COLUMN parent_key_id TEXT NULL;
+CREATE INDEX api_keys_parent ON api_keys(parent_key_id);
+)sql"},
 };
 
 static_assert(std::size(migrations) == latest_schema_version, "every schema version needs its migration");
@@ -395,18 +434,83 @@ user sqlite_store::create_user(std::string_view username, std::string_view passw
 
 std::optional<user> sqlite_store::find_user_by_name(std::string_view username) {
   std::lock_guard lock(mutex_);
-  statement s(conn_, "SELECT id, username, password_hash, role FROM users WHERE username = ?1");
+  statement s(conn_, "SELECT id, username, password_hash, role, disabled FROM users WHERE username = ?1");
   s.bind_all(username);
   if (!s.step()) return std::nullopt;
-  return user{s.text(0), s.text(1), s.text(2), s.text(3)};
+  return user{s.text(0), s.text(1), s.text(2), s.text(3), s.int64(4) != 0};
+}
+
+std::optional<user> sqlite_store::find_user(std::string_view user_id) {
+  std::lock_guard lock(mutex_);
+  statement s(conn_, "SELECT id, username, password_hash, role, disabled FROM users WHERE id = ?1");
+  s.bind_all(user_id);
+  if (!s.step()) return std::nullopt;
+  return user{s.text(0), s.text(1), s.text(2), s.text(3), s.int64(4) != 0};
 }
 
 std::vector<user_record> sqlite_store::list_users() {
   std::lock_guard lock(mutex_);
-  statement s(conn_, "SELECT id, username, role, created_at FROM users ORDER BY username");
+  statement s(conn_, "SELECT id, username, role, created_at, disabled FROM users ORDER BY username");
   std::vector<user_record> users;
-  while (s.step()) users.push_back(user_record{s.text(0), s.text(1), s.text(2), s.text(3)});
+  while (s.step()) users.push_back(user_record{s.text(0), s.text(1), s.text(2), s.text(3), s.int64(4) != 0});
   return users;
+}
+
+bool sqlite_store::would_leave_no_admin(std::string_view user_id) {
+  statement s(conn_, "SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = 0 AND id <> ?1");
+  s.bind_all(user_id);
+  return s.step() && s.int64(0) == 0;
+}
+
+user_change sqlite_store::update_user(std::string_view user_id, std::optional<std::string> role,
+                                      std::optional<bool> disabled) {
+  std::lock_guard lock(mutex_);
+  transaction tx(conn_);
+  std::string current_role;
+  bool currently_disabled = false;
+  {
+    statement s(conn_, "SELECT role, disabled FROM users WHERE id = ?1");
+    s.bind_all(user_id);
+    if (!s.step()) return user_change::not_found;
+    current_role = s.text(0);
+    currently_disabled = s.int64(1) != 0;
+  }
+  const std::string new_role = role.value_or(current_role);
+  const bool new_disabled = disabled.value_or(currently_disabled);
+  const bool was_admin = current_role == "admin" && !currently_disabled;
+  const bool stays_admin = new_role == "admin" && !new_disabled;
+  if (was_admin && !stays_admin && would_leave_no_admin(user_id)) return user_change::last_admin;
+  {
+    statement s(conn_, "UPDATE users SET role = ?2, disabled = ?3 WHERE id = ?1");
+    s.bind_all(user_id, new_role, std::int64_t{new_disabled ? 1 : 0}).run();
+  }
+  if (new_disabled) {
+    statement s(conn_, "DELETE FROM sessions WHERE user_id = ?1");
+    s.bind_all(user_id).run();
+  }
+  tx.commit();
+  return user_change::ok;
+}
+
+user_change sqlite_store::delete_user(std::string_view user_id) {
+  std::lock_guard lock(mutex_);
+  transaction tx(conn_);
+  {
+    statement s(conn_, "SELECT role, disabled FROM users WHERE id = ?1");
+    s.bind_all(user_id);
+    if (!s.step()) return user_change::not_found;
+    if (s.text(0) == "admin" && s.int64(1) == 0 && would_leave_no_admin(user_id)) return user_change::last_admin;
+  }
+  statement s(conn_, "DELETE FROM users WHERE id = ?1");  // sessions and keys go with it (ON DELETE CASCADE)
+  s.bind_all(user_id).run();
+  tx.commit();
+  return user_change::ok;
+}
+
+void sqlite_store::set_password_hash(std::string_view user_id, std::string_view password_hash) {
+  std::lock_guard lock(mutex_);
+  statement s(conn_, "UPDATE users SET password_hash = ?2 WHERE id = ?1");
+  s.bind_all(user_id, password_hash).run();
 }
 
 void sqlite_store::create_session(std::string_view token_hash, std::string_view user_id,
@@ -420,10 +524,10 @@ std::optional<principal> sqlite_store::find_session(std::string_view token_hash,
   std::lock_guard lock(mutex_);
   statement s(conn_,
               "SELECT u.id, u.username, u.role FROM sessions s JOIN users u ON u.id = s.user_id "
-              "WHERE s.token_hash = ?1 AND s.expires_at > ?2");
+              "WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND u.disabled = 0");
   s.bind_all(token_hash, to_iso8601(now));
   if (!s.step()) return std::nullopt;
-  return principal{s.text(0), s.text(1), s.text(2), "session"};
+  return principal{s.text(0), s.text(1), s.text(2), "session", {}, {}};
 }
 
 void sqlite_store::delete_session(std::string_view token_hash) {
@@ -432,22 +536,31 @@ void sqlite_store::delete_session(std::string_view token_hash) {
   s.bind_all(token_hash).run();
 }
 
-std::size_t sqlite_store::delete_sessions_of_user(std::string_view user_id) {
+std::size_t sqlite_store::delete_sessions_of_user(std::string_view user_id, std::string_view except) {
   std::lock_guard lock(mutex_);
-  statement s(conn_, "DELETE FROM sessions WHERE user_id = ?1");
+  statement s(conn_, "DELETE FROM sessions WHERE user_id = ?1 AND token_hash <> ?2");
+  s.bind_all(user_id, except).run();
+  return static_cast<std::size_t>(sqlite3_changes(conn_.get()));
+}
+
+std::size_t sqlite_store::revoke_api_keys_of_user(std::string_view user_id) {
+  std::lock_guard lock(mutex_);
+  statement s(conn_, "UPDATE api_keys SET revoked = 1 WHERE user_id = ?1 AND revoked = 0");
   s.bind_all(user_id).run();
   return static_cast<std::size_t>(sqlite3_changes(conn_.get()));
 }
 
 std::string sqlite_store::create_api_key(std::string_view name, std::string_view key_hash, std::string_view user_id,
-                                         std::string_view role, std::optional<sys_clock::time_point> expires_at) {
+                                         std::string_view role, std::optional<sys_clock::time_point> expires_at,
+                                         std::string_view parent_key_id) {
   std::lock_guard lock(mutex_);
   std::string id = random_uuid();
   statement s(conn_,
-              "INSERT INTO api_keys (id, name, key_hash, user_id, role, created_at, expires_at) "
-              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+              "INSERT INTO api_keys (id, name, key_hash, user_id, role, created_at, expires_at, parent_key_id) "
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
   s.bind_all(id, name, key_hash, user_id, role, now_iso8601());
   if (expires_at) s.bind(7, to_iso8601(*expires_at));
+  if (!parent_key_id.empty()) s.bind(8, parent_key_id);
   s.run();
   return id;
 }
@@ -469,38 +582,58 @@ std::vector<api_key_record> sqlite_store::list_api_keys(std::string_view user_id
 
 bool sqlite_store::revoke_api_key(std::string_view key_id, std::string_view owner_user_id) {
   std::lock_guard lock(mutex_);
-  statement s(conn_, "UPDATE api_keys SET revoked = 1 WHERE id = ?1 AND (?2 = '' OR user_id = ?2)");
-  s.bind_all(key_id, owner_user_id).run();
-  return sqlite3_changes(conn_.get()) > 0;
+  transaction tx(conn_);
+  {
+    statement s(conn_, "SELECT 1 FROM api_keys WHERE id = ?1 AND (?2 = '' OR user_id = ?2)");
+    s.bind_all(key_id, owner_user_id);
+    if (!s.step()) return false;
+  }
+  // The key and every key made with it, however deep: a key cannot outlive the key that made it.
+  statement s(conn_,
+              "WITH RECURSIVE made(id) AS (SELECT ?1 UNION SELECT k.id FROM api_keys k JOIN made ON k.parent_key_id = made.id) "
+              "UPDATE api_keys SET revoked = 1 WHERE id IN made");
+  s.bind_all(key_id).run();
+  tx.commit();
+  return true;
 }
 
 std::optional<principal> sqlite_store::find_api_key(std::string_view key_hash) {
   std::lock_guard lock(mutex_);
   statement s(conn_,
-              "SELECT u.id, u.username, k.role FROM api_keys k JOIN users u ON u.id = k.user_id "
-              "WHERE k.key_hash = ?1 AND k.revoked = 0 AND (k.expires_at IS NULL OR k.expires_at > ?2)");
+              "SELECT u.id, u.username, k.role, u.role, k.id, COALESCE(k.expires_at, '') FROM api_keys k "
+              "JOIN users u ON u.id = k.user_id "
+              "WHERE k.key_hash = ?1 AND k.revoked = 0 AND u.disabled = 0 AND (k.expires_at IS NULL OR k.expires_at > ?2)");
   s.bind_all(key_hash, now_iso8601());
   if (!s.step()) return std::nullopt;
-  return principal{s.text(0), s.text(1), s.text(2), "api_key"};
+  // A key never outranks its user: a user demoted after making it takes the key down too.
+  auto key_role = s.text(2);
+  auto user_role = s.text(3);
+  return principal{s.text(0), s.text(1), role_rank(user_role) < role_rank(key_role) ? user_role : key_role, "api_key",
+                   s.text(4), s.text(5)};
 }
 
 void sqlite_store::create_registration_token(std::string_view token_hash, std::string_view user_id,
-                                             sys_clock::time_point expires_at) {
+                                             sys_clock::time_point expires_at, std::string_view host_id) {
   std::lock_guard lock(mutex_);
   statement s(conn_,
-              "INSERT INTO registration_tokens (token_hash, created_by_user_id, created_at, expires_at, used) "
-              "VALUES (?1, ?2, ?3, ?4, 0)");
-  s.bind_all(token_hash, user_id, now_iso8601(), to_iso8601(expires_at)).run();
+              "INSERT INTO registration_tokens (token_hash, created_by_user_id, created_at, expires_at, used, host_id) "
+              "VALUES (?1, ?2, ?3, ?4, 0, ?5)");
+  s.bind_all(token_hash, user_id, now_iso8601(), to_iso8601(expires_at), std::nullopt);
+  if (!host_id.empty()) s.bind(5, host_id);
+  s.run();
 }
 
 void sqlite_store::refresh_agent(std::string_view agent_id, std::string_view host_id, std::string_view token_hash,
                                  std::string_view next_token_hash, const agent_registration& reg,
                                  const std::string& now) {
   {
+    // engine_id is set too: a re-attach may bring the host back on a reinstalled engine. A permanent
+    // token presents the engine id it is bound to, so nothing changes there.
     statement s(conn_,
                 "UPDATE agents SET token_hash = ?2, next_token_hash = ?3, version = ?4, proto_version = ?5, "
-                "capabilities = ?6, status = 'online', last_seen_at = ?7, revoked_at = NULL, arch = ?8 WHERE id = ?1");
-    s.bind_all(agent_id, token_hash, std::nullopt, reg.version, reg.proto_version, reg.capabilities, now, reg.arch);
+                "capabilities = ?6, status = 'online', last_seen_at = ?7, arch = ?8, engine_id = ?9 WHERE id = ?1");
+    s.bind_all(agent_id, token_hash, std::nullopt, reg.version, reg.proto_version, reg.capabilities, now, reg.arch,
+               reg.engine_id);
     if (!next_token_hash.empty()) s.bind(3, next_token_hash);
     s.run();
   }
@@ -512,46 +645,69 @@ void sqlite_store::refresh_agent(std::string_view agent_id, std::string_view hos
       .run();
 }
 
+registration_status sqlite_store::check_registration_token(std::string_view token_hash, const std::string& now,
+                                                           std::string& host_id) {
+  statement s(conn_, "SELECT used, expires_at, COALESCE(host_id, '') FROM registration_tokens WHERE token_hash = ?1");
+  s.bind_all(token_hash);
+  if (!s.step()) return registration_status::unknown_token;
+  if (s.int64(0) != 0) return registration_status::used_token;
+  if (s.text(1) <= now) return registration_status::expired_token;
+  host_id = s.text(2);
+  return registration_status::ok;
+}
+
 registration_outcome sqlite_store::register_with_token(std::string_view registration_token_hash,
                                                        std::string_view permanent_token_hash,
                                                        const agent_registration& reg, sys_clock::time_point now) {
   std::lock_guard lock(mutex_);
   const std::string now_text = to_iso8601(now);
   registration_outcome out;
-  // Every refusal returns before the first write; the transaction's destructor rolls back the read lock.
-  transaction tx(conn_);
-  {
-    statement s(conn_, "SELECT used, expires_at FROM registration_tokens WHERE token_hash = ?1");
-    s.bind_all(registration_token_hash);
-    if (!s.step()) {
-      out.status = registration_status::unknown_token;
-      return out;
-    }
-    if (s.int64(0) != 0) {
-      out.status = registration_status::used_token;
-      return out;
-    }
-    if (s.text(1) <= now_text) {
-      out.status = registration_status::expired_token;
-      return out;
-    }
+  std::string reattach_host;
+  // A made-up token is refused on a read: only a token an admin minted gets to take the write lock. The
+  // rows read here cannot change before the transaction: this connection is the only writer, held by us.
+  out.status = check_registration_token(registration_token_hash, now_text, reattach_host);
+  if (out.status != registration_status::ok) return out;
+  if (reg.force_unique && reattach_host.empty() && reg.hostname_source != "agent_name") {
+    out.status = registration_status::needs_agent_name;
+    return out;
   }
+  // The agent holding this engine id (force_unique agents share theirs and are not looked at).
+  std::string holder_agent, holder_host;
+  bool holder_revoked = false;
   {
-    statement s(conn_, "UPDATE registration_tokens SET used = 1, used_at = ?2 WHERE token_hash = ?1");
-    s.bind_all(registration_token_hash, now_text).run();
-  }
-  bool known = false;
-  {
-    statement s(conn_, "SELECT id, host_id FROM agents WHERE engine_id = ?1");
+    statement s(conn_, "SELECT id, host_id, revoked_at FROM agents WHERE engine_id = ?1 AND force_unique = 0");
     s.bind_all(reg.engine_id);
     if (s.step()) {
-      known = true;
-      out.agent_id = s.text(0);
-      out.host_id = s.text(1);
+      holder_agent = s.text(0);
+      holder_host = s.text(1);
+      holder_revoked = !s.is_null(2);
     }
   }
-  if (known) {
+  if (!reattach_host.empty()) {
+    // An admin minted this token for one host: the agent takes that host over, whatever engine it is on
+    // now, unless the engine is another host's.
+    statement s(conn_, "SELECT id FROM agents WHERE host_id = ?1");
+    s.bind_all(reattach_host);
+    if (!s.step()) {
+      out.status = registration_status::host_gone;
+      return out;
+    }
+    out.agent_id = s.text(0);
+    out.host_id = reattach_host;
+    if (!holder_agent.empty() && holder_host != reattach_host) {
+      out.status = registration_status::engine_taken;
+      return out;
+    }
+  } else if (!holder_agent.empty() && !reg.force_unique) {
+    out.status = holder_revoked ? registration_status::revoked : registration_status::engine_taken;
+    return out;
+  }
+
+  transaction tx(conn_);
+  if (!reattach_host.empty()) {
     refresh_agent(out.agent_id, out.host_id, permanent_token_hash, {}, reg, now_text);
+    statement s(conn_, "UPDATE agents SET revoked_at = NULL, force_unique = 0 WHERE id = ?1");
+    s.bind_all(out.agent_id).run();
   } else {
     out.agent_id = random_uuid();
     out.host_id = random_uuid();
@@ -567,10 +723,15 @@ registration_outcome sqlite_store::register_with_token(std::string_view registra
     }
     statement s(conn_,
                 "INSERT INTO agents (id, host_id, engine_id, version, proto_version, capabilities, status, "
-                "last_seen_at, registered_at, token_hash, arch) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'online', ?7, ?7, ?8, ?9)");
+                "last_seen_at, registered_at, token_hash, arch, force_unique) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'online', ?7, ?7, ?8, ?9, ?10)");
     s.bind_all(out.agent_id, out.host_id, reg.engine_id, reg.version, reg.proto_version, reg.capabilities, now_text,
-               permanent_token_hash, reg.arch)
+               permanent_token_hash, reg.arch, std::int64_t{reg.force_unique ? 1 : 0})
         .run();
+  }
+  {
+    statement s(conn_, "UPDATE registration_tokens SET used = 1, used_at = ?2 WHERE token_hash = ?1");
+    s.bind_all(registration_token_hash, now_text).run();
   }
   tx.commit();
   out.status = registration_status::ok;
@@ -584,7 +745,8 @@ registration_outcome sqlite_store::reconnect_with_permanent_token(std::string_vi
   std::lock_guard lock(mutex_);
   const std::string now_text = to_iso8601(now);
   registration_outcome out;
-  transaction tx(conn_);
+  // Looked up before the transaction, so that a made-up token never takes the write lock (this connection
+  // is the only writer, and this call holds it: the row cannot change in between).
   {
     statement s(conn_,
                 "SELECT id, host_id, engine_id, revoked_at FROM agents WHERE token_hash = ?1 OR next_token_hash = ?1");
@@ -604,6 +766,7 @@ registration_outcome sqlite_store::reconnect_with_permanent_token(std::string_vi
     out.agent_id = s.text(0);
     out.host_id = s.text(1);
   }
+  transaction tx(conn_);
   // The presented token becomes the current one (retiring its predecessor when it was the next one).
   refresh_agent(out.agent_id, out.host_id, permanent_token_hash, next_token_hash, reg, now_text);
   tx.commit();

@@ -95,7 +95,7 @@ class transaction {
 };
 
 // The schema version this build migrates to.
-inline constexpr int latest_schema_version = 4;
+inline constexpr int latest_schema_version = 6;
 
 class sqlite_store final : public store {
  public:
@@ -104,21 +104,28 @@ class sqlite_store final : public store {
   std::size_t count_users() override;
   user create_user(std::string_view username, std::string_view password_hash, std::string_view role) override;
   std::optional<user> find_user_by_name(std::string_view username) override;
+  std::optional<user> find_user(std::string_view user_id) override;
   std::vector<user_record> list_users() override;
+  user_change update_user(std::string_view user_id, std::optional<std::string> role,
+                          std::optional<bool> disabled) override;
+  user_change delete_user(std::string_view user_id) override;
+  void set_password_hash(std::string_view user_id, std::string_view password_hash) override;
 
   void create_session(std::string_view token_hash, std::string_view user_id, sys_clock::time_point expires_at) override;
   std::optional<principal> find_session(std::string_view token_hash, sys_clock::time_point now) override;
   void delete_session(std::string_view token_hash) override;
 
-  std::size_t delete_sessions_of_user(std::string_view user_id) override;
+  std::size_t delete_sessions_of_user(std::string_view user_id, std::string_view except = {}) override;
+  std::size_t revoke_api_keys_of_user(std::string_view user_id) override;
   std::string create_api_key(std::string_view name, std::string_view key_hash, std::string_view user_id,
-                             std::string_view role, std::optional<sys_clock::time_point> expires_at) override;
+                             std::string_view role, std::optional<sys_clock::time_point> expires_at,
+                             std::string_view parent_key_id = {}) override;
   std::optional<principal> find_api_key(std::string_view key_hash) override;
   std::vector<api_key_record> list_api_keys(std::string_view user_id) override;
   bool revoke_api_key(std::string_view key_id, std::string_view owner_user_id) override;
 
   void create_registration_token(std::string_view token_hash, std::string_view user_id,
-                                 sys_clock::time_point expires_at) override;
+                                 sys_clock::time_point expires_at, std::string_view host_id = {}) override;
   registration_outcome register_with_token(std::string_view registration_token_hash,
                                            std::string_view permanent_token_hash, const agent_registration& reg,
                                            sys_clock::time_point now) override;
@@ -153,6 +160,11 @@ class sqlite_store final : public store {
 
  private:
   void migrate();
+  // True when no enabled admin but user_id would be left. Caller holds the lock.
+  bool would_leave_no_admin(std::string_view user_id);
+  // Whether the registration token may be spent now; host_id gets the host it re-attaches (may be empty).
+  registration_status check_registration_token(std::string_view token_hash, const std::string& now,
+                                               std::string& host_id);
   // Refreshes an existing agent and its host from what the agent presented; caller holds a transaction.
   // token_hash and next_token_hash are the agent's tokens from now on (next may be empty).
   void refresh_agent(std::string_view agent_id, std::string_view host_id, std::string_view token_hash,

@@ -71,13 +71,14 @@ class ws_outbox : public std::enable_shared_from_this<ws_outbox<WebSocket>> {
     beast::get_lowest_layer(*ws_).close();
   }
 
-  // Ends the connection with a WebSocket close frame carrying `reason` (so the peer learns why), written
+  // Ends the connection with a WebSocket close frame carrying `code` and `reason` (so the peer learns why), written
   // after the frame being written now; what is still queued is dropped. The socket is closed once the
   // peer answers, and in any case after two seconds: a write stuck on a peer that does not read ends too.
-  void close_with(std::string reason) {
+  void close_with(std::string reason, websocket::close_code code = websocket::close_code::going_away) {
     if (closed_ || closing_) return;
     closing_ = true;
     close_reason_ = std::move(reason);
+    close_code_ = code;
     wake_.cancel();
     auto limit = std::make_shared<net::steady_timer>(ws_->get_executor());
     limit->expires_after(std::chrono::seconds(2));
@@ -110,7 +111,7 @@ class ws_outbox : public std::enable_shared_from_this<ws_outbox<WebSocket>> {
 
  private:
   static net::awaitable<void> say_goodbye(std::shared_ptr<ws_outbox> self) {
-    const websocket::close_reason why(websocket::close_code::going_away, self->close_reason_);
+    const websocket::close_reason why(self->close_code_, self->close_reason_);
     co_await self->ws_->async_close(why, use_tuple);
     self->close();
   }
@@ -145,6 +146,7 @@ class ws_outbox : public std::enable_shared_from_this<ws_outbox<WebSocket>> {
   bool closed_ = false;
   bool closing_ = false;
   std::string close_reason_;
+  websocket::close_code close_code_ = websocket::close_code::going_away;
 };
 
 }  // namespace dockmon

@@ -26,15 +26,21 @@ struct user {
   std::string username;
   std::string password_hash;  // argon2id encoded
   std::string role;           // admin | operator | viewer
+  bool disabled = false;      // a disabled user cannot sign in, and its sessions and keys stop working
 };
 
 // Who is calling, as resolved from a session cookie or an API key.
 struct principal {
   std::string user_id;
   std::string username;
-  std::string role;
-  std::string via;  // "session" or "api_key"
+  std::string role;  // for a key: the lower of the key's role and its user's role now
+  std::string via;   // "session" or "api_key"
+  std::string api_key_id;      // the key's id when via is "api_key"
+  std::string key_expires_at;  // the key's expiry (ISO 8601), empty when it does not expire
 };
+
+// Roles by rank: viewer < operator < admin; -1 for anything else.
+int role_rank(std::string_view role);
 
 // What an agent tells about its host when it registers (DESIGN.md section 4).
 struct system_info {
@@ -80,6 +86,10 @@ struct agent_registration {
   std::string capabilities;  // JSON object text
   std::string arch;          // agent_arch, may be empty
   system_info info;
+  // DockMon 1.1: a cloned machine sharing another's engine id asks for a host of its own; DockMon requires
+  // the name to come from AGENT_NAME (hostname_source "agent_name") so that the clones can be told apart.
+  bool force_unique = false;
+  std::string hostname_source;
 };
 
 enum class registration_status {
@@ -87,8 +97,11 @@ enum class registration_status {
   unknown_token,  // no such registration token
   expired_token,
   used_token,
-  wrong_engine,  // permanent token presented with another engine_id
-  revoked,       // an admin revoked this agent
+  wrong_engine,      // permanent token presented with another engine_id
+  revoked,           // an admin revoked this agent
+  engine_taken,      // the engine is another host's: only a re-attach token minted for that host may take it
+  needs_agent_name,  // force_unique_registration without a name from AGENT_NAME
+  host_gone,         // a re-attach token whose host no longer exists
 };
 
 struct registration_outcome {
@@ -100,7 +113,11 @@ struct registration_outcome {
 // A user as listed (never the password hash).
 struct user_record {
   std::string id, username, role, created_at;
+  bool disabled = false;
 };
+
+// Why a change to a user was or was not made.
+enum class user_change { ok, not_found, last_admin };
 
 // An API key as listed (never its secret).
 struct api_key_record {
@@ -169,33 +186,52 @@ class store {
   // Throws store_error when the name is taken.
   virtual user create_user(std::string_view username, std::string_view password_hash, std::string_view role) = 0;
   virtual std::optional<user> find_user_by_name(std::string_view username) = 0;
+  virtual std::optional<user> find_user(std::string_view user_id) = 0;
   // Every user, by name.
   virtual std::vector<user_record> list_users() = 0;
+  // Changes the role and/or the disabled flag. Refused (last_admin, nothing changed) when no enabled admin
+  // would be left. Disabling also deletes the user's sessions.
+  virtual user_change update_user(std::string_view user_id, std::optional<std::string> role,
+                                  std::optional<bool> disabled) = 0;
+  // Deletes the user with its sessions and API keys; the same last-admin rule.
+  virtual user_change delete_user(std::string_view user_id) = 0;
+  virtual void set_password_hash(std::string_view user_id, std::string_view password_hash) = 0;
 
   virtual void create_session(std::string_view token_hash, std::string_view user_id, sys_clock::time_point expires_at) = 0;
-  // Only a session that has not expired at `now`.
+  // Only a session that has not expired at `now`, of a user who is not disabled.
   virtual std::optional<principal> find_session(std::string_view token_hash, sys_clock::time_point now) = 0;
   virtual void delete_session(std::string_view token_hash) = 0;
 
-  // Deletes every session of the user ("sign out everywhere"); returns how many.
-  virtual std::size_t delete_sessions_of_user(std::string_view user_id) = 0;
-  // Returns the new key's id. expires_at: nullopt for a key that does not expire.
+  // Deletes every session of the user ("sign out everywhere") but the one whose hash is `except` (may be
+  // empty); returns how many.
+  virtual std::size_t delete_sessions_of_user(std::string_view user_id, std::string_view except = {}) = 0;
+  // Revokes every key of the user; returns how many were live.
+  virtual std::size_t revoke_api_keys_of_user(std::string_view user_id) = 0;
+  // Returns the new key's id. expires_at: nullopt for a key that does not expire. parent_key_id: the key
+  // that made this one (empty when made in a session); revoking a key revokes the keys it made.
   virtual std::string create_api_key(std::string_view name, std::string_view key_hash, std::string_view user_id,
-                                     std::string_view role, std::optional<sys_clock::time_point> expires_at) = 0;
-  // principal.role is the key's role; revoked and expired keys are not found.
+                                     std::string_view role, std::optional<sys_clock::time_point> expires_at,
+                                     std::string_view parent_key_id = {}) = 0;
+  // principal.role is the lower of the key's and its user's role; revoked and expired keys, and keys of a
+  // disabled user, are not found.
   virtual std::optional<principal> find_api_key(std::string_view key_hash) = 0;
   // Every key, or only the user's when user_id is not empty; newest first.
   virtual std::vector<api_key_record> list_api_keys(std::string_view user_id) = 0;
-  // Revokes the key; only a key of owner_user_id unless that is empty (an admin). False when no such key.
+  // Revokes the key and the keys made with it; only a key of owner_user_id unless that is empty (an
+  // admin). False when no such key.
   virtual bool revoke_api_key(std::string_view key_id, std::string_view owner_user_id) = 0;
 
   // registration
+  // host_id: empty for a token that enrols a new host; else the host this token may only re-attach.
   virtual void create_registration_token(std::string_view token_hash, std::string_view user_id,
-                                         sys_clock::time_point expires_at) = 0;
+                                         sys_clock::time_point expires_at, std::string_view host_id = {}) = 0;
 
-  // Spends a registration token and creates the agent and its host, in one transaction. When the
-  // engine_id is already known, the existing agent and host are kept (same ids) and bound to the new
-  // permanent token. Nothing changes unless the outcome is ok.
+  // Spends a registration token and creates the agent and its host, in one transaction. A token never
+  // attaches to an existing host unless it was minted for that host (re-attach: the host keeps its ids,
+  // takes the presented engine id and the new permanent token, and its revocation is lifted). An engine
+  // id another host has is refused (engine_taken; revoked when that agent was revoked), unless the agent
+  // asked for force_unique registration, which makes a new host. Nothing changes unless the outcome is
+  // ok; a token that is unknown, spent or expired is refused without taking the write lock.
   virtual registration_outcome register_with_token(std::string_view registration_token_hash,
                                                    std::string_view permanent_token_hash,
                                                    const agent_registration& reg, sys_clock::time_point now) = 0;
@@ -204,13 +240,13 @@ class store {
   // success refreshes the agent's version, capabilities and the host's system info, in one transaction.
   // Rotation: next_token_hash becomes the agent's next token. The presented token stays valid until the
   // agent presents the next one (so a crash before it stored the next one never locks it out); presenting
-  // the next token retires the one before it.
+  // the next token retires the one before it. An unknown token is refused without taking the write lock.
   virtual registration_outcome reconnect_with_permanent_token(std::string_view permanent_token_hash,
                                                               std::string_view next_token_hash,
                                                               const agent_registration& reg,
                                                               sys_clock::time_point now) = 0;
   // Revokes the host's agent: its tokens stop working at once. False when the host has no agent.
-  // A new registration token (an admin's act) may enrol the same engine again.
+  // Only a re-attach token an admin mints for the host brings it back.
   virtual bool revoke_agent(std::string_view host_id, sys_clock::time_point now) = 0;
   // Removes agents (and their hosts) offline since before `cutoff`; returns what was removed.
   virtual std::vector<removed_agent> remove_agents_offline_since(sys_clock::time_point cutoff) = 0;
