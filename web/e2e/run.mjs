@@ -2,12 +2,14 @@
 // real dockmon-server and dockmon-agent on the test dockerd. Screenshots of the main pages go to
 // docs/screenshots/. Usage: node web/e2e/run.mjs <dockmon-server> <dockmon-agent>
 // Needs DOCKMON_TEST_DOCKER_HOST (scripts/test-env start). Exits non-zero on the first failure.
+// Takes a few minutes: among other things the server is frozen (SIGSTOP) for up to ~30 s to show that the
+// live badge notices a silent connection.
 import { spawn, execFileSync } from "node:child_process";
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { chromium, request as apiClient } from "playwright-core";
 
 const [serverBin, agentBin] = process.argv.slice(2);
 const dockerHost = process.env.DOCKMON_TEST_DOCKER_HOST;
@@ -22,11 +24,18 @@ const work = mkdtempSync(path.join(tmpdir(), "dockmon-e2e-"));
 const children = [];
 const procs = [];
 const containers = [];
-const password = "e2e-admin-password";
+let password = "e2e-admin-password";  // changed through the UI near the end
 let promptAnswer = "";
+let confirmAnswer = true;
+const dialogs = [];
+const apiContexts = [];
+let serverProc = null;
+let serverStopped = false;
 const registry = process.env.DOCKMON_TEST_REGISTRY || "127.0.0.1:5000";
 const appImage = `${registry}/ui-e2e-app`;
 let knownHostId = "";
+const longName = "ui-e2e-zz-a-container-name-long-enough-to-be-cut-in-its-column";
+const longImage = "dockmon-test/busybox-with-a-repository-name-long-enough-to-be-cut:a-long-tag-for-the-layout";
 
 function docker(...args) {
   return execFileSync("docker", ["-H", dockerHost, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
@@ -60,6 +69,13 @@ async function until(what, check, timeoutMs = 20000) {
     await new Promise((r) => setTimeout(r, 200));
   }
 }
+// A client of its own (no browser, no shared cookies) signed in as someone: {status, api}.
+async function signInApi(base, username, pw) {
+  const api = await apiClient.newContext({ baseURL: base });
+  apiContexts.push(api);
+  const res = await api.post("/api/auth/login", { data: { username, password: pw } });
+  return { status: res.status(), api };
+}
 function check(cond, message) {
   if (!cond) throw new Error("check failed: " + message);
   console.log("ok -", message);
@@ -69,7 +85,7 @@ let browser;
 let lastPage;
 let exitCode = 0;
 try {
-  const server = start(serverBin, ["--listen", "127.0.0.1:0", "--data-dir", path.join(work, "server")],
+  const server = serverProc = start(serverBin, ["--listen", "127.0.0.1:0", "--data-dir", path.join(work, "server")],
                        { DOCKMON_ADMIN_PASSWORD: password, LOG_LEVEL: "info" }, "server");
   let port = 0;
   await until("the server to listen", () => {
@@ -84,8 +100,18 @@ try {
   const page = await context.newPage();
   lastPage = page;
   page.on("dialog", (d) => {
+    dialogs.push({ type: d.type(), message: d.message() });
     if (d.type() === "prompt") d.accept(promptAnswer);
+    else if (d.type() === "confirm" && !confirmAnswer) d.dismiss();
     else d.accept();
+  });
+  // Heartbeats on the live feed, as the browser receives them.
+  const heartbeats = [];
+  page.on("websocket", (ws) => {
+    if (!ws.url().endsWith("/ws")) return;
+    ws.on("framereceived", (f) => {
+      if (typeof f.payload === "string" && f.payload.includes('"heartbeat"')) heartbeats.push(Date.now());
+    });
   });
   const hostId = () => page.url().match(/#\/hosts\/([0-9a-fA-F-]+)/)?.[1] ?? knownHostId;
 
@@ -101,7 +127,7 @@ try {
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.getByText("admin (admin)").waitFor();
   check(true, "signed in; the header shows who and which role");
-  await page.locator(".live.live").waitFor({ timeout: 10000 });
+  await page.locator(".live-state.live").waitFor({ timeout: 10000 });
   check(true, "the live feed is connected");
 
   // Add a host through the UI: mint a token, read the lines to paste, start an agent with that token.
@@ -161,6 +187,12 @@ try {
   docker("run", "-d", "--name", "ui-e2e-busy", "--network", "none", "--cpus", "0.5", "dockmon-test/busybox:latest",
          "sh", "-c", "while :; do :; done");
   docker("run", "-d", "--name", "ui-e2e-app", "--network", "none", `${appImage}:v1`);
+  // A never-started container whose name and image are too long for their columns: the layout checks
+  // need its rename and remove buttons, and its text cut rather than pushing the table wider.
+  docker("tag", "dockmon-test/busybox:latest", longImage);
+  try { docker("rm", "-f", longName); } catch { /* none */ }
+  containers.push(longName);
+  docker("create", "--name", longName, "--network", "none", longImage, "true");
 
   // The dashboard counts the host's containers by state, as docker sees them.
   const counts = hostRow.locator("[data-counts]");
@@ -219,6 +251,133 @@ try {
   await until("the container to be renamed", () => inspect("ui-e2e-web2", "{{.Name}}") === "/ui-e2e-web2", 20000);
   await page.locator('tr[data-container="ui-e2e-web2"]').waitFor();
   check(true, "rename from the table renames the real container");
+
+  // An error from the server reaches the user as it came: renaming to a name another container has is
+  // refused by Docker, and Docker's words are shown.
+  const web2 = page.locator('tr[data-container="ui-e2e-web2"]');
+  await until("the buttons to be usable again", () => web2.getByRole("button", { name: "rename" }).isEnabled());
+  promptAnswer = "ui-e2e-busy";
+  const [refusedRename] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === "POST" && r.url().endsWith("/rename"), { timeout: 20000 }),
+    web2.getByRole("button", { name: "rename" }).click(),
+  ]);
+  const renameError = (await refusedRename.json().catch(() => ({}))).error ?? "";
+  const alert = page.locator("p.error[role=alert]");
+  await alert.waitFor({ timeout: 10000 });
+  const alertText = await alert.textContent();
+  check(refusedRename.status() >= 400 && renameError !== "" && alertText.includes(renameError),
+        `the server's error is shown as it came (${refusedRename.status()}): ${alertText}`);
+  check(/already in use/i.test(alertText), "it carries Docker's reason: the name is already in use");
+  check(inspect("ui-e2e-web2", "{{.Name}}") === "/ui-e2e-web2" && inspect("ui-e2e-busy", "{{.Name}}") === "/ui-e2e-busy",
+        "both containers keep their names");
+
+  // A destructive action asks first, and cancelling does nothing: no request, the container runs on.
+  const changes = [];
+  const noteChange = (r) => r.method() !== "GET" && r.url().includes("/containers/") && changes.push(r.method() + " " + r.url());
+  page.on("request", noteChange);
+  await until("the buttons to be usable again", () => web2.getByRole("button", { name: "kill" }).isEnabled());
+  const startedAt = inspect("ui-e2e-web2", "{{.State.StartedAt}}");
+  confirmAnswer = false;
+  dialogs.length = 0;
+  await web2.getByRole("button", { name: "kill" }).click();
+  const longRow = page.locator(`tr[data-container="${longName}"]`);
+  await longRow.getByRole("button", { name: "remove" }).click();
+  confirmAnswer = true;
+  // The click handlers have run to their end once the page answers; a request they made was sent by then.
+  await page.evaluate(() => new Promise((r) => setTimeout(r, 0)));
+  page.off("request", noteChange);
+  check(dialogs.length === 2 && dialogs.every((d) => d.type === "confirm") &&
+        dialogs[0].message.includes("ui-e2e-web2") && dialogs[1].message.includes(longName),
+        "kill and remove ask for confirmation, naming the container: " + dialogs.map((d) => d.message).join(" | "));
+  check(changes.length === 0, "cancelling sends nothing to the server" + (changes.length ? ": " + changes.join(", ") : ""));
+  check(inspect("ui-e2e-web2", "{{.State.Running}}") === "true" && inspect("ui-e2e-web2", "{{.State.StartedAt}}") === startedAt,
+        "after a cancelled kill the container is still running, not restarted");
+  check(inspect(longName, "{{.State.Status}}") === "created", "after a cancelled remove the container is still there");
+
+  // Filtering and sorting the table: the rows shown are the ones Docker has that match, in the chosen order.
+  const shownRows = () => page.locator("table.containers tbody tr").evaluateAll((rows) =>
+    rows.map((r) => ({ name: r.getAttribute("data-container"), state: r.querySelector("[data-state]")?.getAttribute("data-state") })));
+  const ours = docker("ps", "-a", "--format", "{{.Names}}\t{{.Image}}").split("\n").filter(Boolean).map((l) => l.split("\t"))
+    .filter(([n, img]) => n.includes("ui-e2e") || img.includes("ui-e2e")).map(([n]) => n).sort((a, b) => a.localeCompare(b));
+  await page.getByLabel("Filter").fill("ui-e2e");
+  let rows = [];
+  await until("the filter to apply", async () => {
+    rows = await shownRows();
+    return JSON.stringify(rows.map((r) => r.name)) === JSON.stringify(ours);
+  }, 10000).catch((e) => { throw new Error(`${e.message}: shown ${rows.map((r) => r.name)}, docker has ${ours}`); });
+  check(ours.length >= 4, "filtering by 'ui-e2e' shows exactly Docker's ui-e2e containers, sorted by name: " + ours.join(", "));
+  const byName = rows.map((r) => r.state);
+  await page.getByLabel("Sort by").selectOption("state");
+  await until("the rows to be sorted by state", async () => {
+    rows = await shownRows();
+    return rows[0]?.name === longName;
+  }, 5000);
+  const states = rows.map((r) => r.state);
+  check(JSON.stringify(states) === JSON.stringify([...states].sort()) && JSON.stringify(states) !== JSON.stringify(byName) &&
+        JSON.stringify(rows.map((r) => r.name).sort((a, b) => a.localeCompare(b))) === JSON.stringify(ours),
+        "sorting by state reorders the same rows by state: " + states.join(", "));
+  await page.getByLabel("Filter").fill("repository-name-long-enough");
+  await until("the filter on the image", async () => JSON.stringify((await shownRows()).map((r) => r.name)) === JSON.stringify([longName]), 5000);
+  check(true, "the filter matches images too: only the container on the long-named image is left");
+  await page.getByLabel("Filter").fill("no-container-is-called-this");
+  await until("no rows", async () => (await shownRows()).length === 0, 5000);
+  check(true, "a filter nothing matches leaves no rows");
+  await page.getByLabel("Filter").fill("");
+  await page.getByLabel("Sort by").selectOption("name");
+
+  // Desktop widths: every page fits without sideways scrolling, of the page or of a table in its box,
+  // and a row's rename and remove buttons are in view (they used to be cut off at 1280 px).
+  async function fits(what) {
+    const m = await page.evaluate(() => ({
+      page: document.documentElement.scrollWidth - window.innerWidth,
+      tables: [...document.querySelectorAll(".table-wrap")].map((w) => w.scrollWidth - w.clientWidth),
+    }));
+    check(m.page <= 0 && m.tables.every((x) => x <= 0),
+          `${what} fits without sideways scrolling (page ${m.page} px over, tables ${m.tables.join(", ") || "none"})`);
+  }
+  async function inView(button, what) {
+    const r = await button.evaluate((b) => {
+      const box = b.getBoundingClientRect();
+      const wrap = b.closest(".table-wrap").getBoundingClientRect();
+      return { left: box.left, right: box.right, min: Math.max(0, wrap.left), max: Math.min(window.innerWidth, wrap.right) };
+    });
+    check(r.left >= r.min && r.right <= r.max, `${what} is in view (${Math.round(r.left)}-${Math.round(r.right)} px of ${Math.round(r.max)})`);
+  }
+  for (const width of [1280, 1440]) {
+    await page.setViewportSize({ width, height: 900 });
+    await page.goto(`${base}/#/`);
+    await hostRow.locator("[data-counts] .n-running").waitFor({ timeout: 15000 });
+    await fits(`at ${width} px the dashboard`);
+    await page.getByRole("button", { name: "Add a host" }).click();
+    await page.getByRole("button", { name: "Mint a registration token" }).click();
+    await page.locator("code[data-token]").waitFor();
+    await fits(`at ${width} px the add-host panel`);
+    await page.getByRole("button", { name: "Close" }).click();
+    await page.goto(`${base}/#/hosts/${hostId()}`);
+    await longRow.waitFor();
+    await until("live numbers in the table", async () => /\d/.test(await page.locator('tr[data-container="ui-e2e-busy"] td[data-cpu]').textContent()), 15000);
+    await fits(`at ${width} px the host's containers`);
+    await inView(longRow.getByRole("button", { name: "rename" }), `at ${width} px a stopped container's rename button`);
+    await inView(longRow.getByRole("button", { name: "remove" }), `at ${width} px a stopped container's remove button`);
+    await inView(web2.getByRole("button", { name: "rename" }), `at ${width} px a running container's rename button`);
+    const cut = await longRow.evaluate((tr) => [...tr.querySelectorAll("td.name, td.image")].map((td) => ({ cut: td.scrollWidth > td.clientWidth, title: td.title })));
+    check(cut.length === 2 && cut.every((c) => c.cut) && cut[0].title.startsWith(longName) && cut[1].title === longImage,
+          `at ${width} px a long name and image are cut, and whole in their titles`);
+    await page.goto(`${base}/#/hosts/${hostId()}/containers/${inspect("ui-e2e-busy", "{{.Id}}")}`);
+    await page.locator(".facts-grid").waitFor({ timeout: 15000 });
+    await until("the four charts", async () => (await page.locator(".chart canvas").count()) === 4, 15000);
+    await fits(`at ${width} px the container page`);
+    await page.goto(`${base}/#/events`);
+    await page.locator("table.events tbody tr").first().waitFor({ timeout: 15000 });
+    await fits(`at ${width} px the events page`);
+    await page.goto(`${base}/#/settings`);
+    await page.locator("table.users tbody tr").first().waitFor({ timeout: 15000 });
+    await page.locator("table.keys").waitFor({ timeout: 15000 });
+    await fits(`at ${width} px the settings page`);
+  }
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.goto(`${base}/#/hosts/${hostId()}`);
+  await web2.waitFor();
 
   // The container page: details, charts, logs.
   await page.locator('tr[data-container="ui-e2e-web2"] a').click();
@@ -318,7 +477,7 @@ try {
   await page.locator('select[name="new-role"]').selectOption("viewer");
   await page.getByRole("button", { name: "Add user" }).click();
   await page.locator('tr[data-username="watcher"]').waitFor({ timeout: 10000 });
-  check((await page.locator('tr[data-username="watcher"]').textContent()).includes("viewer"), "an admin adds a viewer in the settings");
+  check((await page.locator('tr[data-username="watcher"]').getByLabel("Role of watcher").inputValue()) === "viewer", "an admin adds a viewer in the settings");
   await page.screenshot({ path: path.join(shots, "settings.png"), fullPage: true });
   await page.locator('tr[data-key-name="ui-e2e-key"]').getByRole("button", { name: "Revoke" }).click();
   await until("the key to be refused", async () =>
@@ -355,6 +514,158 @@ try {
     check(sideways <= 0, `at phone width ${where} does not scroll sideways`);
   }
   check((await viewer.getByRole("button", { name: "Add a host" }).count()) === 0, "a viewer is not offered to add a host");
+
+  // User management in the settings, checked against what the server then does.
+  await page.goto(`${base}/#/settings`);
+  const usersNow = async () => (await page.request.get(base + "/api/users")).json();
+  const userOf = async (name) => (await usersNow()).find((u) => u.username === name);
+  const usersMessage = page.locator("[data-users-message]");
+  const textOf = async (l) => ((await l.count()) ? (await l.textContent()) ?? "" : "");  // without waiting for it
+  const anonymous = await apiClient.newContext({ baseURL: base });  // no cookie: only the key counts
+  apiContexts.push(anonymous);
+  const person = "ui-e2e-person";
+  const personPassword = "person-password-1";
+  await page.locator('input[name="new-username"]').fill(person);
+  await page.locator('input[name="new-password"]').fill(personPassword);
+  await page.locator('select[name="new-role"]').selectOption("viewer");
+  await page.getByRole("button", { name: "Add user" }).click();
+  const personRow = page.locator(`tr[data-username="${person}"]`);
+  await personRow.waitFor({ timeout: 10000 });
+  check((await userOf(person))?.role === "viewer" && (await personRow.getByLabel(`Role of ${person}`).inputValue()) === "viewer",
+        "an admin creates a viewer; the server has it as one");
+  const first = await signInApi(base, person, personPassword);
+  check(first.status === 200, "the new user can sign in");
+  const personKey = (await (await first.api.post("/api/api-keys", { data: { name: "ui-e2e-person-key", role: "viewer" } })).json()).key;
+  const asPersonKey = () => anonymous.get("/api/hosts", { headers: { Authorization: "Bearer " + personKey } });
+  check((await asPersonKey()).status() === 200, "the new user made an API key that works");
+
+  await personRow.getByLabel(`Role of ${person}`).selectOption("operator");
+  await until("the server to have the new role", async () => (await userOf(person))?.role === "operator", 10000);
+  await until("the table to show the new role", async () => (await personRow.getByLabel(`Role of ${person}`).inputValue()) === "operator", 10000);
+  check((await personRow.getByLabel(`Role of ${person}`).inputValue()) === "operator", "changing the role in the table makes the user an operator");
+
+  await personRow.getByRole("button", { name: "Sign out everywhere" }).click();
+  await until("the sign-out to be reported", async () => /sessions? ended/.test(await textOf(usersMessage)), 10000);
+  const ended = (await usersMessage.textContent()).match(/(\d+) sessions? ended, (\d+) API keys? revoked/);
+  check(ended && Number(ended[1]) >= 1 && Number(ended[2]) === 1, "sign out everywhere reports what it ended: " + (ended?.[0] ?? "nothing"));
+  check((await first.api.get("/api/auth/me")).status() === 401, "the user's session no longer works");
+  check((await asPersonKey()).status() === 401, "the user's API key no longer works");
+
+  await personRow.getByRole("button", { name: "Disable" }).click();
+  await until("the server to have the user disabled", async () => (await userOf(person))?.disabled === true, 10000);
+  await until("the row to say disabled", async () => (await personRow.getAttribute("data-disabled")) === "true", 5000);
+  const personContext = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const personPage = await personContext.newPage();
+  await personPage.goto(base + "/");
+  await personPage.getByLabel("User name").fill(person);
+  await personPage.getByLabel("Password").fill(personPassword);
+  const [refusedLogin] = await Promise.all([
+    personPage.waitForResponse((r) => r.url().endsWith("/api/auth/login")),
+    personPage.getByRole("button", { name: "Sign in" }).click(),
+  ]);
+  await personPage.getByRole("alert").waitFor();
+  check([401, 403].includes(refusedLogin.status()) && (await personPage.getByText(`${person} (operator)`).count()) === 0,
+        `a disabled user's sign-in fails (${refusedLogin.status()}: ${await personPage.getByRole("alert").textContent()})`);
+  await personRow.getByRole("button", { name: "Enable" }).click();
+  await until("the server to have the user enabled", async () => (await userOf(person))?.disabled === false, 10000);
+  check((await signInApi(base, person, personPassword)).status === 200, "enabled again, the user can sign in again");
+
+  // The server keeps one enabled admin; its refusal is shown as it came, and nothing changes.
+  const adminRow = page.locator('tr[data-username="admin"]');
+  const [lastAdmin] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === "PATCH" && r.url().includes("/api/users/")),
+    adminRow.getByLabel("Role of admin").selectOption("viewer"),
+  ]);
+  const lastAdminError = (await lastAdmin.json().catch(() => ({}))).error ?? "";
+  await until("the refusal to be shown", async () => (await textOf(usersMessage)).includes(lastAdminError), 5000)
+    .catch(() => { throw new Error("check failed: the server's refusal is not shown: " + lastAdminError); });
+  await until("the select to show admin again", async () => (await adminRow.getByLabel("Role of admin").inputValue()) === "admin", 5000);
+  check(lastAdmin.status() === 409 && lastAdminError !== "" && (await userOf("admin")).role === "admin",
+        `making the only admin a viewer is refused (409) and the reason shown: ${lastAdminError}`);
+  const [selfDelete] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === "DELETE" && r.url().includes("/api/users/")),
+    adminRow.getByRole("button", { name: "Delete" }).click(),
+  ]);
+  const selfDeleteError = (await selfDelete.json().catch(() => ({}))).error ?? "";
+  await until("the refusal to be shown", async () => {
+    const t = await textOf(usersMessage);
+    return t.includes("delete admin") && t.includes(selfDeleteError);
+  }, 5000).catch(() => { throw new Error("check failed: the server's refusal is not shown: " + selfDeleteError); });
+  check(selfDelete.status() === 409 && selfDeleteError !== "" && (await userOf("admin")) !== undefined,
+        `an admin cannot delete themself (409), and is told: ${selfDeleteError}`);
+
+  confirmAnswer = false;
+  await personRow.getByRole("button", { name: "Delete" }).click();
+  confirmAnswer = true;
+  check((await userOf(person)) !== undefined, "a cancelled delete keeps the user");
+  dialogs.length = 0;
+  await personRow.getByRole("button", { name: "Delete" }).click();
+  await personRow.waitFor({ state: "detached", timeout: 10000 });
+  check(dialogs.some((d) => d.type === "confirm" && d.message.includes(person)) && (await userOf(person)) === undefined,
+        "deleting asks first, then the user is gone from the table and the server");
+  check([401, 403].includes((await signInApi(base, person, personPassword)).status), "a deleted user cannot sign in");
+  await personContext.close();
+
+  // My own password: a wrong current one is refused with the server's words; the right one changes it,
+  // ends my other sessions and keeps this one.
+  const otherSession = await signInApi(base, "admin", password);
+  check(otherSession.status === 200, "a second session of admin is open");
+  const newPassword = "e2e-admin-password-2";
+  const passwordMessage = page.locator("[data-password-message]");
+  await page.locator('input[name="current-password"]').fill("not the password");
+  await page.locator('input[name="new-own-password"]').fill(newPassword);
+  await page.locator('input[name="new-own-password-again"]').fill(newPassword);
+  const [wrongCurrent] = await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith("/api/auth/password")),
+    page.getByRole("button", { name: "Change password" }).click(),
+  ]);
+  const wrongCurrentError = (await wrongCurrent.json().catch(() => ({}))).error ?? "";
+  await passwordMessage.waitFor();
+  check(wrongCurrent.status() === 403 && wrongCurrentError !== "" && (await passwordMessage.textContent()).includes(wrongCurrentError) &&
+        (await passwordMessage.getAttribute("role")) === "alert",
+        "a wrong current password is refused (403) and the reason shown: " + wrongCurrentError);
+  await page.locator('input[name="current-password"]').fill(password);
+  await page.getByRole("button", { name: "Change password" }).click();
+  await until("the change to be confirmed", async () => (await passwordMessage.textContent()).startsWith("Password changed"), 10000);
+  check((await otherSession.api.get("/api/auth/me")).status() === 401, "changing the password ended my other session");
+  check((await page.request.get(base + "/api/auth/me")).status() === 200, "this session stays signed in");
+  check([401, 403].includes((await signInApi(base, "admin", password)).status), "the old password no longer signs in");
+  password = newPassword;
+  await page.screenshot({ path: path.join(shots, "settings-users.png"), fullPage: true });
+
+  // The live badge tells the truth: live while frames arrive, lost when the server goes silent. A stopped
+  // process keeps its TCP connections open, so no close event comes: the heartbeat timeout has to notice.
+  await page.goto(`${base}/#/events`);
+  const badge = page.locator("header [data-live]");
+  await page.locator(".live-state.live").waitFor({ timeout: 20000 });
+  const beats = heartbeats.length;
+  await until("a heartbeat frame on /ws", async () => heartbeats.length > beats, 15000);
+  check(true, "the server sends heartbeat frames on the live feed");
+  const liveColour = await badge.evaluate((e) => getComputedStyle(e).backgroundColor);
+  serverProc.child.kill("SIGSTOP");
+  serverStopped = true;
+  const stoppedAt = Date.now();
+  await until("the badge to say the connection is lost", async () => (await page.locator(".live-state.lost").count()) === 1, 40000);
+  const lostText = await badge.textContent();
+  const lostColour = await badge.evaluate((e) => getComputedStyle(e).backgroundColor);
+  check(lostText === "connection lost, retrying…" && lostColour !== liveColour,
+        `with the server silent the badge turns to "${lostText}" after ${Math.round((Date.now() - stoppedAt) / 1000)} s, in another colour (${liveColour} -> ${lostColour})`);
+  await page.screenshot({ path: path.join(shots, "connection-lost.png") });
+  serverProc.child.kill("SIGCONT");
+  serverStopped = false;
+  await page.locator(".live-state.live").waitFor({ timeout: 30000 });
+  check(true, "with the server back the badge returns to live");
+
+  // Signing out: the sign-in form comes back and the session is dead on the server too.
+  check((await page.request.get(base + "/api/auth/me")).status() === 200, "signed in before signing out");
+  await page.getByRole("button", { name: "Sign out", exact: true }).click();
+  await page.getByRole("form", { name: "Sign in" }).waitFor({ timeout: 10000 });
+  check((await page.request.get(base + "/api/auth/me")).status() === 401, "after signing out the sign-in form is shown and the API answers 401");
+  await page.getByLabel("User name").fill("admin");
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByText("admin (admin)").waitFor({ timeout: 10000 });
+  check(true, "admin signs in again with the new password");
   console.log("all e2e checks passed; screenshots in docs/screenshots/");
 } catch (e) {
   exitCode = 1;
@@ -365,11 +676,14 @@ try {
   }
   for (const p of procs) console.error(`--- ${p.name} log (last 3000 characters)\n` + p.log().slice(-3000));
 } finally {
+  for (const a of apiContexts) await a.dispose().catch(() => undefined);
   if (browser) await browser.close().catch(() => undefined);
+  if (serverStopped) serverProc.child.kill("SIGCONT");  // a stopped process would not act on SIGTERM
   for (const c of children) c.kill("SIGTERM");
   for (const name of containers) {
     try { docker("rm", "-f", name); } catch { /* gone */ }
   }
+  try { docker("rmi", longImage); } catch { /* untagged already */ }
   // The test's images, tagged or not (a pushed image keeps its digest after its tag is gone).
   try {
     const ids = [...new Set(docker("images", "-q", appImage).split("\n").filter(Boolean))];

@@ -1,5 +1,6 @@
+// The "Add a host" panel of the dashboard: a registration token and the lines to paste on the new host.
 import { useEffect, useRef, useState } from "preact/hooks";
-import { api, Host } from "./api";
+import { api, apiPath, hashPath, Host } from "./api";
 import { countdown } from "./format";
 
 interface Minted {
@@ -23,7 +24,7 @@ export function AddHost({ knownHosts }: { knownHosts: Host[] }) {
     setArrived([]);
     before.current = new Set(knownHosts.map((h) => h.id));
     try {
-      const m = await api<Minted>("POST", "/api/agent/generate-token");
+      const m = await api<Minted>("POST", apiPath("agent", "generate-token"));
       setMinted(m);
       setLeft((Date.parse(m.expires_at) - Date.now()) / 1000);
     } catch (e) {
@@ -38,7 +39,7 @@ export function AddHost({ knownHosts }: { knownHosts: Host[] }) {
     const tick = setInterval(() => setLeft((expires - Date.now()) / 1000), 1000);
     const look = setInterval(() => {
       if (Date.now() > expires + 5000) return;
-      api<Host[]>("GET", "/api/hosts")
+      api<Host[]>("GET", apiPath("hosts"))
         .then((hosts) => setArrived(hosts.filter((h) => !before.current.has(h.id))))
         .catch(() => undefined);
     }, 2000);
@@ -93,7 +94,7 @@ export function AddHost({ knownHosts }: { knownHosts: Host[] }) {
             <p class="note" role="status" data-arrived>
               {arrived.map((h) => (
                 <span key={h.id}>
-                  Registered: <a href={"#/hosts/" + h.id}>{h.name}</a> ({h.status}){" "}
+                  Registered: <a href={hashPath("hosts", h.id)}>{h.name}</a> ({h.status}){" "}
                 </span>
               ))}
             </p>

@@ -1,7 +1,8 @@
+// A container's usage charts (uPlot), loaded lazily with the first container page.
 import { useEffect, useRef, useState } from "preact/hooks";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
-import { api, History, Point } from "./api";
+import { api, apiPath, History, Point, query } from "./api";
 import { bytes } from "./format";
 import { batchPerFrame, onFrame } from "./live";
 
@@ -126,7 +127,7 @@ export function ContainerCharts({ hostId, containerId }: { hostId: string; conta
     let last: Point | undefined;
     const series = empty();
     setNote("Loading…");
-    api<History>("GET", `/api/hosts/${hostId}/containers/${containerId}/stats?range=${range}`)
+    api<History>("GET", apiPath("hosts", hostId, "containers", containerId, "stats") + query({ range }))
       .then((h) => {
         if (!alive) return;
         for (const p of h.points) {

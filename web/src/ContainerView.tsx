@@ -1,5 +1,6 @@
+// The page of one container: details, charts, logs, events and the update panel.
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import { api, canChange, DockEvent, Me } from "./api";
+import { api, apiPath, canChange, DockEvent, hashPath, Me, query } from "./api";
 import { when } from "./format";
 import { onFrame } from "./live";
 import { UpdatePanel } from "./UpdatePanel";
@@ -129,7 +130,7 @@ function Logs({ hostId, containerId, name }: { hostId: string; containerId: stri
   useEffect(() => {
     let alive = true;
     const load = () =>
-      api<{ logs: string }>("GET", `/api/hosts/${hostId}/containers/${containerId}/logs?tail=${tail}`)
+      api<{ logs: string }>("GET", apiPath("hosts", hostId, "containers", containerId, "logs") + query({ tail }))
         .then((r) => {
           if (!alive) return;
           setText(r.logs ?? "");
@@ -199,7 +200,7 @@ function Events({ hostId, containerId }: { hostId: string; containerId: string }
     let alive = true;
     let timer: ReturnType<typeof setTimeout> | null = null;
     const load = () =>
-      api<DockEvent[]>("GET", `/api/events?host_id=${hostId}&container_id=${containerId}&limit=50`)
+      api<DockEvent[]>("GET", apiPath("events") + query({ host_id: hostId, container_id: containerId, limit: 50 }))
         .then((e) => alive && setEvents(e))
         .catch(() => alive && setEvents([]));
     load();
@@ -234,7 +235,7 @@ function Events({ hostId, containerId }: { hostId: string; containerId: string }
                   <td class="num">{when(e.timestamp)}</td>
                   <td>{e.type}</td>
                   <td>{e.action}</td>
-                  <td>{e.image}</td>
+                  <td class="image" title={e.image}>{e.image}</td>
                 </tr>
               ))}
             </tbody>
@@ -251,7 +252,7 @@ export function ContainerView({ hostId, containerId, me }: { hostId: string; con
   const [error, setError] = useState("");
   const [replacedBy, setReplacedBy] = useState("");
   const load = () =>
-    api<Inspect>("GET", `/api/hosts/${hostId}/containers/${containerId}`)
+    api<Inspect>("GET", apiPath("hosts", hostId, "containers", containerId))
       .then((x) => {
         setC(x);
         setError("");
@@ -270,12 +271,12 @@ export function ContainerView({ hostId, containerId, me }: { hostId: string; con
   return (
     <section class="container-page">
       <p>
-        <a href={"#/hosts/" + hostId}>← Containers of this host</a>
+        <a href={hashPath("hosts", hostId)}>← Containers of this host</a>
       </p>
       <h2>{name || containerId.slice(0, 12)}</h2>
       {replacedBy ? (
         <p class="note" role="status">
-          The update replaced this container: <a href={`#/hosts/${hostId}/containers/${replacedBy}`}>open the new one</a>.
+          The update replaced this container: <a href={hashPath("hosts", hostId, "containers", replacedBy)}>open the new one</a>.
         </p>
       ) : (
         error && <p class="error" role="alert">{error}</p>

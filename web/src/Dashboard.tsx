@@ -1,6 +1,7 @@
+// The first page: every host with its state, live numbers and container counts.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { AddHost } from "./AddHost";
-import { api, Container, health, Host, HostPoint, Me } from "./api";
+import { api, apiPath, Container, hashPath, health, Host, HostPoint, Me } from "./api";
 import { bytes, percent, rate } from "./format";
 import { batchPerFrame, onFrame, useSubscription } from "./live";
 
@@ -44,7 +45,7 @@ export function Dashboard({ me }: { me: Me }) {
         while (alive && next < list.length) {
           const id = list[next++];
           try {
-            const c = count(await api<Container[]>("GET", "/api/hosts/" + id + "/containers"));
+            const c = count(await api<Container[]>("GET", apiPath("hosts", id, "containers")));
             if (alive) counted.push([id, c]);
           } catch {
             if (alive) counted.push([id, "error"]);
@@ -54,7 +55,7 @@ export function Dashboard({ me }: { me: Me }) {
       await Promise.all(Array.from({ length: Math.min(6, list.length) }, worker));
     };
     const load = () =>
-      api<Host[]>("GET", "/api/hosts")
+      api<Host[]>("GET", apiPath("hosts"))
         .then((h) => {
           if (!alive) return;
           const before = new Map(known.current.map((x) => [x.id, x.status]));
@@ -147,20 +148,20 @@ export function Dashboard({ me }: { me: Me }) {
                 const c = counts[h.id];
                 return (
                   <tr key={h.id} data-host-id={h.id} data-host-name={h.name}>
-                    <td>
-                      <a href={"#/hosts/" + h.id}>{h.name}</a>
+                    <td class="name" title={h.name}>
+                      <a href={hashPath("hosts", h.id)}>{h.name}</a>
                     </td>
                     <td>
                       <span class={"badge " + h.status}>{h.status}</span>
                     </td>
                     <td>{h.agent?.version ?? "–"}</td>
-                    <td>{h.os_version || h.os_type}</td>
+                    <td class="os" title={h.os_version || h.os_type}>{h.os_version || h.os_type}</td>
                     <td>{h.docker_version || "–"}</td>
                     <td class="num">{percent(p?.cpu_percent)}</td>
                     <td class="num" title={"of " + bytes(h.total_memory)}>
                       {percent(p?.mem_percent)}
                     </td>
-                    <td class="num">{rate(p?.net_bytes_per_sec)}</td>
+                    <td class="num net">{rate(p?.net_bytes_per_sec)}</td>
                     <td class="num counts" data-counts>
                       {c === undefined ? (
                         "…"

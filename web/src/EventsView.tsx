@@ -1,5 +1,6 @@
+// The events page: stored Docker and update events across hosts, filtered, with live arrivals.
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import { api, DockEvent, Host } from "./api";
+import { api, apiPath, DockEvent, hashPath, Host } from "./api";
 import { when } from "./format";
 import { onFrame, useSubscription } from "./live";
 
@@ -25,7 +26,7 @@ export function EventsView() {
   useSubscription({ container_stats: false });
 
   useEffect(() => {
-    api<Host[]>("GET", "/api/hosts").then(setHosts).catch(() => undefined);
+    api<Host[]>("GET", apiPath("hosts")).then(setHosts).catch(() => undefined);
   }, []);
 
   const query = useMemo(() => {
@@ -41,7 +42,7 @@ export function EventsView() {
 
   useEffect(() => {
     let alive = true;
-    api<DockEvent[]>("GET", "/api/events?" + query)
+    api<DockEvent[]>("GET", apiPath("events") + "?" + query)
       .then((e) => {
         if (!alive) return;
         setEvents(e);
@@ -141,17 +142,17 @@ export function EventsView() {
               {events.map((e) => (
                 <tr key={e.id} data-event-action={e.action} data-container-name={e.container_name}>
                   <td class="num">{when(e.timestamp)}</td>
-                  <td>{hostName[e.host_id] ?? e.host_id.slice(0, 8)}</td>
-                  <td>
+                  <td class="name" title={hostName[e.host_id] ?? e.host_id}>{hostName[e.host_id] ?? e.host_id.slice(0, 8)}</td>
+                  <td class="name" title={e.container_name || e.container_id}>
                     {e.container_id ? (
-                      <a href={`#/hosts/${e.host_id}/containers/${e.container_id}`}>{e.container_name || e.container_id.slice(0, 12)}</a>
+                      <a href={hashPath("hosts", e.host_id, "containers", e.container_id)}>{e.container_name || e.container_id.slice(0, 12)}</a>
                     ) : (
                       "–"
                     )}
                   </td>
                   <td>{e.type}</td>
                   <td>{e.action}</td>
-                  <td>{e.image}</td>
+                  <td class="image" title={e.image}>{e.image}</td>
                 </tr>
               ))}
             </tbody>

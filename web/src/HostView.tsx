@@ -1,5 +1,6 @@
+// A host's page: its containers in a table that fits the page, with the actions a role allows.
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import { api, canChange, Container, ContainerPoint, health, Host, HostStats, Me, uptime } from "./api";
+import { api, apiPath, canChange, Container, ContainerPoint, hashPath, health, Host, HostStats, Me, query, uptime } from "./api";
 import { bytes, percent } from "./format";
 import { batchPerFrame, onFrame } from "./live";
 import { pushHistory, Sparkline } from "./Sparkline";
@@ -22,9 +23,9 @@ export function HostView({ hostId, me }: { hostId: string; me: Me }) {
 
   async function load() {
     try {
-      setHost(await api<Host>("GET", "/api/hosts/" + hostId));
-      setContainers(await api<Container[]>("GET", "/api/hosts/" + hostId + "/containers"));
-      const s = await api<HostStats>("GET", "/api/hosts/" + hostId + "/stats");
+      setHost(await api<Host>("GET", apiPath("hosts", hostId)));
+      setContainers(await api<Container[]>("GET", apiPath("hosts", hostId, "containers")));
+      const s = await api<HostStats>("GET", apiPath("hosts", hostId, "stats"));
       setStats((old) => ({ ...old, ...Object.fromEntries(s.containers.map((c) => [c.container_id, c])) }));
     } catch (e) {
       setMessage({ text: (e as Error).message, error: true });
@@ -78,10 +79,10 @@ export function HostView({ hostId, me }: { hostId: string; me: Me }) {
     setBusy(c.id + action);
     setMessage(null);
     try {
-      const path = "/api/hosts/" + hostId + "/containers/" + c.id;
-      if (action === "remove") await api("DELETE", path + "?force=true");
-      else if (action === "rename") await api("POST", path + "/rename", { new_name: newName });
-      else await api("POST", path + "/" + action);
+      const parts = ["hosts", hostId, "containers", c.id];
+      if (action === "remove") await api("DELETE", apiPath(...parts) + query({ force: true }));
+      else if (action === "rename") await api("POST", apiPath(...parts, "rename"), { new_name: newName });
+      else await api("POST", apiPath(...parts, action));
       setMessage({ text: `${action}: ${c.name} done`, error: false });
       await load();
     } catch (e) {
@@ -94,7 +95,7 @@ export function HostView({ hostId, me }: { hostId: string; me: Me }) {
   return (
     <section>
       <p>
-        <a href="#/">← Hosts</a>
+        <a href={hashPath()}>← Hosts</a>
       </p>
       <h2>{host?.name ?? "…"}</h2>
       {host && (
@@ -126,6 +127,18 @@ export function HostView({ hostId, me }: { hostId: string; me: Me }) {
       ) : (
         <div class="table-wrap">
           <table class="containers">
+            {/* Fixed widths: the table fits the page at desktop widths, long names and images are cut
+                with an ellipsis (the whole text in the title), and live numbers never move a column. */}
+            <colgroup>
+              <col class="c-name" />
+              <col class="c-state" />
+              <col class="c-health" />
+              <col class="c-uptime" />
+              <col class="c-image" />
+              <col class="c-num" />
+              <col class="c-num" />
+              <col class="c-actions" />
+            </colgroup>
             <thead>
               <tr>
                 <th>Name</th>
@@ -145,8 +158,8 @@ export function HostView({ hostId, me }: { hostId: string; me: Me }) {
                 const h = health(c);
                 return (
                   <tr key={c.id} data-container={c.name}>
-                    <td title={c.id}>
-                      <a href={`#/hosts/${hostId}/containers/${c.id}`}>{c.name}</a>
+                    <td class="name" title={`${c.name}\n${c.id}`}>
+                      <a href={hashPath("hosts", hostId, "containers", c.id)}>{c.name}</a>
                     </td>
                     <td>
                       <span class={"badge " + c.state} data-state={c.state}>
@@ -154,8 +167,8 @@ export function HostView({ hostId, me }: { hostId: string; me: Me }) {
                       </span>
                     </td>
                     <td>{h ? <span class={"badge " + h}>{h}</span> : <span class="muted">–</span>}</td>
-                    <td class="uptime">{uptime(c) || <span class="muted">{c.status}</span>}</td>
-                    <td class="image">{c.image}</td>
+                    <td class="uptime" title={c.status}>{uptime(c) || <span class="muted">{c.status}</span>}</td>
+                    <td class="image" title={c.image}>{c.image}</td>
                     <td class="num spark-cell" data-cpu>
                       {running && <Sparkline values={cpuHistory.current[c.id] ?? []} label={"CPU trend of " + c.name} />}
                       <span>{running ? percent(p?.cpu_percent) : "–"}</span>

@@ -1,5 +1,6 @@
+// The sign-in form: the server's answer to a refused sign-in is shown as it came.
 import { useState } from "preact/hooks";
-import { api, Me } from "./api";
+import { api, apiPath, Me } from "./api";
 
 export function Login({ onSignedIn }: { onSignedIn: (me: Me) => void }) {
   const [username, setUsername] = useState("admin");
@@ -12,7 +13,7 @@ export function Login({ onSignedIn }: { onSignedIn: (me: Me) => void }) {
     setBusy(true);
     setError("");
     try {
-      onSignedIn(await api<Me>("POST", "/api/auth/login", { username, password }));
+      onSignedIn(await api<Me>("POST", apiPath("auth", "login"), { username, password }));
     } catch (err) {
       setError((err as Error).message);
     } finally {

@@ -1,5 +1,6 @@
+// The update panel of a container page: moving the container to another image, stage by stage.
 import { useEffect, useRef, useState } from "preact/hooks";
-import { api } from "./api";
+import { api, apiPath, hashPath } from "./api";
 import { bytes } from "./format";
 import { onFrame } from "./live";
 
@@ -71,7 +72,7 @@ export function UpdatePanel({ hostId, containerId, image, onReplaced }: {
       }
     });
     try {
-      await api("POST", `/api/hosts/${hostId}/containers/${containerId}/update`, { image: target.trim() });
+      await api("POST", apiPath("hosts", hostId, "containers", containerId, "update"), { image: target.trim() });
     } catch (err) {
       setError((err as Error).message);
       setRunning(false);
@@ -123,7 +124,7 @@ export function UpdatePanel({ hostId, containerId, image, onReplaced }: {
           {outcome && (
             <p class={outcome === "completed" ? "note" : "error"} role="status" data-outcome={outcome}>
               {outcome === "completed" ? "Updated." : outcome === "rollback" ? "Rolled back to the original container." : "The update failed."}{" "}
-              {newId && <a href={`#/hosts/${hostId}/containers/${newId}`}>Open the new container</a>}
+              {newId && <a href={hashPath("hosts", hostId, "containers", newId)}>Open the new container</a>}
             </p>
           )}
         </>

@@ -7,7 +7,66 @@ export class ApiError extends Error {
   }
 }
 
+// Ids and names come from remote agents and may be hostile ("../../<other host>/containers/db"): every
+// path and link is built from parts, each one encoded, never by joining strings.
+function encodePart(part: string): string {
+  return encodeURIComponent(part);
+}
+
+// A REST path: apiPath("hosts", hostId, "containers", cid, "restart") -> /api/hosts/.../restart.
+export function apiPath(...parts: string[]): string {
+  return "/api/" + parts.map(encodePart).join("/");
+}
+
+// A query string from named values, encoded; absent and empty values are left out.
+export function query(params: Record<string, string | number | boolean | undefined | null>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== "") q.set(k, String(v));
+  const s = q.toString();
+  return s ? "?" + s : "";
+}
+
+// A link inside the UI: hashPath("hosts", hostId) -> #/hosts/<id>. The router decodes the parts again.
+// A part of only dots is encoded too: a "." or ".." that reached a path would be resolved by the browser.
+export function hashPath(...parts: string[]): string {
+  return "#/" + parts.map((p) => (/^\.+$/.test(p) ? p.replace(/\./g, "%2E") : encodePart(p))).join("/");
+}
+
+// The parts of a #/... link, decoded; null when one cannot be a single id: empty, only dots, holding a
+// '/' (encoded as %2F, so it would name another path once joined again) or badly encoded.
+export function parseHash(hash: string): string[] | null {
+  const body = hash.replace(/^#\/?/, "").replace(/\/$/, "");
+  if (body === "") return [];
+  const parts: string[] = [];
+  for (const raw of body.split("/")) {
+    let p: string;
+    try {
+      p = decodeURIComponent(raw);
+    } catch {
+      return null;
+    }
+    if (p === "" || p.includes("/") || /^\.+$/.test(p) || /[\u0000-\u001f]/.test(p)) return null;
+    parts.push(p);
+  }
+  return parts;
+}
+
+// A path with a segment that is empty or only dots: the browser would resolve it to another route
+// (the WHATWG URL parser treats "%2e%2e" as ".." too), so such a request is refused here.
+function unsafePath(path: string): boolean {
+  const p = path.split("?")[0];
+  return p.split("/").slice(1).some((seg) => seg === "" || /^(\.|%2e)+$/i.test(seg));
+}
+
+// A request answered 401 means the session is gone (signed out elsewhere, ended by an admin, expired).
+const unauthorizedListeners = new Set<() => void>();
+export function onUnauthorized(l: () => void): () => void {
+  unauthorizedListeners.add(l);
+  return () => unauthorizedListeners.delete(l);
+}
+
 export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+  if (!path.startsWith("/api/") || unsafePath(path)) throw new ApiError(0, "refused a request to an unsafe path: " + path);
   const init: RequestInit = { method, credentials: "same-origin", headers: {} };
   if (body !== undefined) {
     init.body = JSON.stringify(body);
@@ -22,6 +81,7 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
     data = null;
   }
   if (!res.ok) {
+    if (res.status === 401 && path !== "/api/auth/login") unauthorizedListeners.forEach((l) => l());
     const message =
       data && typeof data === "object" && "error" in data ? String((data as { error: unknown }).error) : res.statusText;
     throw new ApiError(res.status, message);

@@ -1,9 +1,16 @@
 // The live feed (WS /ws): one connection for the whole page, reconnected with growing pauses when it
-// drops; listeners get every frame, and the connection state is shown to the user.
+// drops; listeners get every frame, and the connection's real state is shown to the user.
 import { useEffect } from "preact/hooks";
+import { api, apiPath } from "./api";
 
 export type LiveState = "connecting" | "live" | "lost";
 type Frame = Record<string, unknown> & { type: string };
+
+// The server sends {"type":"heartbeat"} every 10 s. A connection through a dead network or to a frozen
+// server is not closed by anyone: silence this long is how it is noticed.
+const silenceMs = 25000;
+// An upgrade the server never answers (it accepted the TCP connection but is stuck) is given up too.
+const connectTimeoutMs = 10000;
 
 const frameListeners = new Set<(f: Frame) => void>();
 const stateListeners = new Set<(s: LiveState) => void>();
@@ -12,37 +19,76 @@ let state: LiveState = "connecting";
 let retryDelay = 500;
 let stopped = true;
 let subscription: Record<string, unknown> = {};
+let lastFrameAt = 0;
+let watchdog: ReturnType<typeof setTimeout> | null = null;
+let retry: ReturnType<typeof setTimeout> | null = null;
 
 function setState(s: LiveState) {
+  if (s === state) return;
   state = s;
   stateListeners.forEach((l) => l(s));
+}
+
+function clearTimers() {
+  if (watchdog !== null) clearTimeout(watchdog);
+  if (retry !== null) clearTimeout(retry);
+  watchdog = null;
+  retry = null;
+}
+
+// The socket is dropped at once, without waiting for its close event: closing a connection whose far
+// end is silent waits for a closing handshake that never comes.
+function drop(ws: WebSocket) {
+  ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
+  ws.close();
+  if (socket !== ws) return;
+  socket = null;
+  clearTimers();
+  if (stopped) return;
+  setState("lost");
+  retry = setTimeout(() => ((retry = null), !stopped && connect()), retryDelay);
+  retryDelay = Math.min(retryDelay * 2, 10000);
+}
+
+// One timer for the whole connection, re-armed for what is left rather than on every frame: frames
+// arrive many times a second across a fleet.
+function watch(ws: WebSocket, limitMs: number) {
+  const left = lastFrameAt + limitMs - Date.now();
+  if (left <= 0) return drop(ws);
+  watchdog = setTimeout(() => ((watchdog = null), watch(ws, limitMs)), left);
 }
 
 function connect() {
   const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws";
   const ws = new WebSocket(url);
   socket = ws;
-  setState("connecting");
+  // After a loss the badge keeps saying so until a connection is really back.
+  if (state !== "lost") setState("connecting");
+  lastFrameAt = Date.now();
+  watch(ws, connectTimeoutMs);
   ws.onopen = () => {
     retryDelay = 500;
     ws.send(JSON.stringify({ ...subscription, type: "subscribe" }));
+    lastFrameAt = Date.now();
+    if (watchdog !== null) clearTimeout(watchdog);
+    watch(ws, silenceMs);
     setState("live");
   };
   ws.onmessage = (ev) => {
+    lastFrameAt = Date.now();
+    let f: Frame;
     try {
-      const f = JSON.parse(String(ev.data)) as Frame;
-      frameListeners.forEach((l) => l(f));
+      f = JSON.parse(String(ev.data)) as Frame;
     } catch {
-      /* not JSON: ignored */
+      return;  // not JSON: ignored
     }
+    if (f.type !== "heartbeat") frameListeners.forEach((l) => l(f));
   };
-  ws.onclose = () => {
-    if (socket !== ws) return;
-    socket = null;
-    if (stopped) return;
-    setState("lost");
-    setTimeout(() => !stopped && connect(), retryDelay);
-    retryDelay = Math.min(retryDelay * 2, 10000);
+  ws.onclose = (ev) => {
+    // 1008: the server closed the feed because its session ended. Asking who we are then answers 401,
+    // which brings back the sign-in form instead of retrying a feed that cannot come back.
+    if (ev.code === 1008) api("GET", apiPath("auth", "me")).catch(() => undefined);
+    drop(ws);
   };
 }
 
@@ -54,8 +100,11 @@ export function startLive() {
 
 export function stopLive() {
   stopped = true;
-  socket?.close();
+  clearTimers();
+  const ws = socket;
   socket = null;
+  if (ws) drop(ws);
+  setState("connecting");
 }
 
 // What the page needs from the feed: {} is everything; {container_stats: false} leaves out the container

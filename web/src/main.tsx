@@ -1,7 +1,7 @@
 // DockMon's UI: sign-in, the hosts dashboard and each host's containers, kept live over /ws.
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
-import { api, ApiError, Me } from "./api";
+import { api, apiPath, hashPath, Me, onUnauthorized, parseHash } from "./api";
 import { ContainerView } from "./ContainerView";
 import { Dashboard } from "./Dashboard";
 import { EventsView } from "./EventsView";
@@ -21,15 +21,28 @@ function useHashRoute(): string {
   return hash;
 }
 
+function NotFound() {
+  return (
+    <section>
+      <h2>No such page</h2>
+      <p>
+        This address names no page of DockMon. <a href={hashPath()}>Back to the hosts</a>
+      </p>
+    </section>
+  );
+}
+
 function App() {
   const [me, setMe] = useState<Me | null | undefined>(undefined);
   const [live, setLive] = useState<LiveState>("connecting");
   const route = useHashRoute();
 
   useEffect(() => {
-    api<Me>("GET", "/api/auth/me")
+    api<Me>("GET", apiPath("auth", "me"))
       .then(setMe)
-      .catch((e) => setMe(e instanceof ApiError && e.status === 401 ? null : null));
+      .catch(() => setMe(null));
+    // A session ended elsewhere (sign out everywhere, a password change, an admin) shows the sign-in form.
+    return onUnauthorized(() => setMe(null));
   }, []);
   useEffect(() => {
     if (!me) return;
@@ -45,16 +58,24 @@ function App() {
   if (me === null) return <Login onSignedIn={setMe} />;
 
   async function signOut() {
-    await api("POST", "/api/auth/logout").catch(() => undefined);
+    await api("POST", apiPath("auth", "logout")).catch(() => undefined);
     setMe(null);
   }
 
-  const host = route.match(/^#\/hosts\/([0-9a-fA-F-]{1,64})$/);
-  const container = route.match(/^#\/hosts\/([0-9a-fA-F-]{1,64})\/containers\/([A-Za-z0-9_.-]{1,128})$/);
-  const section = container || host ? "hosts" : route.startsWith("#/events") ? "events" : route.startsWith("#/settings") ? "settings" : "hosts";
+  // Routes are parsed from decoded parts; a part that is not a single id (say "a%2F..%2Fb") is refused
+  // rather than joined into another path.
+  const parts = parseHash(route);
+  const [top, hostId, sub, containerId] = parts ?? [];
+  const known =
+    parts !== null &&
+    (parts.length === 0 ||
+      (parts.length === 1 && (top === "events" || top === "settings" || top === "hosts")) ||
+      (top === "hosts" && (parts.length === 2 || (parts.length === 4 && sub === "containers"))));
+  const section = known && (top === "events" || top === "settings") ? top : "hosts";
   let page;
-  if (container) page = <ContainerView key={container[2]} hostId={container[1]} containerId={container[2]} me={me} />;
-  else if (host) page = <HostView key={host[1]} hostId={host[1]} me={me} />;
+  if (!known) page = <NotFound />;
+  else if (containerId) page = <ContainerView key={hostId + "/" + containerId} hostId={hostId} containerId={containerId} me={me} />;
+  else if (hostId) page = <HostView key={hostId} hostId={hostId} me={me} />;
   else if (section === "events") page = <EventsView />;
   else if (section === "settings") page = <Settings me={me} />;
   else page = <Dashboard me={me} />;
@@ -66,15 +87,15 @@ function App() {
   return (
     <>
       <header>
-        <a class="brand" href="#/">
+        <a class="brand" href={hashPath()}>
           DockMon
         </a>
         <nav aria-label="Main">
-          {link("hosts", "#/", "Hosts")}
-          {link("events", "#/events", "Events")}
-          {link("settings", "#/settings", "Settings")}
+          {link("hosts", hashPath(), "Hosts")}
+          {link("events", hashPath("events"), "Events")}
+          {link("settings", hashPath("settings"), "Settings")}
         </nav>
-        <span class={"live " + live} role="status" aria-live="polite">
+        <span class={"live-state " + live} data-live={live} role="status" aria-live="polite">
           {live === "live" ? "live" : live === "lost" ? "connection lost, retrying…" : "connecting…"}
         </span>
         <span class="who">
