@@ -87,11 +87,22 @@ stats_point from_row(const store::stats_rollup_row& r) {
   return p;
 }
 
+// The name an agent gives a container, when it is one Docker would accept; nullopt for anything else,
+// which drops the frame: a name goes into pages and links. "/name" (Docker's API form) is accepted.
+std::optional<std::string> agent_container_name(const json::object& p, std::string_view key) {
+  std::string name = string_field(p, key);
+  if (!name.empty() && name.front() == '/') name.erase(0, 1);
+  if (name.empty()) return name;
+  if (!valid_container_name(name)) return std::nullopt;
+  return name;
+}
+
 }  // namespace
 
 void live_telemetry::ingest_container(const std::string& host_id, const json::object& p) {
   std::string id = string_field(p, "container_id");
-  if (!valid_container_ref(id)) return;
+  auto name = agent_container_name(p, "container_name");
+  if (!valid_container_id(id) || !name) return;
   auto& per_host = containers_[host_id];
   auto it = per_host.find(id);
   if (it == per_host.end()) {
@@ -99,7 +110,7 @@ void live_telemetry::ingest_container(const std::string& host_id, const json::ob
     it = per_host.emplace(id, container_latest{}).first;
   }
   auto& latest = it->second;
-  latest.name = protocol::sanitize_text(string_field(p, "container_name"), 255);
+  latest.name = std::move(*name);
   stats_point& s = latest.point;
   // The server's clock, not the agent's: a host with a wrong clock must not scramble the history.
   s.t = now_seconds();
@@ -165,8 +176,9 @@ void live_telemetry::on_container_event(const std::string& host_id, const json::
   store::event_record e;
   e.host_id = host_id;
   e.container_id = string_field(payload, "container_id");
-  if (!valid_container_ref(e.container_id)) return;
-  e.container_name = protocol::sanitize_text(string_field(payload, "container_name"), 255);
+  auto name = agent_container_name(payload, "container_name");
+  if (!valid_container_id(e.container_id) || !name) return;
+  e.container_name = std::move(*name);
   e.image = protocol::sanitize_text(string_field(payload, "image"), 512);
   e.type = "container";
   e.action = protocol::sanitize_text(string_field(payload, "action"), 128);
@@ -207,7 +219,7 @@ void live_telemetry::keep_event(store::event_record e) {
 
 void live_telemetry::on_update_progress(const std::string& host_id, const json::object& payload) {
   const auto container_id = string_field(payload, "container_id");
-  if (!valid_container_ref(container_id)) return;
+  if (!valid_container_id(container_id)) return;
   const auto stage = protocol::sanitize_text(string_field(payload, "stage"), 32);
   const auto message = protocol::sanitize_text(string_field(payload, "message"), 1024);
   const auto error = protocol::sanitize_text(string_field(payload, "error"), 1024);
@@ -228,8 +240,9 @@ void live_telemetry::on_update_progress(const std::string& host_id, const json::
 void live_telemetry::on_update_complete(const std::string& host_id, const json::object& payload) {
   const auto old_id = string_field(payload, "old_container_id");
   const auto new_id = string_field(payload, "new_container_id");
-  if (!valid_container_ref(old_id) || !valid_container_ref(new_id)) return;
-  const auto name = protocol::sanitize_text(string_field(payload, "container_name"), 255);
+  const auto named = agent_container_name(payload, "container_name");
+  if (!valid_container_id(old_id) || !valid_container_id(new_id) || !named) return;
+  const auto& name = *named;
   const auto image = protocol::sanitize_text(string_field(payload, "image"), 512);
   json::object frame{{"type", "update_complete"}, {"host_id", host_id},    {"old_container_id", old_id},
                      {"new_container_id", new_id}, {"container_name", name}, {"image", image}};

@@ -10,6 +10,7 @@
 #include "dockmon/common/crypto.hpp"
 #include "dockmon/common/json_fields.hpp"
 #include "dockmon/common/validate.hpp"
+#include "dockmon/protocol/registration.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -67,12 +68,14 @@ json::object host_json(const store::host_record& h, bool online, bool show_engin
   return o;
 }
 
-// Docker's container summary, reduced to what the API promises.
-json::object container_summary(const json::value& docker) {
+// Docker's container summary, reduced to what the API promises; nullopt when the agent's entry has an id
+// or a name Docker would not make (they go into URLs and pages: a hostile agent's "../../" is dropped).
+std::optional<json::object> container_summary(const json::value& docker) {
   json::object out;
-  if (!docker.is_object()) return out;
+  if (!docker.is_object()) return std::nullopt;
   const auto& c = docker.get_object();
   std::string id = string_field(c, "Id");
+  if (!valid_container_id(id)) return std::nullopt;
   out["id"] = id;
   out["short_id"] = id.substr(0, 12);
   std::string name;
@@ -81,10 +84,11 @@ json::object container_summary(const json::value& docker) {
     name = std::string(names->get_array()[0].get_string());
     if (!name.empty() && name.front() == '/') name.erase(0, 1);
   }
+  if (!valid_container_name(name)) return std::nullopt;
   out["name"] = name;
-  out["image"] = string_field(c, "Image");
-  out["state"] = string_field(c, "State");
-  out["status"] = string_field(c, "Status");
+  out["image"] = protocol::sanitize_text(string_field(c, "Image"), 512);
+  out["state"] = protocol::sanitize_text(string_field(c, "State"), 32);
+  out["status"] = protocol::sanitize_text(string_field(c, "Status"), 128);
   if (auto* created = c.if_contains("Created"); created != nullptr && created->is_number()) {
     out["created"] = to_iso8601(sys_clock::time_point(std::chrono::seconds(created->to_number<std::int64_t>())));
   }
@@ -437,7 +441,12 @@ class api : private route_answers {
     }
     if (!list->is_array()) co_return fail(http::status::bad_gateway, "the agent's container list is malformed");
     json::array out;
-    for (const auto& c : list->get_array()) out.push_back(container_summary(c));
+    std::size_t dropped = 0;
+    for (const auto& c : list->get_array()) {
+      if (auto summary = container_summary(c)) out.push_back(std::move(*summary));
+      else ++dropped;
+    }
+    if (dropped > 0) spdlog::warn("agent of host {} listed {} containers with a malformed id or name; dropped", host_id, dropped);
     co_return ok(out);
   }
 
