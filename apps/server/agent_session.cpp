@@ -3,6 +3,7 @@
 #include "agent_session.hpp"
 
 #include "dockmon/common/crypto.hpp"
+#include "dockmon/common/log.hpp"
 #include "dockmon/common/ws_outbox.hpp"
 #include "dockmon/protocol/registration.hpp"
 
@@ -88,7 +89,7 @@ store::agent_registration to_registration(const protocol::register_frame& f) {
 
 template <class AgentWebsocket>
 net::awaitable<void> refuse(AgentWebsocket& ws, std::string reason, std::string_view peer) {
-  spdlog::warn("agent registration from {} refused: {}", peer, reason);
+  log_refusal("agent registration from {} refused: {}", peer, log_text(reason));
   co_await ws.async_write(net::buffer(json::serialize(protocol::auth_error_frame(reason))), use_tuple);
   co_await ws.async_close(websocket::close_reason(websocket::close_code::policy_error, "authentication failed"), use_tuple);
 }
@@ -178,7 +179,7 @@ net::awaitable<void> run_agent_session(server_context& ctx, Stream stream, http:
 
   std::string first = co_await read_first_frame(*ws);
   if (first.empty()) {
-    spdlog::warn("agent at {} sent no registration within {} s (or hung up)", peer, registration_deadline.count());
+    log_refusal("agent at {} sent no registration within {} s (or hung up)", peer, registration_deadline.count());
     co_return;
   }
   auto frame = protocol::parse_register(std::string_view(first));
@@ -199,7 +200,7 @@ net::awaitable<void> run_agent_session(server_context& ctx, Stream stream, http:
   auto connection = std::make_shared<ws_connection<agent_websocket>>(outbox, reg.reply.agent_id, reg.reply.host_id);
   ctx.hub.attach(connection);
   ctx.telemetry.host_named(reg.reply.host_id, frame->hostname.empty() ? frame->engine_id : frame->hostname);
-  spdlog::info("agent {} ({} {}) online for host {} from {}", reg.reply.agent_id, frame->hostname, frame->version,
+  spdlog::info("agent {} ({} {}) online for host {} from {}", reg.reply.agent_id, log_text(frame->hostname, 64), log_text(frame->version, 64),
                reg.reply.host_id, peer);
   net::co_spawn(ws->get_executor(), ws_outbox<agent_websocket>::run(outbox), net::detached);
 
@@ -215,12 +216,12 @@ net::awaitable<void> run_agent_session(server_context& ctx, Stream stream, http:
     auto value = json::parse(std::string_view(static_cast<const char*>(buffer.data().data()), buffer.size()), parse_ec);
     buffer.consume(buffer.size());
     if (parse_ec) {
-      spdlog::warn("agent {} sent a frame that is not JSON; ignored", reg.reply.agent_id);
+      log_refusal("agent {} sent a frame that is not JSON; ignored", reg.reply.agent_id);
       continue;
     }
     auto msg = protocol::parse_agent_message(value);
     if (!msg) {
-      spdlog::warn("agent {} sent a malformed frame: {}", reg.reply.agent_id, msg.error().message);
+      log_refusal("agent {} sent a malformed frame: {}", reg.reply.agent_id, log_text(msg.error().message));
       continue;
     }
     switch (msg->type) {

@@ -71,19 +71,36 @@ bool same_origin(const http::request<http::string_body>& req) {
   return scheme_end != std::string_view::npos && o.substr(scheme_end + 3) == host->value();
 }
 
-bool sign_in_limiter::take(std::unordered_map<std::string, token_bucket>& buckets, const std::string& key, double rate,
-                           double burst) {
-  // Bounded: a flood of made-up names or addresses resets the table rather than growing it.
-  if (buckets.size() > 10000 && !buckets.contains(key)) buckets.clear();
-  auto it = buckets.try_emplace(key, rate, burst).first;
-  return it->second.try_take();
+sign_in_limiter::verdict sign_in_limiter::consider(const std::string& username, const std::string& address) {
+  const auto where = sign_in_address_key(address);
+  if (!by_address_.try_take(where)) return verdict::refuse;
+  if (by_account_.try_take(username)) return verdict::check;
+  // Locked by someone's guesses: its owner's usual addresses still get in (the address limit and a delay
+  // still slow any guessing from there); everyone else waits.
+  if (!known_good(username, where) || !by_owner_address_.try_take(username + '\n' + where)) return verdict::refuse;
+  return verdict::check_after_delay;
 }
 
-bool sign_in_limiter::allow(const std::string& username, const std::string& address) {
-  // 5 quick tries per account then one per 12 s; 20 per address then one per 3 s.
-  bool account_ok = take(by_account_, username, 1.0 / 12, 5);
-  bool address_ok = take(by_address_, address, 1.0 / 3, 20);
-  return account_ok && address_ok;
+void sign_in_limiter::succeeded(const std::string& username, const std::string& address) {
+  const auto where = sign_in_address_key(address);
+  auto& list = known_good_[username];
+  std::erase(list, where);
+  list.insert(list.begin(), where);
+  if (list.size() > 8) list.pop_back();
+}
+
+bool sign_in_limiter::known_good(const std::string& username, const std::string& address) const {
+  auto it = known_good_.find(username);
+  return it != known_good_.end() && std::find(it->second.begin(), it->second.end(), address) != it->second.end();
+}
+
+std::string sign_in_address_key(const std::string& address) {
+  error_code ec;
+  auto a = net::ip::make_address(address, ec);
+  if (ec || !a.is_v6() || a.to_v6().is_v4_mapped()) return address;
+  auto bytes = a.to_v6().to_bytes();
+  std::fill(bytes.begin() + 8, bytes.end(), 0);
+  return net::ip::address_v6(bytes).to_string() + "/64";
 }
 
 std::string bootstrap_admin(store::store& db, const std::optional<std::string>& password) {

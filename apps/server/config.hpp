@@ -2,10 +2,12 @@
 #pragma once
 
 #include "dockmon/common/env.hpp"
+#include "dockmon/common/net.hpp"
 
 #include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace dockmon::server {
 
@@ -25,7 +27,25 @@ struct server_config {
   std::chrono::milliseconds agent_retention{std::chrono::hours(24 * 30)};
   std::string log_level = "info";
   bool log_json = false;
+  // The address browsers use, when a TLS proxy sits in front (--tls off): https here makes cookies Secure
+  // and turns HSTS on; its host is allowed beside loopback's names on a loopback listener.
+  std::string public_url;
+  // Proxies whose X-Forwarded-For is believed (addresses or CIDR blocks); nobody else's is.
+  std::vector<std::string> trusted_proxies;
+  std::size_t max_connections = 10000;
+  std::size_t max_connections_per_address = 256;
 };
+
+// An address block (--trusted-proxy): an address and how many of its leading bits count.
+struct network {
+  net::ip::address base;
+  unsigned prefix = 0;
+  bool contains(const net::ip::address& a) const;
+};
+// "10.0.0.0/8", "::1", "192.168.1.10": nullopt when it is none of these.
+std::optional<network> parse_network(std::string_view text);
+// The host of "https://name:port/path" ("[::1]" for IPv6), empty when there is none.
+std::string url_host(std::string_view url);
 
 // Throws config_error naming the setting on a bad value; CLI11's own errors (--help, unknown flag) pass through.
 server_config parse_server_config(int argc, char** argv);

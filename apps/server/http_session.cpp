@@ -2,6 +2,8 @@
 #include "http_session.hpp"
 
 #include "agent_builds.hpp"
+#include "auth.hpp"
+#include "dockmon/common/log.hpp"
 #include "agent_session.hpp"
 #include "browser_feed.hpp"
 #include "rest_api.hpp"
@@ -15,6 +17,9 @@ namespace dockmon::server {
 namespace {
 using namespace std::chrono_literals;
 constexpr std::size_t max_request_body = 1024 * 1024;
+// Signing in needs a few hundred bytes; a larger body is read only for someone whose credentials hold,
+// so that strangers cannot make the server take in a megabyte per connection.
+constexpr std::size_t unauthenticated_body_limit = 64 * 1024;
 constexpr std::size_t max_request_header = 16 * 1024;
 constexpr auto request_deadline = 30s;  // the whole request, headers and body: slow clients are cut off
 constexpr auto keep_alive_idle = 60s;
@@ -36,7 +41,7 @@ bool may_open_agent_socket(server_context& ctx, beast::ssl_stream<beast::tcp_str
 // The same headers on every answer: the API answers JSON, text and agent builds only, and nothing in it
 // may be framed, sniffed, or run as a page.
 template <class Body>
-void set_common_headers(http::response<Body>& res) {
+void set_common_headers(http::response<Body>& res, bool https) {
   res.set(http::field::server, "dockmon-server/" DOCKMON_VERSION);
   res.set("X-Content-Type-Options", "nosniff");
   res.set("X-Frame-Options", "DENY");
@@ -45,24 +50,36 @@ void set_common_headers(http::response<Body>& res) {
     res.set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
   res.set("Referrer-Policy", "no-referrer");
   res.set("Cross-Origin-Resource-Policy", "same-origin");
+  // Browsers that reached us over HTTPS never try plain HTTP again (a year; not for other subdomains).
+  if (https) res.set(http::field::strict_transport_security, "max-age=31536000");
 }
+
+struct read_result {
+  error_code ec;
+  bool needs_credentials = false;  // a large body without valid credentials: refused before it is read
+};
 
 // Reads the header, lets an admin's agent-build upload (only) send up to 64 MiB, then reads the body.
 // Beast compares Content-Length with the limit as the header ends, so the header is read under the large
 // limit and everyone but that admin is held to the small one before a byte of the body is read.
 template <class Stream>
-net::awaitable<error_code> read_request(server_context& ctx, Stream& stream, beast::flat_buffer& buffer,
-                                        http::request_parser<http::string_body>& parser) {
+net::awaitable<read_result> read_request(server_context& ctx, Stream& stream, beast::flat_buffer& buffer,
+                                         http::request_parser<http::string_body>& parser) {
   parser.body_limit(max_agent_build_bytes);
   auto [header_ec, header_n] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
-  if (header_ec) co_return header_ec;
-  if (parser.is_done()) co_return error_code{};
+  if (header_ec) co_return read_result{header_ec};
+  if (parser.is_done()) co_return read_result{};
   const bool large = co_await may_send_agent_build(ctx, parser.get());
   if (large) {
     beast::get_lowest_layer(stream).expires_after(agent_build_deadline);
   } else {
     parser.body_limit(max_request_body);
-    if (parser.content_length().value_or(0) > max_request_body) co_return error_code(http::error::body_limit);
+    const auto length = parser.content_length();
+    if (length.value_or(0) > max_request_body) co_return read_result{error_code(http::error::body_limit)};
+    if (!length || *length > unauthenticated_body_limit) {
+      auto who = co_await authenticate(ctx, parser.get());
+      if (!who) co_return read_result{{}, true};
+    }
   }
   // curl asks before it sends a large body; without an answer it waits a second and sends anyway.
   if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
@@ -70,7 +87,26 @@ net::awaitable<error_code> read_request(server_context& ctx, Stream& stream, bea
     co_await http::async_write(stream, go_on, use_tuple);
   }
   auto [body_ec, body_n] = co_await http::async_read(stream, buffer, parser, use_tuple);
-  co_return body_ec;
+  co_return read_result{body_ec};
+}
+
+// Answers and ends the connection without reading what the client is still sending: a lingering close
+// drops up to 8 MiB or 2 s of it, or closing with unread data would reset the connection and the client
+// would never read the answer.
+template <class Stream>
+net::awaitable<void> answer_and_close(Stream& stream, response res) {
+  res.keep_alive(false);
+  beast::get_lowest_layer(stream).expires_after(5s);
+  co_await http::async_write(stream, res, use_tuple);
+  shutdown_send(stream);
+  beast::get_lowest_layer(stream).expires_after(2s);
+  std::array<char, 16384> discard{};
+  std::size_t dropped = 0;
+  while (dropped < 8 * 1024 * 1024) {
+    auto [read_ec, got] = co_await stream.async_read_some(net::buffer(discard), use_tuple);
+    if (read_ec) break;
+    dropped += got;
+  }
 }
 
 template <class Stream>
@@ -82,38 +118,39 @@ net::awaitable<void> serve_http(server_context& ctx, Stream stream, std::string 
     parser.header_limit(max_request_header);
     beast::get_lowest_layer(stream).expires_after(first ? request_deadline : keep_alive_idle);
     first = false;
-    const auto ec = co_await read_request(ctx, stream, buffer, parser);
+    const auto [ec, needs_credentials] = co_await read_request(ctx, stream, buffer, parser);
     if (ec == http::error::end_of_stream || ec == net::error::eof || ec == beast::error::timeout ||
         ec == net::error::connection_reset || ec == net::error::operation_aborted)
       break;
-    if (ec) {
-      // Oversized or malformed input gets a clear answer before the connection closes.
+    if (ec || needs_credentials) {
+      // Oversized, malformed or unauthenticated input gets a clear answer before the connection closes.
       http::request<http::string_body> dummy{http::verb::get, "/", 11};
-      dummy.keep_alive(false);
       auto status = ec == http::error::body_limit || ec == http::error::header_limit ? http::status::payload_too_large
                                                                                       : http::status::bad_request;
-      auto res = error_response(dummy, status, "malformed or oversized request: " + ec.message());
-      beast::get_lowest_layer(stream).expires_after(5s);
-      co_await http::async_write(stream, res, use_tuple);
-      // Lingering close: drop what the client is still sending (up to 8 MiB or 2 s), or closing with
-      // unread data would reset the connection and the client would never read the answer.
-      shutdown_send(stream);
-      beast::get_lowest_layer(stream).expires_after(2s);
-      std::array<char, 16384> discard{};
-      std::size_t dropped = 0;
-      while (dropped < 8 * 1024 * 1024) {
-        auto [read_ec, got] = co_await stream.async_read_some(net::buffer(discard), use_tuple);
-        if (read_ec) break;
-        dropped += got;
-      }
+      auto res = needs_credentials
+                     ? error_response(dummy, http::status::unauthorized,
+                                      "authentication required before a body of more than 64 KiB: sign in or send an API key")
+                     : error_response(dummy, status, "malformed or oversized request: " + ec.message());
+      set_common_headers(res, ctx.door.browsers_use_https());
+      co_await answer_and_close(stream, std::move(res));
       co_return;
     }
     auto req = parser.release();
+    if (!ctx.door.host_allowed(req)) {
+      // A page whose DNS name was rebound to 127.0.0.1 would otherwise be same-origin with the API.
+      log_refusal("request for Host '{}' refused on a loopback listener", log_text(req[http::field::host], 80));
+      auto res = error_response(req, http::status::misdirected_request,
+                                "this server answers to localhost and its --public-url only, not to that Host");
+      set_common_headers(res, ctx.door.browsers_use_https());
+      co_await answer_and_close(stream, std::move(res));
+      co_return;
+    }
+    const auto client = ctx.door.client_address(peer, req);
     if (websocket::is_upgrade(req)) {
       std::string_view target = req.target();
       if (target == "/api/agent/ws" || target.rfind("/api/agent/ws?", 0) == 0) {
         if (!may_open_agent_socket(ctx, stream)) {
-          spdlog::warn("agent connection from {} refused: no client certificate signed by --client-ca", peer);
+          log_refusal("agent connection from {} refused: no client certificate signed by --client-ca", peer);
           auto res = error_response(req, http::status::forbidden, "agents must present a client certificate signed by the server's --client-ca");
           res.keep_alive(false);
           co_await http::async_write(stream, res, use_tuple);
@@ -136,18 +173,18 @@ net::awaitable<void> serve_http(server_context& ctx, Stream stream, std::string 
       // A file of up to 64 MiB, streamed from disk rather than held in memory; then the connection ends.
       auto download = download_agent_build(ctx, req);
       if (download.file) {
-        set_common_headers(*download.file);
+        set_common_headers(*download.file, ctx.door.browsers_use_https());
         beast::get_lowest_layer(stream).expires_after(agent_build_deadline);
         co_await http::async_write(stream, *download.file, use_tuple);
         break;
       }
-      set_common_headers(download.error);
+      set_common_headers(download.error, ctx.door.browsers_use_https());
       beast::get_lowest_layer(stream).expires_after(request_deadline);
       co_await http::async_write(stream, download.error, use_tuple);
       break;
     }
-    auto res = co_await handle_request(ctx, std::move(req), peer);
-    set_common_headers(res);
+    auto res = co_await handle_request(ctx, std::move(req), client);
+    set_common_headers(res, ctx.door.browsers_use_https());
     beast::get_lowest_layer(stream).expires_after(request_deadline);
     auto [write_ec, written] = co_await http::async_write(stream, res, use_tuple);
     if (write_ec || !keep_alive) break;
@@ -157,7 +194,8 @@ net::awaitable<void> serve_http(server_context& ctx, Stream stream, std::string 
 
 }  // namespace
 
-net::awaitable<void> run_http_session(server_context& ctx, net::ip::tcp::socket socket) {
+net::awaitable<void> run_http_session(server_context& ctx, net::ip::tcp::socket socket, front_door::slot slot) {
+  [[maybe_unused]] const auto held = std::move(slot);  // given back when the session ends, however it ends
   std::string peer;
   {
     error_code ec;

@@ -5,6 +5,7 @@
 
 namespace dockmon::server {
 
-net::awaitable<void> run_http_session(server_context& ctx, net::ip::tcp::socket socket);
+// The slot holds the connection's place under the front door's caps until the session ends.
+net::awaitable<void> run_http_session(server_context& ctx, net::ip::tcp::socket socket, front_door::slot slot);
 
 }  // namespace dockmon::server

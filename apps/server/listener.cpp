@@ -3,7 +3,11 @@
 
 #include "http_session.hpp"
 
+#include "dockmon/common/log.hpp"
+
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
 
 namespace dockmon::server {
 
@@ -34,16 +38,36 @@ void log_session_end(std::exception_ptr e) {
 }  // namespace
 
 net::awaitable<void> accept_loop(server_context& ctx, net::ip::tcp::acceptor acceptor) {
+  // Out of descriptors (EMFILE and its kin) the listening socket stays readable: retrying at once would
+  // spin a core. Wait, longer each time, until an accept succeeds again.
+  auto pause = std::chrono::milliseconds(0);
+  net::steady_timer backoff(acceptor.get_executor());
   for (;;) {
     auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
     if (ec == net::error::operation_aborted) co_return;
     if (ec) {
-      spdlog::warn("accept failed: {}", ec.message());
+      pause = std::clamp(pause * 2, std::chrono::milliseconds(50), std::chrono::milliseconds(1000));
+      log_refusal("accept failed: {}; pausing {} ms", ec.message(), pause.count());
+      backoff.expires_after(pause);
+      co_await backoff.async_wait(use_tuple);
+      continue;
+    }
+    pause = std::chrono::milliseconds(0);
+    error_code peer_ec;
+    auto peer = socket.remote_endpoint(peer_ec);
+    const std::string address = peer_ec ? std::string("unknown") : peer.address().to_string();
+    auto slot = ctx.door.admit(address);
+    if (!slot) {
+      // Over a cap: closed before a byte is read, so a flood costs a descriptor for an instant only.
+      log_refusal("connection from {} refused: {} connections open, caps {} in all and {} per address", address,
+                  ctx.door.open_connections(), ctx.config.max_connections, ctx.config.max_connections_per_address);
+      error_code ignored;
+      socket.close(ignored);
       continue;
     }
     error_code ignored;
     socket.set_option(net::ip::tcp::no_delay(true), ignored);
-    net::co_spawn(acceptor.get_executor(), run_http_session(ctx, std::move(socket)), log_session_end);
+    net::co_spawn(acceptor.get_executor(), run_http_session(ctx, std::move(socket), std::move(*slot)), log_session_end);
   }
 }
 

@@ -12,10 +12,32 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+
+#include <sys/resource.h>
 #include <filesystem>
 
 using namespace dockmon;
 using namespace dockmon::server;
+
+namespace {
+
+// Every connection is a descriptor: take the hard limit the system allows, and say so when it is below
+// what --max-connections promises (accepts beyond it fail, and the listener backs off meanwhile).
+void raise_open_file_limit(std::size_t max_connections) {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+  }
+  constexpr rlim_t reserve = 64;  // the database, TLS files, agent builds
+  if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < max_connections + reserve)
+    spdlog::warn("the open-file limit ({}) is below --max-connections ({}) plus a reserve of {}: raise it (ulimit -n, "
+                 "LimitNOFILE=) or connections beyond the limit will be refused by the system",
+                 limit.rlim_cur, max_connections, reserve);
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   if (argc > 1 && is_signing_command(argv[1])) return run_signing_tool(argc, argv);
@@ -42,6 +64,7 @@ int main(int argc, char** argv) {
     const std::string scheme = tls.context ? "https" : "http";
     const std::string pin = tls.public_key_pin;
 
+    raise_open_file_limit(config.max_connections);
     net::io_context ioc(1);
     server_context ctx(ioc.get_executor(), config, std::move(db), std::move(tls));
     restore_telemetry(ctx);

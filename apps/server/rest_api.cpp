@@ -9,6 +9,7 @@
 #include "web_ui.hpp"
 #include "dockmon/common/crypto.hpp"
 #include "dockmon/common/json_fields.hpp"
+#include "dockmon/common/log.hpp"
 #include "dockmon/common/validate.hpp"
 #include "dockmon/protocol/registration.hpp"
 
@@ -24,6 +25,9 @@ namespace dockmon::server {
 namespace {
 
 using namespace std::chrono_literals;
+
+// How long the owner of a locked account waits for a verdict, from an address it signed in from before.
+constexpr auto locked_account_delay = 1s;
 
 
 json::value capabilities_json(const std::string& text) {
@@ -180,9 +184,15 @@ class api : private route_answers {
     std::string password = string_field(*body, "password");
     if (username.empty() || password.empty() || username.size() > 64 || password.size() > 1024)
       co_return fail(http::status::bad_request, "username and password are required");
-    if (!ctx_.sign_in_limits.allow(username, peer_)) {
-      spdlog::warn("sign-in for '{}' from {} refused: too many attempts", username, peer_);
+    const auto verdict = ctx_.sign_in_limits.consider(username, peer_);
+    if (verdict == sign_in_limiter::verdict::refuse) {
+      log_refusal("sign-in for '{}' from {} refused: too many attempts", log_text(username, 64), peer_);
       co_return fail(http::status::too_many_requests, "too many sign-in attempts; wait a minute and try again");
+    }
+    if (verdict == sign_in_limiter::verdict::check_after_delay) {
+      net::steady_timer pause(co_await net::this_coro::executor);
+      pause.expires_after(locked_account_delay);
+      co_await pause.async_wait(use_tuple);
     }
     // Lambdas are built outside co_await expressions: g++ 12 destroys such temporaries twice.
     auto find_user = ctx_.with_store([username](store::store& s) { return s.find_user_by_name(username); });
@@ -193,9 +203,10 @@ class api : private route_answers {
     auto verify = run_blocking(ctx_.db_pool, [hash, password] { return verify_password(hash, password); });
     bool good = co_await std::move(verify);
     if (!user || !good) {
-      spdlog::warn("failed sign-in for user '{}'", username.substr(0, 64));
+      log_refusal("failed sign-in for user '{}' from {}", log_text(username, 64), peer_);
       co_return fail(http::status::unauthorized, "invalid username or password");
     }
+    ctx_.sign_in_limits.succeeded(username, peer_);
     if (user->disabled) co_return fail(http::status::forbidden, "this account is disabled; ask an admin");
     std::string token = random_token();
     auto hash_of_token = sha256_hex(token);
@@ -209,9 +220,11 @@ class api : private route_answers {
     co_return res;
   }
 
-  // Ends in "Max-Age=" for the caller to complete; over TLS the browser never sends the cookie in clear.
+  // Ends in "Max-Age=" for the caller to complete; over HTTPS (ours or a proxy's) the browser never sends
+  // the cookie in clear.
   std::string cookie_attributes() const {
-    return std::string("; Path=/; HttpOnly; SameSite=Strict") + (ctx_.tls.context ? "; Secure" : "") + "; Max-Age=";
+    return std::string("; Path=/; HttpOnly; SameSite=Strict") + (ctx_.door.browsers_use_https() ? "; Secure" : "") +
+           "; Max-Age=";
   }
 
   net::awaitable<response> logout() {

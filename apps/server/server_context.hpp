@@ -6,6 +6,7 @@
 #include "sign_in_limiter.hpp"
 #include "config.hpp"
 #include "feed_watch.hpp"
+#include "front_door.hpp"
 #include "dockmon/common/run_blocking.hpp"
 #include "dockmon/store/store.hpp"
 #include "live_telemetry.hpp"
@@ -21,7 +22,7 @@ using tls_stream = beast::ssl_stream<beast::tcp_stream>;
 
 struct server_context {
   server_context(net::any_io_executor ex, server_config c, std::unique_ptr<store::store> s, server_tls t = {})
-      : executor(ex), config(std::move(c)), tls(std::move(t)), db(std::move(s)), hub(ex) {}
+      : executor(ex), config(std::move(c)), tls(std::move(t)), door(config, tls.context != nullptr), db(std::move(s)), hub(ex) {}
 
   // Runs a store call on the database pool; the coroutine resumes on its I/O thread.
   template <class F>
@@ -32,6 +33,7 @@ struct server_context {
   net::any_io_executor executor;
   server_config config;
   server_tls tls;
+  front_door door;  // connection caps, the client behind a proxy, the Host allow-list
   std::unique_ptr<store::store> db;
   net::thread_pool db_pool{2};
   agent_hub hub;

@@ -213,6 +213,17 @@ void ws_client::send(const std::string& text) {
   ws_.write(net::buffer(text));
 }
 
+void ws_client::send_frame_header(std::uint64_t length) {
+  std::array<unsigned char, 14> header{0x81, 0x80 | 127};
+  for (int i = 0; i < 8; ++i) header[2 + i] = static_cast<unsigned char>(length >> (8 * (7 - i)));
+  header[10] = 0x12;  // the mask key; there is no payload to mask
+  header[11] = 0x34;
+  header[12] = 0x56;
+  header[13] = 0x78;
+  beast::get_lowest_layer(ws_).expires_after(10s);
+  net::write(beast::get_lowest_layer(ws_).socket(), net::buffer(header));
+}
+
 std::optional<std::string> ws_client::read(std::chrono::milliseconds timeout) {
   beast::get_lowest_layer(ws_).expires_after(timeout);
   beast::flat_buffer buffer;

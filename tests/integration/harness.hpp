@@ -85,6 +85,10 @@ class ws_client {
   ~ws_client();
   void send(const std::string& text);
   void send(const json::value& v) { send(json::serialize(v)); }
+  // Writes only the header of a masked text frame announcing `length` bytes, straight to the socket: how
+  // a peer starts a frame larger than the server accepts without writing it all (the server must refuse
+  // it on the header; writing it all would end in a reset that loses the server's close frame).
+  void send_frame_header(std::uint64_t length);
   // The next text frame, or nullopt when the connection closed (close_code() tells how) or the deadline passed.
   std::optional<std::string> read(std::chrono::milliseconds timeout = 10s);
   std::optional<json::value> read_json(std::chrono::milliseconds timeout = 10s);

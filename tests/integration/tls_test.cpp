@@ -54,6 +54,10 @@ TEST(tls, self_signed_server_is_trusted_by_its_pinned_key_only) {
   ASSERT_TRUE(std::filesystem::exists(cert));
   EXPECT_EQ(std::filesystem::status(server.data_dir() + "/tls/server.key").permissions() & std::filesystem::perms::all,
             std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  // Not a CA: a leaked key of it cannot sign certificates for other names.
+  const auto text = shell("openssl x509 -in " + cert + " -noout -text").output;
+  EXPECT_NE(text.find("CA:FALSE"), std::string::npos) << text;
+  EXPECT_EQ(text.find("Certificate Sign"), std::string::npos) << text;
   const auto token = server.registration_token();
 
   {
@@ -74,8 +78,19 @@ TEST(tls, self_signed_server_is_trusted_by_its_pinned_key_only) {
   const auto pin = server.public_key_pin();
   server.restart({{"DOCKMON_TLS", "on"}});
   EXPECT_EQ(server.public_key_pin(), pin);
-  test_agent agent(server.port(), token, {}, {{"DOCKMON_URL", server.url()}, {"DOCKMON_PINNED_PUBKEY", pin}});
-  EXPECT_TRUE(registers(server)) << agent.log();
+  {
+    // The file itself, named as the agent's trust store, still verifies the server.
+    test_agent agent(server.port(), token, {}, {{"DOCKMON_URL", server.url()}, {"DOCKMON_CA_FILE", cert}});
+    EXPECT_TRUE(registers(server)) << agent.log();
+  }
+  ASSERT_EQ(server.hosts().size(), 1u);
+  const std::string host_id(server.hosts()[0].at("id").as_string());
+  ASSERT_TRUE(server.wait_for_host(host_id, "offline"));
+  auto minted = server.post("/api/hosts/" + host_id + "/reattach-token");
+  ASSERT_EQ(minted.status, 201u) << minted.body;
+  test_agent agent(server.port(), std::string(minted.json().at("token").as_string()), {},
+                   {{"DOCKMON_URL", server.url()}, {"DOCKMON_PINNED_PUBKEY", pin}});
+  EXPECT_TRUE(server.wait_for_host(host_id, "online")) << agent.log();
 }
 
 TEST(tls, agent_verifies_the_server_against_its_ca_file) {
@@ -109,6 +124,7 @@ TEST(tls, session_cookie_is_secure_over_tls) {
                              R"({"username":"admin","password":")" + std::string(test_admin_password) + R"("})");
   ASSERT_EQ(login.status, 200U) << login.body;
   EXPECT_NE(login.headers["set-cookie"].find("; Secure"), std::string::npos) << login.headers["set-cookie"];
+  EXPECT_EQ(login.headers["strict-transport-security"], "max-age=31536000") << "browsers never try plain HTTP again";
   // Plain HTTP on a TLS port is not answered as HTTP.
   EXPECT_ANY_THROW(http_request(server.port(), http::verb::get, "/healthz", {}, {}, 5s));
 }

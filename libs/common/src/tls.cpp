@@ -131,8 +131,10 @@ void write_self_signed(const std::string& cert_path, const std::string& key_path
   X509V3_set_ctx_nodb(&v3);
   X509V3_set_ctx(&v3, cert.get(), cert.get(), nullptr, nullptr, 0);
   const std::pair<int, std::string> extensions[] = {
-      {NID_basic_constraints, "critical,CA:TRUE"},  // its own CA, so DOCKMON_CA_FILE can name this file
-      {NID_key_usage, "critical,digitalSignature,keyCertSign"},
+      // Not a CA: were its key to leak, it could not sign certificates for other names that a machine
+      // trusting this file would accept. A trust store may still hold it as itself (DOCKMON_CA_FILE).
+      {NID_basic_constraints, "critical,CA:FALSE"},
+      {NID_key_usage, "critical,digitalSignature"},
       {NID_ext_key_usage, "serverAuth"},
       {NID_subject_alt_name, san},
   };
