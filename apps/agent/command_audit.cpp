@@ -1,4 +1,5 @@
-// Append-only JSON lines, written with O_APPEND so a line is never interleaved or overwritten.
+// Append-only JSON lines, written with O_APPEND so a line is never interleaved or overwritten; each
+// value is JSON-escaped, so nothing a server sends can forge a line.
 #include "command_audit.hpp"
 
 #include "dockmon/common/net.hpp"
@@ -14,10 +15,12 @@
 
 namespace dockmon::agent {
 
-command_audit::command_audit(std::string path, std::size_t max_bytes) : path_(std::move(path)), max_bytes_(max_bytes) {}
+command_audit::command_audit(const std::string& folder, std::size_t max_bytes)
+    : changes_path_(folder + "/audit.log"), reads_path_(folder + "/audit-reads.log"), max_bytes_(max_bytes) {}
 
-void command_audit::record(std::string_view command, std::string_view container_id, std::string_view correlation_id,
-                           std::string_view result) {
+void command_audit::record(kind k, std::string_view command, std::string_view container_id,
+                           std::string_view correlation_id, std::string_view result) {
+  const std::string& path_ = k == kind::change ? changes_path_ : reads_path_;
   json::object line;
   line["time"] = to_iso8601(sys_clock::now(), true);
   line["command"] = command.substr(0, 64);

@@ -1,6 +1,8 @@
 // Environment parsing for dockmon-agent.
 #include "config.hpp"
 
+#include <algorithm>
+
 #include "dockmon/common/tls.hpp"
 #include "dockmon/protocol/registration.hpp"
 
@@ -20,6 +22,9 @@ server_url parse_server_url(std::string_view url) {
     return config_error("DOCKMON_URL", "'" + std::string(url) + "' " + std::string(why) +
                                            "; expected e.g. https://dockmon.example.com or http://127.0.0.1:8080");
   };
+  // The host and path go into the Host header and the request line: no byte may end a header or a line.
+  if (std::any_of(url.begin(), url.end(), [](unsigned char c) { return c <= 0x20 || c == 0x7f; }))
+    throw bad("holds a space or a control character (CR, LF...)");
   server_url out;
   std::string_view rest;
   if (url.rfind("https://", 0) == 0) { out.tls = true; rest = url.substr(8); }

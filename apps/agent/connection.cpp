@@ -1,6 +1,8 @@
 // Dial, register, serve, reconnect.
 #include "connection.hpp"
 
+#include "container_handover.hpp"
+
 #include "dockmon/common/backoff.hpp"
 #include "dockmon/common/ws_outbox.hpp"
 #include "server_dial.hpp"
@@ -18,7 +20,9 @@ using namespace std::chrono_literals;
 
 constexpr auto auth_timeout = 30s;
 constexpr std::size_t max_server_frame = 4 * 1024 * 1024;
-constexpr outbox_limits agent_outbox{.replies = 4096, .events = 4096};
+// Replies up to 64 MiB in all (six log answers of the largest kind); a server that lets more pile up is
+// not reading, and the connection is dropped rather than the host's memory spent.
+constexpr outbox_limits agent_outbox{.replies = 4096, .events = 4096, .reply_bytes = 64 * 1024 * 1024};
 constexpr std::size_t max_commands_in_flight = 64;
 
 template <class Stream>
@@ -58,10 +62,10 @@ connection::connection(net::any_io_executor ex, agent_config config, docker::cli
       config_(std::move(config)),
       docker_(docker),
       telemetry_(live),
-      audit_(config_.data_path + "/audit.log"),
+      audit_(config_.data_path),
       updates_(ex, docker, [&live](std::string frame) { live.emit_event(std::move(frame)); }),
       self_update_(self_update),
-      dispatcher_(docker, config_.agent_name, config_.allowed, &audit_, &updates_, self_update) {
+      dispatcher_(docker, config_.agent_name, config_.allowed, &audit_, &updates_, self_update, own_container_id()) {
   if (config_.server.tls) tls_.emplace(make_client_tls(config_));
 }
 

@@ -74,10 +74,21 @@ net::awaitable<std::optional<json::object>> dispatcher::handle(protocol::server_
     refusal = "refused: too many container changes at once, try again shortly";
     refusal_status = 429;
   }
+  bool own = false;
+  if (refusal.empty() && own_container_ && allow_list::changes_state(name) && !container.empty())
+    own = co_await names_own_container(container);
+  if (own) {
+    // Whoever steers the server must not make the agent cut off its own head (or run it on another image
+    // through update_container: its own update is self_update's, signed).
+    refusal = "refused: " + name + " of the container this agent runs in";
+    refusal_status = 403;
+  }
+  const auto kind = allow_list::changes_state(name) ? command_audit::kind::change : command_audit::kind::read;
+  const bool audited = audit_ != nullptr && name != "ping";
   if (!refusal.empty()) {
     spdlog::warn("{} (id={})", refusal, id);
-    if (audit_ != nullptr) audit_->record(name, container, id, refusal);
-    if (is_command) co_return protocol::response_frame(id, nullptr, refusal);
+    if (audited) audit_->record(kind, name, container, id, refusal);
+    if (is_command) co_return protocol::response_frame(id, json::object{{"status_code", refusal_status}}, refusal);
     auto reply = protocol::operation_failure(id, refusal);
     reply["status_code"] = refusal_status;
     co_return reply;
@@ -87,11 +98,19 @@ net::awaitable<std::optional<json::object>> dispatcher::handle(protocol::server_
   json::object reply;
   if (is_command) reply = co_await run_command(std::move(msg.cmd));
   else reply = co_await run_operation(std::move(msg.op));
-  if (audit_ != nullptr) {
+  if (audited) {
     std::string error = string_field(reply, "error");
-    audit_->record(name, container, id, error.empty() ? "ok" : "error: " + error);
+    audit_->record(kind, name, container, id, error.empty() ? "ok" : "error: " + error);
   }
   co_return reply;
+}
+
+net::awaitable<bool> dispatcher::names_own_container(const std::string& ref) {
+  const auto& own = *own_container_;
+  if (ref.size() >= 12 && own.starts_with(ref)) co_return true;
+  // A name (or an id that is not a prefix of ours) may still be this container: ask Docker which it is.
+  auto inspected = co_await docker_.inspect_container(ref);
+  co_return inspected && string_field(*inspected, "Id") == own;
 }
 
 net::awaitable<json::object> dispatcher::run_command(protocol::command cmd) {

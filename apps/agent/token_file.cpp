@@ -111,7 +111,9 @@ token_key::token_key(const host_identity& host) {
 token_key::~token_key() { sodium_memzero(bytes_.data(), bytes_.size()); }
 
 std::vector<std::string> default_machine_id_files() {
-  return {"/host/etc/machine-id", "/etc/machine-id", "/var/lib/dbus/machine-id"};
+  // Never sent anywhere: the machine id, or, on a machine (or a container) without one, the hardware's
+  // UUID, which root can read in a container too.
+  return {"/host/etc/machine-id", "/etc/machine-id", "/var/lib/dbus/machine-id", "/sys/class/dmi/id/product_uuid"};
 }
 
 std::string read_machine_id(const std::vector<std::string>& candidates) {
@@ -177,8 +179,9 @@ net::awaitable<docker::result<token_key>> host_token_key(docker::client& docker)
   if (!facts) co_return facts.error();
   host_identity host{facts->engine_id, read_machine_id()};
   if (host.machine_id.empty()) {
-    spdlog::warn("no machine id in /host/etc/machine-id, /etc/machine-id or /var/lib/dbus/machine-id: the token "
-                 "file is sealed to the Docker engine id alone");
+    spdlog::warn("no machine id in /host/etc/machine-id, /etc/machine-id or /var/lib/dbus/machine-id and no "
+                 "/sys/class/dmi/id/product_uuid: the token file is sealed to the Docker engine id alone, which the "
+                 "server's admins can see; mount the host's /etc/machine-id at /host/etc/machine-id (read-only)");
   }
   co_return token_key(host);
 }

@@ -19,7 +19,8 @@ using namespace std::chrono_literals;
 constexpr auto registration_deadline = 30s;
 constexpr std::size_t max_registration_frame = 64 * 1024;
 constexpr std::size_t max_agent_frame = 16 * 1024 * 1024;  // a 10 MiB log answer plus its JSON escaping
-constexpr outbox_limits agent_outbox{.replies = 1024, .events = 0};  // the server sends agents replies only
+// The server sends agents commands only, each a few hundred bytes.
+constexpr outbox_limits agent_outbox{.replies = 1024, .events = 0, .reply_bytes = 16 * 1024 * 1024};
 constexpr auto last_seen_interval = 60s;
 
 // The connection as the hub sees it: the hub's handle on an outbox drained by one writer.

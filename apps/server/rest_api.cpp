@@ -115,6 +115,61 @@ bool is_dockmon_container(const json::object& inspect) {
   return false;
 }
 
+// Whether the container holds the host's keys: privileged, or given the Docker socket. Any image it runs
+// owns the host; moving it to another repository hands that to someone else's code.
+bool holds_the_host(const json::object& inspect) {
+  if (auto* host_config = inspect.if_contains("HostConfig"); host_config != nullptr && host_config->is_object()) {
+    if (auto* privileged = host_config->get_object().if_contains("Privileged"); privileged != nullptr && privileged->is_bool() &&
+                                                                               privileged->get_bool())
+      return true;
+  }
+  if (auto* mounts = inspect.if_contains("Mounts"); mounts != nullptr && mounts->is_array()) {
+    for (const auto& m : mounts->get_array()) {
+      if (!m.is_object()) continue;
+      const auto source = string_field(m.get_object(), "Source");
+      if (source.ends_with("docker.sock") || source.ends_with("containerd.sock") || source == "/var/run" || source == "/run")
+        return true;
+    }
+  }
+  return false;
+}
+
+// Config.Env as viewers see it: names kept, values hidden (they hold passwords and tokens).
+void hide_environment_values(json::object& inspect) {
+  auto* config = inspect.if_contains("Config");
+  if (config == nullptr || !config->is_object()) return;
+  auto* env = config->get_object().if_contains("Env");
+  if (env == nullptr || !env->is_array()) return;
+  for (auto& entry : env->get_array()) {
+    if (!entry.is_string()) continue;
+    std::string text(entry.get_string());
+    entry = text.substr(0, text.find('=')) + "=(hidden)";
+  }
+}
+
+// The environment's values, to blank out of logs shown to viewers (a program often prints its settings).
+// Short values are left: "1" or "true" would blank half the log and hide nothing.
+std::vector<std::string> environment_values(const json::object& inspect) {
+  std::vector<std::string> values;
+  auto* config = inspect.if_contains("Config");
+  auto* env = config != nullptr && config->is_object() ? config->get_object().if_contains("Env") : nullptr;
+  if (env == nullptr || !env->is_array()) return values;
+  for (const auto& entry : env->get_array()) {
+    if (!entry.is_string()) continue;
+    std::string_view text = entry.get_string();
+    auto eq = text.find('=');
+    if (eq == std::string_view::npos || text.size() - eq - 1 < 6) continue;
+    values.emplace_back(text.substr(eq + 1));
+  }
+  return values;
+}
+
+void blank_out(std::string& text, const std::vector<std::string>& secrets) {
+  for (const auto& secret : secrets)
+    for (auto at = text.find(secret); at != std::string::npos; at = text.find(secret, at + 8))
+      text.replace(at, secret.size(), "(hidden)");
+}
+
 class api : private route_answers {
  public:
   // The answers refer to req_, which is built just after them and lives as long as they do.
@@ -468,17 +523,16 @@ class api : private route_answers {
     bool changes_state = action != "inspect" && action != "get_logs";
     if (changes_state && !has_role(principal_, role::operator_))
       co_return fail(http::status::forbidden, "your role may only look, not change containers");
-    if (action == "stop" || action == "kill" || action == "remove") {
-      protocol::container_operation inspect;
-      inspect.action = "inspect";
-      inspect.container_id = cid;
-      auto inspected = co_await ctx_.hub.execute(host_id, std::move(inspect), ctx_.config.command_timeout);
-      if (inspected.result != command_outcome::status::ok) co_return outcome_error(inspected);
-      auto* c = inspected.payload.is_object() ? inspected.payload.get_object().if_contains("container") : nullptr;
-      if (c != nullptr && c->is_object() && is_dockmon_container(c->get_object())) {
-        audit(action, cid, "refused: DockMon's own container");
+    const bool viewer = !has_role(principal_, role::operator_);
+    std::vector<std::string> secrets;  // what to blank out of a viewer's logs
+    if (action == "stop" || action == "kill" || action == "remove" || action == "rename" || (viewer && action == "get_logs")) {
+      auto inspected = co_await inspect_container(host_id, cid);
+      if (!inspected) co_return std::move(inspected.error());
+      if (action != "get_logs" && is_dockmon_container(*inspected)) {
+        audit(action, host_id + "/" + cid, "refused: DockMon's own container");
         co_return fail(http::status::forbidden, "refusing to " + action + " DockMon's own container");
       }
+      secrets = environment_values(*inspected);
     }
     auto timeout = timeout_for(params);
     protocol::container_operation op;
@@ -493,10 +547,43 @@ class api : private route_answers {
     if (action == "inspect") {
       auto* c = reply.if_contains("container");
       if (c == nullptr || !c->is_object()) co_return fail(http::status::bad_gateway, "the agent's reply has no container");
+      if (viewer) hide_environment_values(c->get_object());
       co_return ok(*c);
+    }
+    if (auto* logs = reply.if_contains("logs"); viewer && logs != nullptr && logs->is_string()) {
+      std::string text(logs->get_string());
+      blank_out(text, secrets);
+      *logs = text;
     }
     reply.erase("correlation_id");
     co_return ok(reply);
+  }
+
+  // The container as the agent inspects it; the error answer when it could not.
+  struct inspected_container {
+    std::optional<json::object> container;
+    response error_answer;
+    explicit operator bool() const { return container.has_value(); }
+    json::object& operator*() { return *container; }
+    response& error() { return error_answer; }
+  };
+  net::awaitable<inspected_container> inspect_container(const std::string& host_id, const std::string& cid) {
+    protocol::container_operation inspect;
+    inspect.action = "inspect";
+    inspect.container_id = cid;
+    auto inspected = co_await ctx_.hub.execute(host_id, std::move(inspect), ctx_.config.command_timeout);
+    inspected_container out;
+    if (inspected.result != command_outcome::status::ok) {
+      out.error_answer = outcome_error(inspected);
+      co_return out;
+    }
+    auto* c = inspected.payload.is_object() ? inspected.payload.get_object().if_contains("container") : nullptr;
+    if (c == nullptr || !c->is_object()) {
+      out.error_answer = fail(http::status::bad_gateway, "the agent's reply has no container");
+      co_return out;
+    }
+    out.container = std::move(c->get_object());
+    co_return out;
   }
 
   // POST .../containers/{cid}/update {image, stop_timeout?, health_timeout?, registry_auth?}: the agent
@@ -526,8 +613,31 @@ class api : private route_answers {
       if (!auth->is_object()) co_return fail(http::status::bad_request, "registry_auth must be {username,password,serveraddress}");
       cmd.payload["registry_auth"] = *auth;
     }
+    bool confirmed = false;
+    if (const auto* flag = body->if_contains("allow_privileged_repository_change"); flag != nullptr && !flag->is_null()) {
+      if (!flag->is_bool()) co_return fail(http::status::bad_request, "allow_privileged_repository_change must be true or false");
+      confirmed = flag->get_bool();
+    }
+    auto inspected = co_await inspect_container(host_id, cid);
+    if (!inspected) co_return std::move(inspected.error());
+    const std::string target = host_id + "/" + cid + " -> " + image;
+    if (is_dockmon_container(*inspected)) {
+      audit("update_container", target, "refused: DockMon's own container");
+      co_return fail(http::status::forbidden, "refusing to update DockMon's own container (its agent updates itself)");
+    }
+    std::string current_image;
+    if (auto* config = (*inspected).if_contains("Config"); config != nullptr && config->is_object())
+      current_image = string_field(config->get_object(), "Image");
+    const bool moves = protocol::image_repository(current_image) != protocol::image_repository(image);
+    if (moves && holds_the_host(*inspected) && !confirmed) {
+      audit("update_container", target, "refused: privileged container to another repository, not confirmed");
+      co_return fail(http::status::forbidden,
+                     "this container is privileged or holds the Docker socket, and " + image + " is from another repository than " +
+                         current_image + ": that image would own the host. Send allow_privileged_repository_change: true to confirm");
+    }
     auto o = co_await ctx_.hub.execute(host_id, std::move(cmd), ctx_.config.command_timeout);
-    audit("update_container", host_id + "/" + cid + " -> " + image, o.result == command_outcome::status::ok ? "started" : "failed: " + o.error);
+    audit("update_container", target + (moves && confirmed && holds_the_host(*inspected) ? " (privileged, another repository: confirmed)" : ""),
+          o.result == command_outcome::status::ok ? "started" : "failed: " + o.error);
     if (o.result != command_outcome::status::ok) co_return outcome_error(o);
     json::object out{{"status", "update_started"}, {"host_id", host_id}, {"container_id", cid}, {"image", image}};
     co_return ok(out, http::status::accepted);

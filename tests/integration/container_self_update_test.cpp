@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -73,14 +75,13 @@ class container_self_updates : public ::testing::Test {
     v2_ = build_push_agent(repo + ":v2", DOCKMON_STATIC_AGENT_NEXT_BIN);
     silent_ = build_push_silent(repo + ":silent");
     ASSERT_NE(v2_.find("@sha256:"), std::string::npos) << v2_;
-    server_ = new test_server();
   }
   static void TearDownTestSuite() {
-    delete server_;
     if (!::testing::Test::HasFailure()) std::filesystem::remove_all(keys_);
   }
 
   void SetUp() override {
+    server_ = std::make_unique<test_server>();
     name_ = std::string("dockmon-it-agent-") + ::testing::UnitTest::GetInstance()->current_test_info()->name();
     volume_ = name_ + "-data";
     remove_containers();
@@ -152,12 +153,11 @@ class container_self_updates : public ::testing::Test {
     EXPECT_TRUE(runs(current_version));
   }
 
-  static test_server* server_;
+  std::unique_ptr<test_server> server_;  // one per test: no test depends on another's state
   static std::string keys_, pubkey_, v1_, v2_, silent_;
   std::string name_, volume_, first_id_, host_id_, arch_, asked_at_;
 };
 
-test_server* container_self_updates::server_ = nullptr;
 std::string container_self_updates::keys_;
 std::string container_self_updates::pubkey_;
 std::string container_self_updates::v1_;

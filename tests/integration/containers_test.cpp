@@ -126,17 +126,42 @@ TEST_F(containers, errors_have_fitting_statuses) {
   EXPECT_EQ(server_->post(base() + "/x/explode").status, 404u);
 }
 
-TEST_F(containers, dockmon_itself_cannot_be_stopped_killed_or_removed) {
+TEST_F(containers, dockmon_itself_cannot_be_stopped_killed_removed_renamed_or_updated) {
   scoped_container by_name("dockmon-it-self", "sleep 1000");
   scoped_container by_label("it-labelled", "sleep 1000", "--label app=dockmon");
   for (const char* name : {"dockmon-it-self", "it-labelled"}) {
     std::string path = base() + "/" + name;
+    const auto id = docker_inspect(name, "{{.Id}}");
     EXPECT_EQ(server_->post(path + "/stop").status, 403u) << name;
     EXPECT_EQ(server_->post(path + "/kill").status, 403u) << name;
     EXPECT_EQ(server_->del(path + "?force=true").status, 403u) << name;
+    EXPECT_EQ(server_->post(path + "/rename", R"({"new_name":"not-dockmon-any-more"})").status, 403u) << name;
+    EXPECT_EQ(server_->post(path + "/update", R"({"image":"dockmon-test/busybox:latest"})").status, 403u) << name;
     EXPECT_EQ(docker_inspect(name, "{{.State.Running}}"), "true") << name;
+    EXPECT_EQ(docker_inspect(name, "{{.Id}}"), id) << name << " was not replaced";
   }
   EXPECT_EQ(server_->get(base() + "/dockmon-it-self/logs").status, 200u) << "looking is allowed";
+}
+
+TEST_F(containers, viewers_see_no_environment_values_in_inspect_or_logs) {
+  const std::string secret = "hunter2-very-secret-value";
+  scoped_container c("it-secrets", "echo connecting with $DB_PASSWORD; sleep 100000", "-e DB_PASSWORD=" + secret + " -e MODE=1");
+  ASSERT_TRUE(wait_until([&] { return docker_cli("logs it-secrets").output.find(secret) != std::string::npos; }, 10s));
+  auto viewer = server_->api_key("viewer");
+  auto as_viewer = [&](const std::string& path) {
+    return server_->request(http::verb::get, base() + path, {}, {{"Authorization", "Bearer " + viewer}});
+  };
+  auto inspect = as_viewer("/it-secrets");
+  ASSERT_EQ(inspect.status, 200u) << inspect.body;
+  EXPECT_EQ(inspect.body.find(secret), std::string::npos) << inspect.body;
+  EXPECT_NE(inspect.body.find("DB_PASSWORD=(hidden)"), std::string::npos) << "the names stay";
+  auto logs = as_viewer("/it-secrets/logs");
+  ASSERT_EQ(logs.status, 200u) << logs.body;
+  EXPECT_EQ(logs.body.find(secret), std::string::npos) << logs.body;
+  EXPECT_NE(logs.body.find("connecting with (hidden)"), std::string::npos) << logs.body;
+  // Operators (and admins) see what is there.
+  EXPECT_NE(server_->get(base() + "/it-secrets").body.find("DB_PASSWORD=" + secret), std::string::npos);
+  EXPECT_NE(server_->get(base() + "/it-secrets/logs").body.find(secret), std::string::npos);
 }
 
 TEST_F(containers, credentials_and_roles_are_enforced) {

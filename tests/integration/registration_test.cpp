@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <set>
 #include <thread>
 #include <utility>
 
@@ -51,17 +52,49 @@ TEST(registration, new_host_registers_and_shows_its_system_info) {
   EXPECT_EQ(a.at("proto_version").as_string(), "1.1");
   EXPECT_TRUE(a.at("capabilities").at("container_operations").as_bool());
 
-  // The permanent token is on disk, private, and sealed to this host: the file holds no plain token
-  // (the agent's token_file_test opens it; the restart test below shows the agent reads it back).
+  // The permanent token is on disk, private, and sealed to this host (the agent's token_file_test opens
+  // it; the restart test below shows the agent reads it back).
   auto token_path = agent.data_dir() + "/permanent_token";
   ASSERT_TRUE(std::filesystem::exists(token_path));
   EXPECT_EQ(std::filesystem::status(token_path).permissions() & std::filesystem::perms::all,
             std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   auto stored = trimmed(shell("cat " + token_path).output);
   EXPECT_EQ(stored.rfind("dockmon-sealed-token v1\n", 0), 0u) << stored;
-  EXPECT_EQ(stored.find(std::string(a.at("id").as_string())), std::string::npos);
   // Only a hash of the token is in the database (SHA-256, 64 hex characters).
   EXPECT_EQ(server.sqlite("SELECT length(token_hash) FROM agents;"), "64\n");
+  // What seals the file never reaches a viewer: not the engine id, not the machine id.
+  auto viewer = server.api_key("viewer");
+  auto seen = server.request(http::verb::get, "/api/hosts", {}, {{"Authorization", "Bearer " + viewer}}).body;
+  EXPECT_EQ(seen.find(engine_id()), std::string::npos) << seen;
+  const auto machine_id = trimmed(shell("cat /etc/machine-id 2>/dev/null").output);
+  if (!machine_id.empty()) {
+    EXPECT_EQ(seen.find(machine_id), std::string::npos) << seen;
+  }
+}
+
+TEST(registration, the_permanent_token_is_256_random_bits_not_the_agent_id_and_stored_hashed) {
+  test_server server;
+  std::set<std::string> tokens;
+  for (const char* engine : {"ENGINE:T1", "ENGINE:T2", "ENGINE:T3"}) {
+    ws_client ws(server.port());
+    ws.send(register_frame(server.registration_token(), engine));
+    auto reply = ws.read_json();
+    ASSERT_TRUE(reply.has_value());
+    const std::string token(reply->at("permanent_token").as_string());
+    // 32 random bytes in URL-safe base64 without padding: 43 characters of [A-Za-z0-9_-].
+    EXPECT_EQ(token.size(), 43u) << token;
+    EXPECT_EQ(token.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"), std::string::npos);
+    EXPECT_NE(token, std::string(reply->at("agent_id").as_string()));
+    EXPECT_NE(token, std::string(reply->at("host_id").as_string()));
+    tokens.insert(token);
+    EXPECT_EQ(server.sqlite("SELECT COUNT(*) FROM agents WHERE token_hash = '" + token + "' OR id = '" + token + "';"), "0\n")
+        << "the token itself is stored nowhere";
+  }
+  EXPECT_EQ(tokens.size(), 3u);
+  // Registration tokens are kept as hashes too.
+  const auto minted = server.registration_token();
+  EXPECT_EQ(server.sqlite("SELECT COUNT(*) FROM registration_tokens WHERE token_hash = '" + minted + "';"), "0\n");
+  EXPECT_EQ(server.sqlite("SELECT COUNT(*) FROM registration_tokens WHERE length(token_hash) = 64;"), "4\n");
 }
 
 TEST(registration, spent_token_is_refused) {

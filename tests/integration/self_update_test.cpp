@@ -11,6 +11,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <sstream>
 
 using namespace dockmon;
@@ -51,14 +52,13 @@ class self_updates : public ::testing::Test {
       ASSERT_EQ(made.exit_code, 0) << made.output;
     }
     pubkey_ = trimmed(file_bytes(keys_ + "/operator/agent-signing.pub"));
-    server_ = new test_server();
   }
   static void TearDownTestSuite() {
-    delete server_;
     if (!::testing::Test::HasFailure()) std::filesystem::remove_all(keys_);
   }
 
   void SetUp() override {
+    server_ = std::make_unique<test_server>();
     dir_ = make_temp_dir("dockmon-it-selfupdate");
     std::filesystem::create_directories(dir_ + "/bin");
     std::filesystem::create_directories(dir_ + "/data");
@@ -141,7 +141,7 @@ class self_updates : public ::testing::Test {
     EXPECT_FALSE(std::filesystem::exists(dir_ + "/data/agent.new")) << "a refused download is not kept";
   }
 
-  static test_server* server_;
+  std::unique_ptr<test_server> server_;  // one per test: no test depends on another's state
   static std::string keys_;
   static std::string pubkey_;
   std::string dir_;
@@ -153,7 +153,6 @@ class self_updates : public ::testing::Test {
   std::string asked_at_;
 };
 
-test_server* self_updates::server_ = nullptr;
 std::string self_updates::keys_;
 std::string self_updates::pubkey_;
 

@@ -208,3 +208,38 @@ TEST_F(updates, registry_credentials_are_never_written_down) {
   EXPECT_EQ(server_->sqlite("SELECT * FROM audit_log; SELECT * FROM events;").find(secret), std::string::npos);
   docker_cli("rm -f it-update-creds");
 }
+
+TEST_F(updates, a_container_that_owns_the_host_moves_to_another_repository_only_when_confirmed) {
+  const auto repo = registry() + "/dockmon-it/update-privileged";
+  const auto other = registry() + "/dockmon-it/someone-elses";
+  build_and_push(repo + ":v1", "v1", good_health);
+  build_and_push(other + ":v1", "other", good_health);
+  cleanup done{{"it-update-privileged", "it-update-socket"}, {}};
+  docker_cli("rm -f it-update-privileged it-update-socket");
+  // This sandbox cannot start a privileged container (no capabilities to give), but it can create one, and
+  // the refusal comes before anything is started.
+  ASSERT_EQ(docker_cli("create --name it-update-privileged --network none --privileged " + repo + ":v1").exit_code, 0);
+  const auto socket = docker_host().substr(std::string("unix://").size());
+  ASSERT_EQ(docker_cli("run -d --name it-update-socket --network none -v " + socket + ":/var/run/docker.sock " + repo + ":v1").exit_code, 0);
+  const std::string old_id = docker_inspect("it-update-socket", "{{.Id}}");
+
+  for (const char* name : {"it-update-privileged", "it-update-socket"}) {
+    auto refused = update(name, other + ":v1");
+    EXPECT_EQ(refused.status, 403u) << name << ": " << refused.body;
+    EXPECT_NE(refused.body.find("allow_privileged_repository_change"), std::string::npos) << refused.body;
+    EXPECT_EQ(docker_inspect(name, "{{.Config.Image}}"), repo + ":v1") << name;
+  }
+  EXPECT_EQ(docker_inspect("it-update-socket", "{{.Id}}"), old_id) << "nothing was touched";
+  auto audit = server_->get("/api/audit?limit=50");
+  EXPECT_NE(audit.body.find("privileged container to another repository, not confirmed"), std::string::npos) << audit.body;
+
+  json::object body{{"image", other + ":v1"}, {"health_timeout", 30}, {"stop_timeout", 2}, {"allow_privileged_repository_change", true}};
+  auto confirmed = server_->post(base() + "/it-update-socket/update", json::serialize(body));
+  ASSERT_EQ(confirmed.status, 202u) << confirmed.body;
+  ASSERT_TRUE(wait_until([&] { return has_action(old_id, "completed"); }, 90s)) << agent_->log();
+  EXPECT_EQ(docker_inspect("it-update-socket", "{{.Config.Image}}"), other + ":v1");
+  EXPECT_NE(docker_inspect("it-update-socket", "{{json .Mounts}}").find("/var/run/docker.sock"), std::string::npos)
+      << "with the socket it had";
+  auto audit_after = server_->get("/api/audit?limit=50");
+  EXPECT_NE(audit_after.body.find("(privileged, another repository: confirmed)"), std::string::npos) << audit_after.body;
+}

@@ -52,10 +52,10 @@ class dispatcher_test : public ::testing::Test {
   std::string name_;
 
   // Feeds one frame as the server would send it and returns the agent's reply.
-  json::object run(const std::string& frame, allow_list allowed = {}) {
+  json::object run(const std::string& frame, allow_list allowed = {}, std::optional<std::string> own_container = std::nullopt) {
     net::io_context ioc;
     docker::client client(ioc.get_executor(), docker::parse_docker_host(engine()));
-    dispatcher d(client, "", std::move(allowed));
+    dispatcher d(client, "", std::move(allowed), nullptr, nullptr, nullptr, std::move(own_container));
     auto msg = protocol::parse_server_message(json::parse(frame));
     EXPECT_TRUE(msg.has_value()) << frame;
     std::optional<json::object> reply;
@@ -116,8 +116,11 @@ TEST_F(dispatcher_test, nested_form_operations) {
 }
 
 TEST_F(dispatcher_test, flat_form_operations) {
+  const auto started_at = docker_cli("inspect -f '{{.State.StartedAt}}' " + name_);
   auto restart = run_on(R"({"type":"container_operation","correlation_id":"f1","action":"restart","container_id":"DISPATCH","timeout":5})");
   EXPECT_EQ(restart, expected(R"({"container_id":"DISPATCH","status":"restarted","correlation_id":"f1","success":true})"));
+  EXPECT_EQ(docker_cli("inspect -f '{{.State.Running}}' " + name_), "true");
+  EXPECT_NE(docker_cli("inspect -f '{{.State.StartedAt}}' " + name_), started_at) << "it really started again";
   auto kill = run_on(R"({"type":"container_operation","correlation_id":"f2","action":"kill","container_id":"DISPATCH"})");
   EXPECT_EQ(kill.at("status"), "killed");
   EXPECT_EQ(docker_cli("inspect -f '{{.State.Running}}' " + name_), "false");
@@ -150,4 +153,35 @@ TEST_F(dispatcher_test, docker_failures_and_bad_ids_are_reported_not_thrown) {
   auto bad_name = run_on(R"({"type":"container_operation","id":"e3","payload":{"action":"rename","container_id":"DISPATCH","new_name":"a/b"}})");
   EXPECT_FALSE(bad_name.at("success").as_bool());
   EXPECT_EQ(docker_cli("inspect -f '{{.Name}}' " + name_), "/" + name_);
+}
+
+TEST_F(dispatcher_test, the_container_the_agent_runs_in_is_never_changed_by_name_or_by_id) {
+  const auto own = docker_cli("inspect -f '{{.Id}}' " + name_);
+  ASSERT_EQ(own.size(), 64u);
+  auto by_name = run(R"({"type":"container_operation","id":"g1","payload":{"action":"stop","container_id":")" + name_ + R"("}})",
+                     {}, own);
+  EXPECT_FALSE(by_name.at("success").as_bool());
+  EXPECT_EQ(by_name.at("status_code"), 403);
+  EXPECT_NE(std::string(by_name.at("error").as_string()).find("runs in"), std::string::npos) << json::serialize(by_name);
+  auto by_prefix = run(R"({"type":"container_operation","id":"g2","payload":{"action":"kill","container_id":")" + own.substr(0, 12) + R"("}})",
+                       {}, own);
+  EXPECT_EQ(by_prefix.at("status_code"), 403);
+  auto rename = run(R"({"type":"container_operation","id":"g3","payload":{"action":"rename","container_id":")" + own +
+                        R"(","new_name":"moved"}})",
+                    {}, own);
+  EXPECT_EQ(rename.at("status_code"), 403);
+  auto update = run(R"({"type":"command","id":"g4","command":"update_container","payload":{"container_id":")" + name_ +
+                        R"(","new_image":"dockmon-test/busybox:latest"}})",
+                    {}, own);
+  EXPECT_NE(std::string(update.at("error").as_string()).find("runs in"), std::string::npos) << json::serialize(update);
+  EXPECT_EQ(update.at("payload").at("status_code"), 403);
+  EXPECT_EQ(docker_cli("inspect -f '{{.State.Running}} {{.Name}}' " + name_), "true /" + name_);
+  // Looking is fine, and other containers are not affected.
+  auto logs = run(R"({"type":"container_operation","id":"g5","payload":{"action":"get_logs","container_id":")" + name_ + R"("}})",
+                  {}, own);
+  EXPECT_TRUE(logs.at("success").as_bool());
+  auto other = run(R"({"type":"container_operation","id":"g6","payload":{"action":"stop","container_id":")" + name_ +
+                       R"(","timeout":1}})",
+                   {}, std::string(64, 'a'));
+  EXPECT_TRUE(other.at("success").as_bool()) << json::serialize(other);
 }

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
+#include <thread>
 #include <vector>
 
 using namespace dockmon;
@@ -77,6 +79,30 @@ TEST(ws_outbox, a_full_reply_lane_closes_the_connection) {
   EXPECT_FALSE(outbox->push("r4"));
   EXPECT_FALSE(outbox->push_event("e"));
   EXPECT_TRUE(pair.read_frames(1).empty()) << "the peer sees the connection end";
+}
+
+TEST(ws_outbox, the_reply_lane_is_bounded_in_bytes_too) {
+  loopback_pair pair;
+  auto outbox = std::make_shared<ws_outbox<ws_t>>(pair.client, outbox_limits{.replies = 100, .events = 2, .reply_bytes = 3000});
+  EXPECT_TRUE(outbox->push(std::string(1000, 'a')));
+  EXPECT_TRUE(outbox->push(std::string(1000, 'b')));
+  EXPECT_FALSE(outbox->push(std::string(1001, 'c'))) << "3001 bytes queued would pass the bound";
+  EXPECT_TRUE(outbox->closed());
+}
+
+TEST(ws_outbox, bytes_written_are_given_back_to_the_reply_lane) {
+  loopback_pair pair;
+  auto outbox = std::make_shared<ws_outbox<ws_t>>(pair.client, outbox_limits{.replies = 100, .events = 2, .reply_bytes = 2000});
+  EXPECT_TRUE(outbox->push(std::string(1500, 'a')));
+  net::co_spawn(pair.ioc, ws_outbox<ws_t>::run(outbox), net::detached);
+  std::thread writer([&] { pair.ioc.run_for(std::chrono::seconds(5)); });
+  ASSERT_EQ(pair.read_frames(1).size(), 1u);
+  std::promise<bool> second;
+  net::post(pair.ioc, [&] { second.set_value(outbox->push(std::string(1500, 'b'))); });
+  EXPECT_TRUE(second.get_future().get()) << "the first reply's bytes were freed when it was written";
+  EXPECT_EQ(pair.read_frames(1).size(), 1u);
+  net::post(pair.ioc, [outbox] { outbox->close(); });
+  writer.join();
 }
 
 TEST(ws_outbox, close_with_tells_the_peer_why_after_the_frame_in_flight) {

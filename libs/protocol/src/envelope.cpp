@@ -7,6 +7,7 @@
 #include "dockmon/protocol/registration.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 namespace dockmon::protocol {
 
@@ -42,6 +43,25 @@ std::optional<std::string> pinned_image_digest(std::string_view image) {
   const auto digest = image.substr(at + marker.size());
   if (!is_sha256_hex(digest)) return std::nullopt;
   return std::string(digest);
+}
+
+std::string image_repository(std::string_view image) {
+  auto name = image.substr(0, image.find('@'));
+  // A tag follows the last ':' only when no '/' comes after it (registry:5000/app has a port, not a tag).
+  if (auto colon = name.rfind(':'); colon != std::string_view::npos && name.find('/', colon) == std::string_view::npos)
+    name = name.substr(0, colon);
+  std::string out(name);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const auto slash = out.find('/');
+  const auto first = out.substr(0, slash);
+  const bool has_registry = slash != std::string::npos &&
+                            (first.find('.') != std::string::npos || first.find(':') != std::string::npos || first == "localhost");
+  if (has_registry) {
+    if (first == "index.docker.io" || first == "registry-1.docker.io") out = "docker.io" + out.substr(slash);
+    if (out.starts_with("docker.io/") && out.find('/', 10) == std::string::npos) out.insert(10, "library/");
+    return out;
+  }
+  return slash == std::string::npos ? "docker.io/library/" + out : "docker.io/" + out;
 }
 
 bool valid_build_version(std::string_view version) {

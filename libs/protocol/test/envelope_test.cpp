@@ -120,3 +120,18 @@ TEST(envelope, a_pinned_image_names_its_digest_and_nothing_else_passes) {
     EXPECT_EQ(pinned_image_digest(bad), std::nullopt) << bad;
   }
 }
+
+TEST(image_repository, tags_and_digests_go_and_docker_hub_short_forms_are_spelt_out) {
+  using dockmon::protocol::image_repository;
+  EXPECT_EQ(image_repository("nginx"), "docker.io/library/nginx");
+  EXPECT_EQ(image_repository("nginx:1.25"), "docker.io/library/nginx");
+  EXPECT_EQ(image_repository("library/nginx:latest"), "docker.io/library/nginx");
+  EXPECT_EQ(image_repository("docker.io/library/nginx@sha256:" + std::string(64, 'a')), "docker.io/library/nginx");
+  EXPECT_EQ(image_repository("index.docker.io/nginx"), "docker.io/library/nginx");
+  EXPECT_EQ(image_repository("portainer/agent:2"), "docker.io/portainer/agent");
+  EXPECT_EQ(image_repository("127.0.0.1:5000/app:v2"), "127.0.0.1:5000/app");
+  EXPECT_EQ(image_repository("127.0.0.1:5000/app"), "127.0.0.1:5000/app");
+  EXPECT_EQ(image_repository("ghcr.io/Owner/App:1"), "ghcr.io/owner/app");
+  EXPECT_EQ(image_repository("localhost/app:1"), "localhost/app");
+  EXPECT_NE(image_repository("127.0.0.1:5000/app:v2"), image_repository("127.0.0.1:5000/other:v2"));
+}

@@ -16,6 +16,8 @@ namespace dockmon {
 struct outbox_limits {
   std::size_t replies = 1024;  // a full reply lane closes the connection: the peer is not reading
   std::size_t events = 4096;
+  // Replies may be large (a log answer is up to 10 MiB): the lane is bounded in bytes as well as in count.
+  std::size_t reply_bytes = 64 * 1024 * 1024;
 };
 
 template <class WebSocket>
@@ -26,14 +28,15 @@ class ws_outbox : public std::enable_shared_from_this<ws_outbox<WebSocket>> {
     wake_.expires_at(net::steady_timer::time_point::max());
   }
 
-  // Queues a reply. False when closed, or when full, which closes the socket: a peer that does not
-  // read is treated as gone rather than allowed to grow the queue.
+  // Queues a reply. False when closed, or when full (in count or in bytes), which closes the socket: a
+  // peer that does not read is treated as gone rather than allowed to grow the queue.
   bool push(std::string frame) {
     if (closed()) return false;
-    if (replies_.size() >= limits_.replies) {
+    if (replies_.size() >= limits_.replies || reply_bytes_ + frame.size() > limits_.reply_bytes) {
       close();
       return false;
     }
+    reply_bytes_ += frame.size();
     replies_.push_back(std::move(frame));
     wake_.cancel_one();
     return true;
@@ -120,6 +123,7 @@ class ws_outbox : public std::enable_shared_from_this<ws_outbox<WebSocket>> {
     if (!replies_.empty()) {
       frame = std::move(replies_.front());
       replies_.pop_front();
+      reply_bytes_ -= frame.size();
       return true;
     }
     if (!events_.empty()) {
@@ -140,6 +144,7 @@ class ws_outbox : public std::enable_shared_from_this<ws_outbox<WebSocket>> {
   net::steady_timer wake_;
   outbox_limits limits_;
   std::deque<std::string> replies_;
+  std::size_t reply_bytes_ = 0;
   std::deque<std::string> events_;
   std::map<std::string, std::string> stats_;
   std::size_t dropped_events_ = 0;

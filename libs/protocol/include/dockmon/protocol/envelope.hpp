@@ -22,6 +22,10 @@ bool valid_build_arch(std::string_view arch);
 // self_update's image in container mode: "<repository>@sha256:<64 lower-case hex>", at most 512
 // characters. The digest's hex, or nullopt for anything else (a tag, a short or upper-case digest).
 std::optional<std::string> pinned_image_digest(std::string_view image);
+// The repository an image reference names, as Docker resolves it: tag and digest dropped, Docker Hub's
+// short forms spelt out ("nginx:1" and "docker.io/library/nginx@sha256:..." are both
+// "docker.io/library/nginx"). Moving a container to another repository runs someone else's code.
+std::string image_repository(std::string_view image);
 
 // ---- server -> agent ----
 
