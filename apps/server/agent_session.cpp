@@ -3,11 +3,17 @@
 #include "agent_session.hpp"
 
 #include "dockmon/common/crypto.hpp"
+#include "dockmon/common/json_fields.hpp"
 #include "dockmon/common/log.hpp"
+#include "dockmon/common/rate_limit.hpp"
+#include "dockmon/common/validate.hpp"
 #include "dockmon/common/ws_outbox.hpp"
 #include "dockmon/protocol/registration.hpp"
 
 #include <spdlog/spdlog.h>
+
+#include <tuple>
+#include <vector>
 
 
 namespace dockmon::server {
@@ -22,6 +28,17 @@ constexpr std::size_t max_agent_frame = 16 * 1024 * 1024;  // a 10 MiB log answe
 // The server sends agents commands only, each a few hundred bytes.
 constexpr outbox_limits agent_outbox{.replies = 1024, .events = 0, .reply_bytes = 16 * 1024 * 1024};
 constexpr auto last_seen_interval = 60s;
+// An agent sends a stats batch every few seconds, its events and its replies: hundreds of frames a second
+// is already a flood. Frames past the budget are dropped unread, so one agent cannot starve the others of
+// the I/O thread.
+constexpr double frames_per_second = 500;
+constexpr double frame_burst = 5000;
+// Frames larger than this (log answers, inspect of a big container) are parsed on the worker pool.
+constexpr std::size_t parse_inline_limit = 256 * 1024;
+// How often the server asks an agent for its containers (the series it may feed), and how soon again
+// when the agent reports containers it did not list.
+constexpr auto container_list_interval = 10min;
+constexpr auto container_list_min_gap = 30s;
 
 // The connection as the hub sees it: the hub's handle on an outbox drained by one writer.
 template <class AgentWebsocket>
@@ -150,6 +167,47 @@ net::awaitable<std::string> read_first_frame(AgentWebsocket& ws) {
   co_return beast::buffers_to_string(buffer.data());
 }
 
+// Container ids in an agent's list_containers answer (an array, or {"containers": [...]}).
+std::vector<std::string> listed_container_ids(const json::value& payload) {
+  const json::value* list = &payload;
+  if (payload.is_object()) {
+    if (auto* c = payload.get_object().if_contains("containers")) list = c;
+  }
+  std::vector<std::string> ids;
+  if (!list->is_array()) return ids;
+  for (const auto& c : list->get_array()) {
+    if (!c.is_object()) continue;
+    auto id = string_field(c.get_object(), "Id");
+    if (valid_container_id(id)) ids.push_back(std::move(id));
+  }
+  return ids;
+}
+
+// Keeps the server's view of the agent's containers current (agent_limits admits series by it): asks
+// when woken because the agent reported more unlisted containers than the allowance (at most every
+// container_list_min_gap), and every container_list_interval. Not at connect: a host with few containers
+// never needs it, and a busy one asks by itself on its first batch.
+net::awaitable<void> keep_container_list(server_context& ctx, std::string host_id, std::shared_ptr<agent_connection> connection,
+                                         std::shared_ptr<net::steady_timer> wake) {
+  auto earliest = std::chrono::steady_clock::now();
+  for (;;) {
+    wake->expires_after(container_list_interval);
+    co_await wake->async_wait(use_tuple);
+    if (ctx.hub.find_by_host(host_id) != connection) co_return;
+    while (std::chrono::steady_clock::now() < earliest) {  // more wake-ups meanwhile do not hurry it
+      wake->expires_at(earliest);
+      co_await wake->async_wait(use_tuple);
+      if (ctx.hub.find_by_host(host_id) != connection) co_return;
+    }
+    protocol::command cmd;
+    cmd.name = "list_containers";
+    auto listed = co_await ctx.hub.execute(host_id, std::move(cmd), ctx.config.command_timeout);
+    if (ctx.hub.find_by_host(host_id) != connection) co_return;  // ended while the list was asked for
+    if (listed.result == command_outcome::status::ok) ctx.telemetry.containers_listed(host_id, listed_container_ids(listed.payload));
+    earliest = std::chrono::steady_clock::now() + container_list_min_gap;
+  }
+}
+
 }  // namespace
 
 template <class Stream>
@@ -204,8 +262,11 @@ net::awaitable<void> run_agent_session(server_context& ctx, Stream stream, http:
   spdlog::info("agent {} ({} {}) online for host {} from {}", reg.reply.agent_id, log_text(frame->hostname, 64), log_text(frame->version, 64),
                reg.reply.host_id, peer);
   net::co_spawn(ws->get_executor(), ws_outbox<agent_websocket>::run(outbox), net::detached);
+  auto list_wake = std::make_shared<net::steady_timer>(ws->get_executor());
+  net::co_spawn(ws->get_executor(), keep_container_list(ctx, reg.reply.host_id, connection, list_wake), net::detached);
 
   auto last_seen_write = std::chrono::steady_clock::now();
+  token_bucket frame_budget(frames_per_second, frame_burst);
   beast::flat_buffer buffer;
   for (;;) {
     auto [ec, n] = co_await ws->async_read(buffer, use_tuple);
@@ -213,8 +274,24 @@ net::awaitable<void> run_agent_session(server_context& ctx, Stream stream, http:
       if (!connection->closed()) spdlog::info("agent {} disconnected: {}", reg.reply.agent_id, ec.message());
       break;
     }
+    if (!frame_budget.try_take()) {
+      buffer.consume(buffer.size());
+      log_refusal("agent {} sends more than {} frames a second; frames dropped unread", reg.reply.agent_id, frames_per_second);
+      continue;
+    }
     error_code parse_ec;
-    auto value = json::parse(std::string_view(static_cast<const char*>(buffer.data().data()), buffer.size()), parse_ec);
+    json::value value;
+    if (buffer.size() <= parse_inline_limit) {
+      value = json::parse(std::string_view(static_cast<const char*>(buffer.data().data()), buffer.size()), parse_ec);
+    } else {
+      auto text = std::make_shared<std::string>(beast::buffers_to_string(buffer.data()));
+      auto parse = run_blocking(ctx.db_pool, [text] {
+        error_code e;
+        auto v = json::parse(*text, e);
+        return std::pair{std::move(v), e};
+      });
+      std::tie(value, parse_ec) = co_await std::move(parse);
+    }
     buffer.consume(buffer.size());
     if (parse_ec) {
       log_refusal("agent {} sent a frame that is not JSON; ignored", reg.reply.agent_id);
@@ -235,6 +312,7 @@ net::awaitable<void> run_agent_session(server_context& ctx, Stream stream, http:
         const auto& host_id = reg.reply.host_id;
         if (msg->event_name == "container_stats_batch") ctx.telemetry.on_container_stats_batch(host_id, payload);
         else if (msg->event_name == "container_stats") ctx.telemetry.on_container_stats(host_id, payload);
+        if (ctx.telemetry.take_list_wanted(host_id)) list_wake->cancel();
         else if (msg->event_name == "container_event") ctx.telemetry.on_container_event(host_id, payload);
         else if (msg->event_name == "events_dropped") ctx.telemetry.on_events_dropped(host_id, payload);
         else if (msg->event_name == "update_progress") ctx.telemetry.on_update_progress(host_id, payload);
@@ -260,6 +338,7 @@ net::awaitable<void> run_agent_session(server_context& ctx, Stream stream, http:
     }
   }
   connection->close("connection ended");
+  list_wake->cancel();
   if (ctx.hub.detach(*connection)) {
     auto agent_id = reg.reply.agent_id;
     auto wall = sys_clock::now();

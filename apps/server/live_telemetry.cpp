@@ -103,6 +103,7 @@ void live_telemetry::ingest_container(const std::string& host_id, const json::ob
   std::string id = string_field(p, "container_id");
   auto name = agent_container_name(p, "container_name");
   if (!valid_container_id(id) || !name) return;
+  if (!limits_[host_id].admit_series(id)) return;
   auto& per_host = containers_[host_id];
   auto it = per_host.find(id);
   if (it == per_host.end()) {
@@ -152,7 +153,13 @@ void live_telemetry::on_container_stats_batch(const std::string& host_id, const 
   }
   // A batch is the whole running set: whoever is missing has stopped.
   auto& per_host = containers_[host_id];
-  std::erase_if(per_host, [&](const auto& kv) { return !present.contains(kv.first); });
+  auto& limits = limits_[host_id];
+  const auto now = now_seconds();
+  std::erase_if(per_host, [&](const auto& kv) {
+    if (present.contains(kv.first)) return false;
+    limits.gone(kv.first, now);
+    return true;
+  });
 }
 
 void live_telemetry::on_host_stats(const std::string& host_id, const json::object& stats) {
@@ -185,16 +192,22 @@ void live_telemetry::on_container_event(const std::string& host_id, const json::
   // A healthcheck runs an exec every interval: three events a second per container that say nothing a
   // health_status event does not say better.
   if (e.action.starts_with("exec_")) return;
-  auto when = parse_iso8601(string_field(payload, "timestamp"));
-  e.timestamp = to_iso8601(when ? *when : sys_clock::now(), true);
   if (auto* attrs = payload.if_contains("attributes"); attrs != nullptr && attrs->is_object()) {
     auto text = json::serialize(*attrs);
     e.attributes = text.size() <= 16 * 1024 ? text : "{}";
   } else {
     e.attributes = "{}";
   }
+  if (!limits_[host_id].admit_event(e.attributes.size())) return;
+  // The agent's time, unless it claims a future (a wrong clock, or an event meant to stay on top).
+  const auto now = sys_clock::now();
+  auto when = parse_iso8601(string_field(payload, "timestamp"));
+  e.timestamp = to_iso8601(when && *when <= now + std::chrono::minutes(5) ? *when : now, true);
   std::string verb = e.action.substr(0, e.action.find(':'));
-  if (verb == "die" || verb == "destroy") containers_[host_id].erase(e.container_id);
+  if (verb == "die" || verb == "destroy") {
+    containers_[host_id].erase(e.container_id);
+    limits_[host_id].gone(e.container_id, unix_seconds(now));
+  }
 
   json::object frame;
   frame["type"] = "container_event";
@@ -206,6 +219,31 @@ void live_telemetry::on_container_event(const std::string& host_id, const json::
   frame["timestamp"] = e.timestamp;
   publish(host_id, e.container_id, {}, json::serialize(frame), true);
   keep_event(std::move(e));
+}
+
+void live_telemetry::containers_listed(const std::string& host_id, const std::vector<std::string>& ids) {
+  limits_[host_id].listed(ids, now_seconds());
+}
+
+bool live_telemetry::take_list_wanted(const std::string& host_id) {
+  auto it = limits_.find(host_id);
+  return it != limits_.end() && it->second.take_list_wanted();
+}
+
+void live_telemetry::prune_gone_series() {
+  const auto now = now_seconds();
+  for (auto& [host_id, limits] : limits_) {
+    for (const auto& id : limits.take_expired(now)) {
+      history_.remove(container_key(host_id, id));
+      if (auto c = containers_.find(host_id); c != containers_.end()) c->second.erase(id);
+    }
+  }
+}
+
+std::uint64_t live_telemetry::refused_by_limits() const {
+  std::uint64_t n = 0;
+  for (const auto& [host_id, limits] : limits_) n += limits.refused_series() + limits.refused_events();
+  return n;
 }
 
 void live_telemetry::keep_event(store::event_record e) {

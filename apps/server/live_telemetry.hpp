@@ -3,6 +3,7 @@
 // for browsers, and the Prometheus exposition of it all. Lives on the server's single I/O thread.
 #pragma once
 
+#include "agent_limits.hpp"
 #include "dockmon/common/net.hpp"
 #include "dockmon/store/store.hpp"
 #include "prometheus.hpp"
@@ -32,8 +33,14 @@ class live_telemetry {
  public:
   live_telemetry() = default;
 
-  // Ingest; the payloads are agents' input, checked here.
+  // Ingest; the payloads are agents' input, checked here, and bounded per host (agent_limits).
   void host_named(const std::string& host_id, const std::string& name) { host_names_[host_id] = name; }
+  // The containers the host's agent listed: the series it may feed.
+  void containers_listed(const std::string& host_id, const std::vector<std::string>& ids);
+  // True once after the host's agent sent samples of containers it has not listed past the allowance.
+  bool take_list_wanted(const std::string& host_id);
+  // Drops the series of containers gone for a day (or past the host's share); call every few minutes.
+  void prune_gone_series();
   void on_container_stats(const std::string& host_id, const json::object& payload);
   void on_container_stats_batch(const std::string& host_id, const json::object& payload);
   void on_host_stats(const std::string& host_id, const json::object& stats);
@@ -65,6 +72,8 @@ class live_telemetry {
   void subscribe(const std::shared_ptr<feed_subscriber>& s) { subscribers_.push_back(s); }
 
   std::uint64_t samples_ingested() const { return samples_ingested_; }
+  // How many samples and events the per-host limits refused, across hosts.
+  std::uint64_t refused_by_limits() const;
   std::uint64_t events_ingested() const { return events_ingested_; }
 
  private:
@@ -83,6 +92,7 @@ class live_telemetry {
   std::map<std::string, stats_point> hosts_;
   std::map<std::string, std::string> host_names_;
   std::map<std::string, std::uint64_t> events_dropped_;  // per host, as the agents report them
+  std::map<std::string, agent_limits> limits_;           // per host
   std::vector<store::event_record> pending_events_;
   std::vector<std::weak_ptr<feed_subscriber>> subscribers_;
   std::uint64_t samples_ingested_ = 0;

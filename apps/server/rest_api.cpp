@@ -509,11 +509,17 @@ class api : private route_answers {
     }
     if (!list->is_array()) co_return fail(http::status::bad_gateway, "the agent's container list is malformed");
     json::array out;
+    std::vector<std::string> ids;
     std::size_t dropped = 0;
     for (const auto& c : list->get_array()) {
-      if (auto summary = container_summary(c)) out.push_back(std::move(*summary));
-      else ++dropped;
+      if (auto summary = container_summary(c)) {
+        ids.emplace_back(summary->at("id").as_string());
+        out.push_back(std::move(*summary));
+      } else {
+        ++dropped;
+      }
     }
+    ctx_.telemetry.containers_listed(host_id, ids);  // a fresh list is a fresh bound on the host's series
     if (dropped > 0) spdlog::warn("agent of host {} listed {} containers with a malformed id or name; dropped", host_id, dropped);
     co_return ok(out);
   }

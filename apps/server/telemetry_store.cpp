@@ -9,6 +9,7 @@ namespace {
 using namespace std::chrono_literals;
 constexpr auto flush_interval = 5s;
 constexpr auto prune_interval = 1h;
+constexpr auto series_prune_interval = 5min;  // series of containers gone for a day, from memory
 constexpr std::int64_t day = 24 * 3600;
 constexpr std::int64_t event_retention_days = 30;
 }  // namespace
@@ -30,10 +31,15 @@ void flush_telemetry_now(server_context& ctx) {
 net::awaitable<void> run_telemetry_flusher(server_context& ctx) {
   net::steady_timer tick(ctx.executor);
   auto last_prune = std::chrono::steady_clock::now() - prune_interval;
+  auto last_series_prune = std::chrono::steady_clock::now();
   for (;;) {
     tick.expires_after(flush_interval);
     auto [ec] = co_await tick.async_wait(use_tuple);
     if (ec) co_return;
+    if (std::chrono::steady_clock::now() - last_series_prune >= series_prune_interval) {
+      last_series_prune = std::chrono::steady_clock::now();
+      ctx.telemetry.prune_gone_series();
+    }
     auto events = ctx.telemetry.take_events();
     auto rollups = ctx.telemetry.take_rollups();
     bool prune = std::chrono::steady_clock::now() - last_prune >= prune_interval;

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <cstdio>
 #include <thread>
 
 using namespace dockmon;
@@ -79,4 +81,82 @@ TEST(hostile_agent, events_and_update_outcomes_with_bad_ids_or_names_are_not_sto
   auto events = server.get("/api/events?host_id=" + agent.host_id).json().as_array();
   ASSERT_EQ(events.size(), 1u) << json::serialize(events);
   EXPECT_EQ(events[0].at("container_id").as_string(), other_id);
+}
+
+namespace {
+
+std::string made_up_id(std::uint64_t n) {
+  char text[65];
+  std::snprintf(text, sizeof text, "%064llx", static_cast<unsigned long long>(n) + 0xabc000000000ULL);
+  return text;
+}
+
+double metric(test_server& server, const std::string& name) {
+  auto text = server.get("/metrics").body;
+  auto at = text.find("\n" + name + " ");
+  return at == std::string::npos ? -1 : std::stod(text.substr(at + name.size() + 2));
+}
+
+}  // namespace
+
+TEST(hostile_agent, a_flood_from_one_agent_leaves_other_hosts_history_and_events_alone) {
+  test_server server;
+  fake_agent flooder(server, "ENGINE:FLOOD");
+  fake_agent honest(server, "ENGINE:HONEST");
+  // Stats of ever new made-up containers (past what the server's history holds in all), events as fast
+  // as the socket takes them, with big attributes and a timestamp from the future.
+  std::atomic<bool> stop{false};
+  std::atomic<std::uint64_t> sent{0};
+  std::thread flood([&] {
+    std::uint64_t n = 0;
+    const json::object attributes{{"padding", std::string(15 * 1024, 'p')}};
+    while (!stop) {
+      json::array batch;
+      for (int i = 0; i < 100; ++i) batch.push_back(json::object{{"container_id", made_up_id(n++)}, {"cpu_percent", 1}});
+      flooder.ws.send(json::object{{"type", "event"}, {"command", "container_stats_batch"}, {"payload", json::object{{"containers", batch}}}});
+      flooder.ws.send(json::object{{"type", "event"},
+                                   {"command", "container_event"},
+                                   {"payload", json::object{{"container_id", made_up_id(n)},
+                                                            {"container_name", "noise"},
+                                                            {"action", "start"},
+                                                            {"timestamp", "2099-01-01T00:00:00Z"},
+                                                            {"attributes", attributes}}}});
+      sent += 2;
+    }
+  });
+  // The honest host's container appears once the flood has had its go at the shared history.
+  ASSERT_TRUE(wait_until([&] { return sent.load() >= 1000; }, 20s));
+  const auto honest_id = good_id;
+  for (int i = 0; i < 6; ++i) {
+    honest.ws.send(json::object{{"type", "event"},
+                                {"command", "container_stats_batch"},
+                                {"payload", json::object{{"containers", json::array{json::object{
+                                                {"container_id", honest_id}, {"container_name", "web"}, {"cpu_percent", 12.5}}}}}}});
+    if (i == 2)
+      honest.ws.send(json::object{{"type", "event"},
+                                  {"command", "container_event"},
+                                  {"payload", json::object{{"container_id", honest_id}, {"container_name", "web"}, {"action", "restart"}}}});
+    std::this_thread::sleep_for(1s);  // the honest agent's own pace, not a wait for a result
+  }
+  stop = true;
+  flood.join();
+  ASSERT_GT(sent.load(), 2000u) << "the flood was not much of one";
+
+  // The honest host's history and its event are there.
+  auto history = server.get("/api/hosts/" + honest.host_id + "/containers/" + honest_id + "/stats?range=1h");
+  ASSERT_EQ(history.status, 200u) << history.body;
+  EXPECT_GE(history.json().at("points").as_array().size(), 1u);
+  EXPECT_TRUE(wait_until([&] { return server.get("/api/events?host_id=" + honest.host_id).body.find("restart") != std::string::npos; },
+                         15s))
+      << "the honest host's event was crowded out";
+  // The flooder got the allowance of a host that listed nothing, not a series per made-up id.
+  auto flooded = server.get("/api/hosts/" + flooder.host_id + "/stats").json();
+  EXPECT_LE(flooded.at("containers").as_array().size(), 64u);
+  EXPECT_LE(metric(server, "dockmon_stats_series"), 64 + 2 + 1) << "series in all";
+  // Its events were rate-limited, and none is dated in the future.
+  ASSERT_TRUE(wait_until([&] { return server.get("/api/events?host_id=" + flooder.host_id + "&limit=1").body != "[]"; }, 15s));
+  auto stored = server.sqlite("SELECT COUNT(*), MAX(timestamp) FROM events WHERE host_id = '" + flooder.host_id + "';");
+  const auto count = std::stoul(stored.substr(0, stored.find('|')));
+  EXPECT_LT(count, 2000u) << stored;
+  EXPECT_EQ(stored.find("2099"), std::string::npos) << stored;
 }

@@ -23,6 +23,14 @@ class token_bucket {
     return true;
   }
 
+  // Takes n tokens at once when there are that many (a cost in bytes, say).
+  bool try_take(double n, clock::time_point now) {
+    refill(now);
+    if (tokens_ < n) return false;
+    tokens_ -= n;
+    return true;
+  }
+
   // Whether a token is there now, without taking it.
   bool has_token(clock::time_point now = clock::now()) {
     refill(now);
