@@ -145,7 +145,7 @@ net::awaitable<connection::ended> connection::serve(std::shared_ptr<websocket::s
   if (hs_ec) {
     // A refusal's status and text say why (a missing client certificate, a proxy in the way).
     std::string why = hs_ec.message();
-    if (answer.result_int() != 0 && answer.result() != http::status::switching_protocols) {
+    if (hs_ec == websocket::error::upgrade_declined) {  // else there is no answer (TLS failed, say)
       why += ": HTTP " + std::to_string(answer.result_int()) + " " + answer.body().substr(0, 200);
     }
     spdlog::warn("WebSocket handshake with {} failed: {}", config_.server.describe(), why);

@@ -120,14 +120,17 @@ TEST(reconnect, agent_answers_only_its_own_commands) {
   ASSERT_TRUE(attacker.read_json().has_value());
 
   std::string victim_host(v->at("host_id").as_string());
+  bool forged_one = false;
   std::thread forge([&] {
     auto cmd = victim.read_json(5s);  // the command for the victim
     if (!cmd) return;
     json::object forged{{"type", "response"}, {"id", cmd->at("id")}, {"payload", json::array{}}};
     attacker.send(forged);
+    forged_one = true;
   });
   auto res = server.get("/api/hosts/" + victim_host + "/containers");
   forge.join();
+  ASSERT_TRUE(forged_one) << "no command reached the victim, so nothing was forged: the test proves nothing";
   EXPECT_EQ(res.status, 504u) << "a reply from another agent must not complete the command: " << res.body;
 }
 

@@ -73,6 +73,7 @@ TEST(tls, pins_are_parsed_as_curl_takes_them) {
   }
   try {
     tls::parse_pins("DOCKMON_PINNED_PUBKEY", "md5//x");
+    FAIL() << "an md5 pin was accepted";
   } catch (const config_error& e) {
     EXPECT_EQ(e.setting(), "DOCKMON_PINNED_PUBKEY");
   }
