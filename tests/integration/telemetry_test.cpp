@@ -8,7 +8,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <optional>
+#include <vector>
 
 using namespace dockmon;
 using namespace dockmon::test;
@@ -303,4 +305,106 @@ TEST(telemetry, prometheus_scrapes_metrics) {
   EXPECT_NE(up.find("\"1\"]"), std::string::npos) << up;
   prom.stop();
   if (!::testing::Test::HasFailure()) std::filesystem::remove_all(dir);
+}
+
+namespace {
+
+// A stand-in for DockMon's own backend, which offers no stats batches: it accepts one agent, answers its
+// registration with an auth_success that leaves stats_batch out, and collects the frames that follow.
+// Only this handshake is faked; the agent, its engine and its samples are real.
+class batchless_server {
+ public:
+  batchless_server() : acceptor_(ioc_, net::ip::tcp::endpoint(net::ip::make_address("127.0.0.1"), 0)) {}
+  unsigned short port() const { return acceptor_.local_endpoint().port(); }
+
+  // Accepts the agent, registers it, and reads frames until `done` says so or the deadline passes.
+  void serve(const std::function<bool(const json::object&)>& done, std::chrono::seconds deadline) {
+    acceptor_.non_blocking(false);
+    websocket::stream<beast::tcp_stream> ws(acceptor_.accept());
+    beast::get_lowest_layer(ws).expires_after(deadline);
+    ws.accept();
+    beast::flat_buffer buffer;
+    ws.read(buffer);
+    auto reg = json::parse(beast::buffers_to_string(buffer.data()));
+    buffer.consume(buffer.size());
+    registered_engine = std::string(reg.at("engine_id").as_string());
+    ws.text(true);
+    ws.write(net::buffer(json::serialize(json::object{
+        {"type", "auth_success"}, {"agent_id", "a-1"}, {"host_id", "h-1"}, {"permanent_token", std::string(43, 'p')}})));
+    for (;;) {
+      error_code ec;
+      ws.read(buffer, ec);
+      if (ec) return;
+      error_code parse_ec;
+      auto v = json::parse(beast::buffers_to_string(buffer.data()), parse_ec);
+      buffer.consume(buffer.size());
+      if (parse_ec || !v.is_object()) continue;
+      frames.push_back(v.as_object());
+      if (done(frames.back())) return;
+    }
+  }
+
+  std::string registered_engine;
+  std::vector<json::object> frames;
+
+ private:
+  net::io_context ioc_;
+  net::ip::tcp::acceptor acceptor_;
+};
+
+}  // namespace
+
+TEST(telemetry, against_a_server_without_batches_the_agent_sends_dockmons_per_container_frames) {
+  scoped_container c("it-batchless", "while :; do :; done");
+  batchless_server server;
+  test_agent agent(server.port(), "registration-token-for-the-fake", {},
+                   {{"STATS_INTERVAL", "1s"}, {"DOCKMON_URL", "http://127.0.0.1:" + std::to_string(server.port())}});
+  std::optional<json::object> mine;
+  server.serve(
+      [&](const json::object& f) {
+        if (f.contains("command") && f.at("command") == "container_stats" && f.at("payload").at("container_id") == json::value(c.id) &&
+            f.at("payload").at("cpu_percent").to_number<double>() > 0) {
+          mine = f.at("payload").as_object();
+          return true;
+        }
+        return false;
+      },
+      30s);
+  ASSERT_TRUE(mine.has_value()) << "no container_stats frame for the busy container; agent log:\n" << agent.log();
+  EXPECT_EQ(server.registered_engine, engine_id());
+  EXPECT_EQ(mine->at("container_name").as_string(), "it-batchless");
+  EXPECT_GT(mine->at("memory_usage").to_number<double>(), 0);
+  for (const char* field : {"container_id", "container_name", "cpu_percent", "memory_usage", "memory_limit", "memory_percent",
+                            "network_rx", "network_tx", "disk_read", "disk_write", "timestamp"})
+    EXPECT_TRUE(mine->contains(field)) << field;
+  for (const auto& f : server.frames)
+    EXPECT_NE(f.contains("command") ? std::string(f.at("command").as_string()) : "", "container_stats_batch")
+        << "a batch sent to a server that did not offer them";
+}
+
+TEST(telemetry, a_remote_engine_over_tcp_is_sampled_through_dockers_stats_api) {
+  // The test engine reached over TCP (socat in front of its socket), as a remote host's would be: its
+  // cgroup files are then out of the agent's reach, and the numbers come from Docker's API.
+  const auto port = free_port();
+  const auto socket = docker_host().substr(std::string("unix://").size());
+  process front("/usr/bin/socat", {"TCP-LISTEN:" + std::to_string(port) + ",bind=127.0.0.1,reuseaddr,fork", "UNIX-CONNECT:" + socket},
+                {}, make_temp_dir("dockmon-it-socat") + "/socat.log");
+  ASSERT_TRUE(wait_until([&] { return shell("docker -H tcp://127.0.0.1:" + std::to_string(port) + " version").exit_code == 0; }, 10s));
+  scoped_container c("it-remote-busy", "while :; do :; done", "--cpus 0.5");
+  test_server server;
+  test_agent agent(server.port(), server.registration_token(), {},
+                   {{"STATS_INTERVAL", "1s"}, {"DOCKER_HOST", "tcp://127.0.0.1:" + std::to_string(port)}});
+  auto host = server.wait_for_engine(engine_id());
+  ASSERT_TRUE(host.has_value()) << agent.log();
+  const std::string host_id(host->at("id").as_string());
+  std::optional<json::object> sample;
+  ASSERT_TRUE(wait_until([&] {
+    auto latest = server.get("/api/hosts/" + host_id + "/stats").json();
+    for (const auto& s : latest.at("containers").as_array())
+      if (s.at("container_id").as_string() == c.id && s.at("cpu_percent").to_number<double>() > 10) sample = s.as_object();
+    return sample.has_value();
+  }, 30s)) << agent.log();
+  EXPECT_LT(sample->at("cpu_percent").to_number<double>(), 60.0) << "half a CPU";
+  EXPECT_GT(sample->at("memory_usage").to_number<double>(), 0);
+  EXPECT_NE(agent.log().find("using Docker's one-shot stats API"), std::string::npos) << agent.log();
 }
