@@ -20,14 +20,15 @@ std::string registry() {
 
 // Builds an image FROM the busybox test image whose /version says `version`, with the given
 // HEALTHCHECK line, pushes it to the registry and removes it locally.
-void build_and_push(const std::string& tag, const std::string& version, const std::string& healthcheck) {
+void build_and_push(const std::string& tag, const std::string& version, const std::string& healthcheck,
+                    const std::string& command = "cat /version; sleep 100000") {
   const auto dir = make_temp_dir("dockmon-it-image");
   std::ofstream(dir + "/version") << version << "\n";
   std::ofstream(dir + "/Dockerfile") << "FROM dockmon-test/busybox:latest\n"
                                      << "COPY version /version\n"
                                      << healthcheck << "\n"
                                      << "LABEL dockmon.test.version=" << version << "\n"
-                                     << "CMD [\"sh\", \"-c\", \"cat /version; sleep 100000\"]\n";
+                                     << "CMD [\"sh\", \"-c\", \"" << command << "\"]\n";
   auto built = shell("DOCKER_BUILDKIT=0 docker -H " + docker_host() + " build -q -t " + tag + " " + dir + " 2>&1");
   ASSERT_EQ(built.exit_code, 0) << built.output;
   auto pushed = docker_cli("push " + tag + " 2>&1");
@@ -242,4 +243,79 @@ TEST_F(updates, a_container_that_owns_the_host_moves_to_another_repository_only_
       << "with the socket it had";
   auto audit_after = server_->get("/api/audit?limit=50");
   EXPECT_NE(audit_after.body.find("(privileged, another repository: confirmed)"), std::string::npos) << audit_after.body;
+}
+
+TEST_F(updates, without_a_healthcheck_a_settled_run_decides) {
+  const auto repo = registry() + "/dockmon-it/update-nohealth";
+  build_and_push(repo + ":v1", "v1", "");
+  build_and_push(repo + ":v2", "v2", "");
+  build_and_push(repo + ":crashes", "crashes", "", "cat /version; exit 3");
+  cleanup done{{"it-update-nohealth"}, {}};
+  docker_cli("rm -f it-update-nohealth");
+  ASSERT_EQ(docker_cli("run -d --name it-update-nohealth --network none " + repo + ":v1").exit_code, 0);
+  const std::string first_id = docker_inspect("it-update-nohealth", "{{.Id}}");
+  ASSERT_EQ(docker_inspect("it-update-nohealth", "{{.State.Health}}"), "<nil>") << "no healthcheck in this image";
+
+  // A program that keeps running is judged healthy once it has run for the settle time.
+  ASSERT_EQ(update("it-update-nohealth", repo + ":v2").status, 202u);
+  ASSERT_TRUE(wait_until([&] { return has_action(first_id, "completed"); }, 90s)) << agent_->log();
+  EXPECT_EQ(docker_inspect("it-update-nohealth", "{{.Config.Image}}"), repo + ":v2");
+  EXPECT_EQ(docker_inspect("it-update-nohealth", "{{.State.Running}}"), "true");
+  const std::string second_id = docker_inspect("it-update-nohealth", "{{.Id}}");
+
+  // One that exits at start does not settle: the v2 container comes back.
+  ASSERT_EQ(update("it-update-nohealth", repo + ":crashes").status, 202u);
+  ASSERT_TRUE(wait_until([&] { return has_action(second_id, "rollback"); }, 90s)) << agent_->log();
+  EXPECT_EQ(docker_inspect("it-update-nohealth", "{{.Id}}"), second_id);
+  EXPECT_EQ(docker_inspect("it-update-nohealth", "{{.Config.Image}}"), repo + ":v2");
+  EXPECT_EQ(docker_inspect("it-update-nohealth", "{{.State.Running}}"), "true");
+}
+
+TEST_F(updates, registry_credentials_open_a_registry_that_requires_them) {
+  const auto env = [](const char* name) {
+    const char* v = std::getenv(name);
+    return std::string(v != nullptr ? v : "");
+  };
+  const auto auth_registry = env("DOCKMON_TEST_AUTH_REGISTRY");
+  const auto user = env("DOCKMON_TEST_AUTH_REGISTRY_USER");
+  const auto password = env("DOCKMON_TEST_AUTH_REGISTRY_PASSWORD");
+  ASSERT_FALSE(auth_registry.empty()) << "scripts/test-env start brings up the registry that requires credentials";
+  const auto local = registry() + "/dockmon-it/update-private";
+  const auto private_image = auth_registry + "/dockmon-it/private-app:v2";
+  build_and_push(local + ":v1", "v1", good_health);
+  build_and_push(local + ":v2", "private-v2", good_health);
+  // The test's own docker client logs in with a config folder of its own, pushes, and forgets.
+  const auto config = make_temp_dir("dockmon-it-docker-config");
+  const auto as_user = "DOCKER_CONFIG=" + config + " docker -H " + docker_host() + " ";
+  ASSERT_EQ(shell("echo '" + password + "' | " + as_user + "login " + auth_registry + " -u " + user + " --password-stdin").exit_code, 0);
+  ASSERT_EQ(docker_cli("pull " + local + ":v2").exit_code, 0);
+  ASSERT_EQ(docker_cli("tag " + local + ":v2 " + private_image).exit_code, 0);
+  auto pushed = shell(as_user + "push " + private_image + " 2>&1");
+  ASSERT_EQ(pushed.exit_code, 0) << pushed.output;
+  docker_cli("rmi " + private_image + " " + local + ":v2");
+  std::filesystem::remove_all(config);
+  EXPECT_NE(docker_cli("pull " + private_image + " 2>&1").output.find("no basic auth credentials"), std::string::npos)
+      << "the registry really requires credentials";
+
+  cleanup done{{"it-update-private"}, {}};
+  docker_cli("rm -f it-update-private");
+  ASSERT_EQ(docker_cli("run -d --name it-update-private --network none " + local + ":v1").exit_code, 0);
+  const std::string old_id = docker_inspect("it-update-private", "{{.Id}}");
+
+  // Without credentials the pull is refused and nothing changes.
+  ASSERT_EQ(update("it-update-private", private_image).status, 202u);
+  ASSERT_TRUE(wait_until([&] { return has_action(old_id, "failed"); }, 60s)) << agent_->log();
+  EXPECT_EQ(docker_inspect("it-update-private", "{{.Id}}"), old_id);
+
+  // With them, the update goes through.
+  json::object body{{"image", private_image},
+                    {"health_timeout", 30},
+                    {"stop_timeout", 2},
+                    {"registry_auth", json::object{{"username", user}, {"password", password}, {"serveraddress", auth_registry}}}};
+  ASSERT_EQ(server_->post(base() + "/it-update-private/update", json::serialize(body)).status, 202u);
+  ASSERT_TRUE(wait_until([&] { return has_action(old_id, "completed"); }, 90s)) << agent_->log();
+  EXPECT_EQ(docker_inspect("it-update-private", "{{.Config.Image}}"), private_image);
+  EXPECT_EQ(docker_cli("exec it-update-private cat /version").output, "private-v2\n");
+  EXPECT_EQ(agent_->log().find(password), std::string::npos);
+  EXPECT_EQ(server_->proc().log().find(password), std::string::npos);
 }
