@@ -137,6 +137,12 @@ agent_config load_agent_config(const env_lookup& env) {
     if (v->size() > 255) throw config_error("AGENT_NAME", "is longer than 255 characters");
     cfg.agent_name = *v;
   }
+  if (auto v = env("FORCE_UNIQUE_REGISTRATION")) {
+    cfg.force_unique_registration = parse_bool("FORCE_UNIQUE_REGISTRATION", *v);
+    // DockMon's rule: a clone registered as a host of its own needs a name of its own.
+    if (cfg.force_unique_registration && cfg.agent_name.empty())
+      throw config_error("FORCE_UNIQUE_REGISTRATION", "needs AGENT_NAME, so that each clone has a name of its own");
+  }
   if (auto v = env("INSECURE_SKIP_VERIFY")) cfg.insecure_skip_verify = parse_bool("INSECURE_SKIP_VERIFY", *v);
   if (auto v = env("DOCKMON_CA_FILE")) cfg.ca_file = readable_file("DOCKMON_CA_FILE", *v);
   if (auto v = env("DOCKMON_PINNED_PUBKEY")) cfg.pinned_pubkeys = tls::parse_pins("DOCKMON_PINNED_PUBKEY", *v);

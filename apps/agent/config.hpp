@@ -38,6 +38,8 @@ struct agent_config {
   std::chrono::milliseconds reconnect_initial{std::chrono::seconds(1)};
   std::chrono::milliseconds reconnect_max{std::chrono::seconds(60)};
   std::string agent_name;
+  // DockMon 1.1: a cloned machine that shares another's Docker engine id registers as a host of its own.
+  bool force_unique_registration = false;
   bool insecure_skip_verify = false;
   std::string ca_file;                      // DOCKMON_CA_FILE: trusted instead of the system CAs
   std::vector<std::string> pinned_pubkeys;  // DOCKMON_PINNED_PUBKEY: the server's key must be one of these

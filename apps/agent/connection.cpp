@@ -163,6 +163,8 @@ net::awaitable<connection::ended> connection::serve(std::shared_ptr<websocket::s
   reg.token = current_token();
   reg.engine_id = facts->engine_id;
   reg.hostname = config_.agent_name.empty() ? facts->hostname : config_.agent_name;
+  reg.hostname_source = config_.agent_name.empty() ? "docker" : "agent_name";
+  reg.force_unique_registration = config_.force_unique_registration;
   reg.version = agent_version;
   reg.proto_version = std::string(protocol::proto_version);
   reg.capabilities = dispatcher_.capabilities();

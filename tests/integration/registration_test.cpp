@@ -436,3 +436,16 @@ TEST(registration, restarted_agent_comes_back_as_the_same_host) {
   EXPECT_EQ(server.hosts().size(), 1u);
   std::filesystem::remove_all(data_dir);
 }
+
+TEST(registration, a_cloned_machine_with_force_unique_registration_becomes_a_host_of_its_own) {
+  // Two agents on one Docker engine stand for two clones that share its engine id.
+  test_server server;
+  test_agent original(server.port(), server.registration_token());
+  ASSERT_TRUE(server.wait_for_engine(engine_id())) << original.log();
+  test_agent clone(server.port(), server.registration_token(), {}, {{"FORCE_UNIQUE_REGISTRATION", "true"}, {"AGENT_NAME", "the-clone"}});
+  ASSERT_TRUE(wait_until([&] { return server.hosts().size() == 2; }, 20s)) << clone.log();
+  bool clone_online = false;
+  for (const auto& h : server.hosts())
+    if (h.at("name").as_string() == "the-clone" && h.at("status").as_string() == "online") clone_online = true;
+  EXPECT_TRUE(clone_online) << json::serialize(server.hosts());
+}

@@ -100,6 +100,9 @@ TEST(agent_config, malformed_values_name_their_variable) {
             "RECONNECT_MAX");
   EXPECT_EQ(failing_setting({{"DOCKMON_URL", "http://h"}, {"LOG_JSON", "perhaps"}}), "LOG_JSON");
   EXPECT_EQ(failing_setting({{"DOCKMON_URL", "http://h"}, {"INSECURE_SKIP_VERIFY", "2"}}), "INSECURE_SKIP_VERIFY");
+  EXPECT_EQ(failing_setting({{"DOCKMON_URL", "http://h"}, {"FORCE_UNIQUE_REGISTRATION", "true"}}), "FORCE_UNIQUE_REGISTRATION")
+      << "a clone needs AGENT_NAME";
+  EXPECT_EQ(failing_setting({{"DOCKMON_URL", "http://h"}, {"FORCE_UNIQUE_REGISTRATION", "true"}, {"AGENT_NAME", "clone-2"}}), "");
   // Anything that would become a header must not be able to end one.
   EXPECT_EQ(failing_setting({{"DOCKMON_URL", "http://h\r\nX-Injected: 1"}}), "DOCKMON_URL");
   EXPECT_EQ(failing_setting({{"DOCKMON_URL", "http://h/api\n"}}), "DOCKMON_URL");

@@ -189,6 +189,8 @@ json::object to_json(const register_frame& f) {
   if (f.num_cpus > 0) o["num_cpus"] = f.num_cpus;
   if (!f.agent_os.empty()) o["agent_os"] = f.agent_os;
   if (!f.agent_arch.empty()) o["agent_arch"] = f.agent_arch;
+  if (!f.hostname_source.empty()) o["hostname_source"] = f.hostname_source;
+  if (f.force_unique_registration) o["force_unique_registration"] = true;
   return o;
 }
 
