@@ -24,7 +24,9 @@ void agent_limits::listed(const std::vector<std::string>& ids, std::int64_t now)
 
 bool agent_limits::admit_series(const std::string& id) {
   if (live_.contains(id)) return true;
-  const bool known = listed_.contains(id) || gone_at_.contains(id);
+  // A container that was listed, or one already counted as a newcomer since the last list, is known; any
+  // other (also one whose series is kept as gone) is a newcomer and counts against the allowance.
+  const bool known = listed_.contains(id) || unlisted_.contains(id);
   if (!known) {
     if (unlisted_.size() >= unlisted_allowance) {
       list_wanted_ = true;

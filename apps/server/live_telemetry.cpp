@@ -422,6 +422,7 @@ metrics_snapshot live_telemetry::metrics(std::size_t agents_online, std::size_t 
   out.events_ingested = events_ingested_;
   out.events_overflowed = events_overflowed_;
   out.stats_series = history_.series_count();
+  out.agent_input_refused = refused_by_limits();
   return out;
 }
 

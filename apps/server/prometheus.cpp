@@ -103,6 +103,8 @@ std::string prometheus_text(const metrics_snapshot& s) {
   counter(out, "dockmon_stats_series", "gauge", "Series of stats history held in memory", s.stats_series);
   counter(out, "dockmon_events_overflowed_total", "counter", "Events not stored because the store fell behind",
           s.events_overflowed);
+  counter(out, "dockmon_agent_input_refused_total", "counter",
+          "Samples of unlisted containers and events over a host's rate that were dropped", s.agent_input_refused);
   return std::string(out.data(), out.size());
 }
 

@@ -28,6 +28,7 @@ struct metrics_snapshot {
   std::uint64_t events_ingested = 0;
   std::uint64_t events_overflowed = 0;
   std::size_t stats_series = 0;
+  std::uint64_t agent_input_refused = 0;  // samples and events over a host's limits (agent_limits)
 };
 
 std::string prometheus_text(const metrics_snapshot& snapshot);

@@ -153,6 +153,7 @@ TEST(hostile_agent, a_flood_from_one_agent_leaves_other_hosts_history_and_events
   auto flooded = server.get("/api/hosts/" + flooder.host_id + "/stats").json();
   EXPECT_LE(flooded.at("containers").as_array().size(), 64u);
   EXPECT_LE(metric(server, "dockmon_stats_series"), 64 + 2 + 1) << "series in all";
+  EXPECT_GT(metric(server, "dockmon_agent_input_refused_total"), 1000) << "what was dropped is counted for the operator";
   // Its events were rate-limited, and none is dated in the future.
   ASSERT_TRUE(wait_until([&] { return server.get("/api/events?host_id=" + flooder.host_id + "&limit=1").body != "[]"; }, 15s));
   auto stored = server.sqlite("SELECT COUNT(*), MAX(timestamp) FROM events WHERE host_id = '" + flooder.host_id + "';");

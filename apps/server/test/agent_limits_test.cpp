@@ -26,6 +26,10 @@ TEST(agent_limits, listed_containers_feed_series_and_unlisted_ones_only_up_to_th
   EXPECT_TRUE(limits.take_list_wanted()) << "which asks for a list";
   EXPECT_FALSE(limits.take_list_wanted()) << "once";
   EXPECT_EQ(limits.refused_series(), 1u);
+  // Newcomers that went unlisted are gone at the next list, and coming back they count again.
+  limits.listed(listed, 1);
+  for (int i = 1000; i < 1000 + static_cast<int>(agent_limits::unlisted_allowance); ++i) EXPECT_TRUE(limits.admit_series(id(i)));
+  EXPECT_FALSE(limits.admit_series(id(6000))) << "a kept-as-gone series does not open a way around the allowance";
   // Once listed, it is admitted.
   listed.push_back(id(5000));
   limits.listed(listed, 1);
