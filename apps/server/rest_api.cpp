@@ -134,13 +134,18 @@ bool holds_the_host(const json::object& inspect) {
   return false;
 }
 
+// Config.Env of an inspect answer ("NAME=value" strings), or null.
+json::array* environment_of(json::object& inspect) {
+  auto* config = inspect.if_contains("Config");
+  auto* env = config != nullptr && config->is_object() ? config->get_object().if_contains("Env") : nullptr;
+  return env != nullptr && env->is_array() ? &env->get_array() : nullptr;
+}
+
 // Config.Env as viewers see it: names kept, values hidden (they hold passwords and tokens).
 void hide_environment_values(json::object& inspect) {
-  auto* config = inspect.if_contains("Config");
-  if (config == nullptr || !config->is_object()) return;
-  auto* env = config->get_object().if_contains("Env");
-  if (env == nullptr || !env->is_array()) return;
-  for (auto& entry : env->get_array()) {
+  auto* env = environment_of(inspect);
+  if (env == nullptr) return;
+  for (auto& entry : *env) {
     if (!entry.is_string()) continue;
     std::string text(entry.get_string());
     entry = text.substr(0, text.find('=')) + "=(hidden)";
@@ -149,12 +154,11 @@ void hide_environment_values(json::object& inspect) {
 
 // The environment's values, to blank out of logs shown to viewers (a program often prints its settings).
 // Short values are left: "1" or "true" would blank half the log and hide nothing.
-std::vector<std::string> environment_values(const json::object& inspect) {
+std::vector<std::string> environment_values(json::object& inspect) {
   std::vector<std::string> values;
-  auto* config = inspect.if_contains("Config");
-  auto* env = config != nullptr && config->is_object() ? config->get_object().if_contains("Env") : nullptr;
-  if (env == nullptr || !env->is_array()) return values;
-  for (const auto& entry : env->get_array()) {
+  auto* env = environment_of(inspect);
+  if (env == nullptr) return values;
+  for (const auto& entry : *env) {
     if (!entry.is_string()) continue;
     std::string_view text = entry.get_string();
     auto eq = text.find('=');
