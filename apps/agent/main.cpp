@@ -1,8 +1,8 @@
 // dockmon-agent: reads its settings from the environment and keeps the host connected to dockmon-server.
-#include "binary_swap.hpp"
-#include "config.hpp"
-#include "connection.hpp"
-#include "version.hpp"
+#include "updates/binary_swap.hpp"
+#include "core/config.hpp"
+#include "link/connection.hpp"
+#include "core/version.hpp"
 #include "dockmon/common/crypto.hpp"
 #include "dockmon/common/log.hpp"
 

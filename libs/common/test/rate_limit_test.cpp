@@ -50,4 +50,14 @@ TEST(token_bucket, has_token_looks_without_taking) {
   EXPECT_TRUE(b.has_token(t + 1s));
 }
 
+TEST(token_bucket, allows_a_burst_then_the_rate) {
+  auto t0 = token_bucket::clock::now();
+  token_bucket bucket(5, 20);
+  int taken = 0;
+  for (int i = 0; i < 30; ++i) taken += bucket.try_take(t0) ? 1 : 0;
+  EXPECT_EQ(taken, 20);
+  EXPECT_FALSE(bucket.try_take(t0 + std::chrono::milliseconds(100)));
+  EXPECT_TRUE(bucket.try_take(t0 + std::chrono::milliseconds(300)));  // 5 a second: one more after 200 ms
+}
+
 }  // namespace
