@@ -1,7 +1,7 @@
 // What a Prometheus scrape costs the server: fills the live telemetry with H hosts x C containers (one
 // stats batch each), then times building the /metrics text, and separately the part the I/O thread
 // pays (taking the snapshot), over R rounds. Usage: metrics_text [hosts=80] [containers=100] [rounds=20]
-#include "live_telemetry.hpp"
+#include "telemetry/live_telemetry.hpp"
 
 #include <chrono>
 #include <cstdio>

@@ -1,7 +1,7 @@
 // Memory of the server's stats history: fills N container series as an agent would at its default 2 s
 // interval (the raw hour full, rollups for the given hours), then prints the process's RSS growth.
 // Usage: stats_memory [containers=2000] [hours=1]
-#include "stats_history.hpp"
+#include "telemetry/stats_history.hpp"
 
 #include <cstdio>
 #include <cstdlib>

@@ -1,13 +1,14 @@
 // dockmon-server: reads its settings, opens the store, and serves HTTP, the REST API and agents on one port.
-#include "auth.hpp"
-#include "config.hpp"
+#include "agents/housekeeping.hpp"
+#include "api/router.hpp"
+#include "auth/auth.hpp"
+#include "core/config.hpp"
 #include "dockmon/common/crypto.hpp"
 #include "dockmon/common/log.hpp"
-#include "housekeeping.hpp"
-#include "listener.hpp"
+#include "http/listener.hpp"
 #include "server_context.hpp"
-#include "signing_tool.hpp"
-#include "telemetry_store.hpp"
+#include "telemetry/telemetry_store.hpp"
+#include "tools/signing_tool.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -37,10 +38,20 @@ void raise_open_file_limit(std::size_t max_connections) {
                  limit.rlim_cur, max_connections, reserve);
 }
 
+// `dockmon-server routes`: the REST routes with their roles, one JSON object per line.
+int print_routes() {
+  for (const auto& r : api_routes()) {
+    json::object line{{"method", std::string(http::to_string(r.method))}, {"path", r.pattern}, {"role", access_name(r.role)}};
+    std::printf("%s\n", json::serialize(line).c_str());
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc > 1 && is_signing_command(argv[1])) return run_signing_tool(argc, argv);
+  if (argc == 2 && std::string_view(argv[1]) == "routes") return print_routes();
   server_config config;
   try {
     config = parse_server_config(argc, argv);

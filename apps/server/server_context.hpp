@@ -1,16 +1,16 @@
 // What every part of the server shares: settings, the store and its thread pool, the agent hub.
 #pragma once
 
-#include "agent_builds.hpp"
-#include "agent_hub.hpp"
-#include "sign_in_limiter.hpp"
-#include "config.hpp"
-#include "feed_watch.hpp"
-#include "front_door.hpp"
+#include "api/agent_builds.hpp"
+#include "agents/agent_hub.hpp"
+#include "auth/sign_in_limiter.hpp"
+#include "core/config.hpp"
+#include "telemetry/feed_watch.hpp"
+#include "http/front_door.hpp"
 #include "dockmon/common/run_blocking.hpp"
 #include "dockmon/store/store.hpp"
-#include "live_telemetry.hpp"
-#include "tls_setup.hpp"
+#include "telemetry/live_telemetry.hpp"
+#include "http/tls_setup.hpp"
 
 #include <memory>
 

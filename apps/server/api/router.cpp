@@ -1,0 +1,97 @@
+// Matching a request to its route and checking origin, credentials and role before the handler runs.
+#include "api/router.hpp"
+
+#include "auth/auth.hpp"
+
+namespace dockmon::server {
+
+namespace {
+
+std::string_view refusal_for(access needed) {
+  switch (needed) {
+    case access::operator_: return "your role may only look, not change anything";
+    case access::admin: return "admins only";
+    case access::open:
+    case access::viewer: break;
+  }
+  return "not allowed";
+}
+
+bool may_call(const store::principal& who, access needed) {
+  switch (needed) {
+    case access::open: return true;
+    case access::viewer: return has_role(who, role::viewer);
+    case access::operator_: return has_role(who, role::operator_);
+    case access::admin: return has_role(who, role::admin);
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string_view access_name(access a) {
+  switch (a) {
+    case access::open: return "open";
+    case access::viewer: return "viewer";
+    case access::operator_: return "operator";
+    case access::admin: return "admin";
+  }
+  return "?";
+}
+
+std::optional<std::vector<std::string_view>> match_route(std::string_view pattern, std::string_view path) {
+  const auto want = split_path(pattern);
+  const auto have = split_path(path);
+  if (want.size() != have.size()) return std::nullopt;
+  std::vector<std::string_view> params;
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    if (want[i].starts_with('{')) {
+      params.push_back(have[i]);
+    } else if (want[i] != have[i]) {
+      return std::nullopt;
+    }
+  }
+  return params;
+}
+
+net::awaitable<response> handle_request(server_context& ctx, request req, std::string peer) {
+  const std::string_view target = req.target();
+  const auto q = target.find('?');
+  const std::string_view path = target.substr(0, q);
+  const std::string_view query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
+  const route_answers answer(req);
+  const auto method = req.method();
+  const bool changes = method != http::verb::get && method != http::verb::head && method != http::verb::options;
+  // A page of another site may make the browser send our cookie along; it may not make it change things.
+  if (changes && !same_origin(req)) co_return answer.fail(http::status::forbidden, "cross-site request refused");
+
+  const route* found = nullptr;
+  bool known_path = false;
+  bool open_path = false;
+  std::vector<std::string_view> params;
+  for (const auto& r : api_routes()) {
+    auto matched = match_route(r.pattern, path);
+    if (!matched) continue;
+    known_path = true;
+    open_path = open_path || r.role == access::open;
+    if (found == nullptr && r.method == method) {
+      found = &r;
+      params = std::move(*matched);
+    }
+  }
+  // Under /api, who asks comes first: a stranger learns nothing of which paths exist.
+  const auto parts = split_path(path);
+  store::principal who;
+  if (!open_path && (known_path || (!parts.empty() && parts[0] == "api"))) {
+    auto signed_in = co_await authenticate(ctx, req);
+    if (!signed_in) co_return answer.fail(http::status::unauthorized, "authentication required: sign in or send an API key");
+    who = std::move(*signed_in);
+  }
+  if (!known_path) co_return answer.fail(http::status::not_found, "not found");
+  if (found == nullptr) co_return answer.method_not_allowed();
+  if (!may_call(who, found->role)) co_return answer.fail(http::status::forbidden, refusal_for(found->role));
+  route_call call(ctx, req, peer, who, std::move(params), query);
+  co_return co_await found->handler(call);
+}
+
+}  // namespace dockmon::server

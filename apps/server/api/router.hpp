@@ -1,0 +1,69 @@
+// The REST API's router: one table of routes (routes.cpp), each with its method, path pattern, the role
+// it needs and its handler. The router checks the origin, the credentials and the role before a handler
+// runs, so a handler never forgets them, and a test walks the table to prove every route refuses.
+#pragma once
+
+#include "core/answers.hpp"
+#include "server_context.hpp"
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+namespace dockmon::server {
+
+// Who may call a route: anyone, or a signed-in user (session or API key) of at least this role.
+enum class access { open, viewer, operator_, admin };
+std::string_view access_name(access a);
+
+// One request on its way through the route that matched it: what a handler needs and its answers.
+struct route_call : route_answers {
+  route_call(server_context& c, const request& r, std::string_view p, const store::principal& w,
+             std::vector<std::string_view> ps, std::string_view q)
+      : route_answers(r), ctx(c), req(r), peer(p), who(w), params(std::move(ps)), query(q) {}
+
+  server_context& ctx;
+  const request& req;
+  std::string_view peer;                  // the client's address, for per-address limits
+  const store::principal& who;            // nobody on open routes
+  std::vector<std::string_view> params;   // the {...} parts of the path, in the pattern's order
+  std::string_view query;                 // after '?', undecoded
+
+  std::string param(std::size_t i) const { return std::string(params.at(i)); }
+};
+
+using route_handler = net::awaitable<response> (*)(route_call&);
+
+// A handler made of a resource class built from the call and one of its members, which takes nothing or
+// the path's first {...} part: serve<accounts_api, &accounts_api::login>.
+template <class Resource, auto Member>
+net::awaitable<response> serve(route_call& c) {
+  Resource resource(c);
+  if constexpr (std::is_invocable_v<decltype(Member), Resource&>) co_return co_await (resource.*Member)();
+  else {
+    auto first = c.param(0);
+    co_return co_await (resource.*Member)(std::move(first));
+  }
+}
+
+struct route {
+  http::verb method;
+  std::string_view pattern;  // "/api/hosts/{host_id}/containers/{container_id}/logs"
+  access role;
+  route_handler handler;
+};
+
+// The table, in routes.cpp: the API's contents page.
+std::span<const route> api_routes();
+
+// The {...} parts of path when it matches pattern (segment by segment, a {...} matching any one);
+// nullopt otherwise.
+std::optional<std::vector<std::string_view>> match_route(std::string_view pattern, std::string_view path);
+
+// Answers a request that is not a WebSocket upgrade, a UI file or a build download (http_session serves
+// those). peer: the client's address.
+net::awaitable<response> handle_request(server_context& ctx, request req, std::string peer);
+
+}  // namespace dockmon::server

@@ -1,0 +1,32 @@
+// The server about itself: liveness for load balancers, status for admins, Prometheus metrics.
+#include "api/handlers.hpp"
+
+#include "telemetry/prometheus.hpp"
+
+namespace dockmon::server {
+
+net::awaitable<response> healthz(route_call& c) {
+  co_return c.ok(json::object{{"status", "ok"}, {"version", DOCKMON_VERSION}});
+}
+
+net::awaitable<response> server_status(route_call& c) {
+  json::object status;
+  status["version"] = DOCKMON_VERSION;
+  status["agents_online"] = c.ctx.hub.online_count();
+  status["pending_commands"] = c.ctx.hub.pending_count();
+  co_return c.ok(status);
+}
+
+net::awaitable<response> metrics(route_call& c) {
+  response res{http::status::ok, c.req.version()};
+  res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+  res.keep_alive(c.req.keep_alive());
+  // Only the copy on this (the I/O) thread: a fleet's text takes tens of milliseconds to format.
+  auto snapshot = std::make_shared<metrics_snapshot>(c.ctx.telemetry.metrics(c.ctx.hub.online_count(), c.ctx.hub.pending_count()));
+  auto format = run_blocking(c.ctx.db_pool, [snapshot] { return prometheus_text(*snapshot); });
+  res.body() = co_await std::move(format);
+  res.prepare_payload();
+  co_return res;
+}
+
+}  // namespace dockmon::server

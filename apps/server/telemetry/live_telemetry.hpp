@@ -1,0 +1,103 @@
+// What agents report about their hosts, as it arrives: the latest sample per container and per host,
+// history with downsampling (stats_history), container events buffered into the store, a live feed
+// for browsers, and the Prometheus exposition of it all. Lives on the server's single I/O thread.
+#pragma once
+
+#include "telemetry/agent_limits.hpp"
+#include "dockmon/common/net.hpp"
+#include "dockmon/store/store.hpp"
+#include "telemetry/prometheus.hpp"
+#include "telemetry/stats_history.hpp"
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace dockmon::server {
+
+// A browser's subscription on /ws: it receives frames for these hosts and containers (empty: all).
+class feed_subscriber {
+ public:
+  virtual ~feed_subscriber() = default;
+  virtual bool wants(const std::string& host_id, const std::string& container_id) const = 0;
+  // False for a page that shows only hosts: a fleet's container samples would be most of its traffic.
+  virtual bool wants_container_stats() const { return true; }
+  virtual void send_event(std::string frame) = 0;
+  virtual void send_stats(const std::string& key, std::string frame) = 0;
+};
+
+class live_telemetry {
+ public:
+  live_telemetry() = default;
+
+  // Ingest; the payloads are agents' input, checked here, and bounded per host (agent_limits).
+  void host_named(const std::string& host_id, const std::string& name) { host_names_[host_id] = name; }
+  // The containers the host's agent listed: the series it may feed.
+  void containers_listed(const std::string& host_id, const std::vector<std::string>& ids);
+  // True once after the host's agent sent samples of containers it has not listed past the allowance.
+  bool take_list_wanted(const std::string& host_id);
+  // Drops the series of containers gone for a day (or past the host's share); call every few minutes.
+  void prune_gone_series();
+  void on_container_stats(const std::string& host_id, const json::object& payload);
+  void on_container_stats_batch(const std::string& host_id, const json::object& payload);
+  void on_host_stats(const std::string& host_id, const json::object& stats);
+  void on_container_event(const std::string& host_id, const json::object& payload);
+  void on_events_dropped(const std::string& host_id, const json::object& payload);
+  // Container updates: every stage goes to the live feed; the outcomes (completed, failed, rollback,
+  // update_complete) are stored as events of type "update".
+  void on_update_progress(const std::string& host_id, const json::object& payload);
+  void on_update_complete(const std::string& host_id, const json::object& payload);
+  // The agent's own update: every stage to the live feed; the outcomes (completed, failed, rolled_back)
+  // stored as events of type "agent_update".
+  void on_selfupdate_progress(const std::string& host_id, const json::object& payload);
+
+  // Reads.
+  json::object host_stats_json(const std::string& host_id) const;
+  // The host's latest sample {timestamp, cpu_percent, mem_percent, net_bytes_per_sec}, or null.
+  json::value latest_host_point(const std::string& host_id) const;
+  // History of one container; cid may be the full id or a unique prefix of at least 12 characters.
+  std::optional<json::object> container_history(const std::string& host_id, const std::string& cid,
+                                                std::chrono::seconds window) const;
+  // What /metrics shows, copied for formatting on another thread (prometheus.hpp).
+  metrics_snapshot metrics(std::size_t agents_online, std::size_t pending_commands) const;
+
+  // Persistence: events and completed rollups waiting for the store, taken by the flusher.
+  std::vector<store::event_record> take_events();
+  std::vector<store::stats_rollup_row> take_rollups();
+  void restore(const std::vector<store::stats_rollup_row>& rows);
+
+  void subscribe(const std::shared_ptr<feed_subscriber>& s) { subscribers_.push_back(s); }
+
+  std::uint64_t samples_ingested() const { return samples_ingested_; }
+  // How many samples and events the per-host limits refused, across hosts.
+  std::uint64_t refused_by_limits() const;
+  std::uint64_t events_ingested() const { return events_ingested_; }
+
+ private:
+  struct container_latest {
+    std::string name;
+    stats_point point;
+  };
+  void ingest_container(const std::string& host_id, const json::object& p);
+  void publish(const std::string& host_id, const std::string& container_id, const std::string& key,
+               const std::string& frame, bool is_event);
+  // Queues an event for the store (counted, bounded).
+  void keep_event(store::event_record e);
+
+  stats_history history_;
+  std::map<std::string, std::map<std::string, container_latest>> containers_;  // host -> container -> latest
+  std::map<std::string, stats_point> hosts_;
+  std::map<std::string, std::string> host_names_;
+  std::map<std::string, std::uint64_t> events_dropped_;  // per host, as the agents report them
+  std::map<std::string, agent_limits> limits_;           // per host
+  std::vector<store::event_record> pending_events_;
+  std::vector<std::weak_ptr<feed_subscriber>> subscribers_;
+  std::uint64_t samples_ingested_ = 0;
+  std::uint64_t events_ingested_ = 0;
+  std::uint64_t events_overflowed_ = 0;
+};
+
+}  // namespace dockmon::server
