@@ -317,7 +317,10 @@ TEST(security, x_forwarded_for_counts_only_from_a_trusted_proxy) {
   };
   {
     test_server direct;
-    EXPECT_EQ(attempts_until_refused(direct), 20) << "an untrusted peer's header is ignored: all count as 127.0.0.1";
+    // 20 per address, less the harness's own sign-in, plus one more when the 3 s refill comes in between.
+    const int allowed = attempts_until_refused(direct);
+    EXPECT_GE(allowed, 19);
+    EXPECT_LE(allowed, 20) << "an untrusted peer's header is ignored: all count as 127.0.0.1";
   }
   test_server proxied(env_map{{"DOCKMON_TRUSTED_PROXIES", "127.0.0.0/8"}});
   EXPECT_EQ(attempts_until_refused(proxied), 25) << "behind a trusted proxy each client address counts apart";
