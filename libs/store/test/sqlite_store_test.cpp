@@ -107,7 +107,7 @@ TEST_F(sqlite_store_test, newer_schema_version_is_refused) {
     open();
     FAIL() << "expected store_error";
   } catch (const store_error& e) {
-    EXPECT_NE(std::string(e.what()).find("database schema version 99 is newer than this build supports (6); "
+    EXPECT_NE(std::string(e.what()).find("database schema version 99 is newer than this build supports (7); "
                                          "upgrade dockmon-server"),
               std::string::npos)
         << e.what();
@@ -578,10 +578,11 @@ TEST_F(sqlite_store_test, concurrent_calls_from_four_threads_succeed) {
 
 // ---- migration 2: stats rollups and events ----
 
-TEST_F(sqlite_store_test, fresh_database_is_at_schema_version_6) {
+TEST_F(sqlite_store_test, fresh_database_is_at_schema_version_7) {
   open().reset();
-  EXPECT_EQ(raw_int("SELECT MAX(version) FROM schema_version"), 6);
-  EXPECT_EQ(raw_int("SELECT COUNT(*) FROM schema_version"), 6);
+  EXPECT_EQ(raw_int("SELECT MAX(version) FROM schema_version"), 7);
+  EXPECT_EQ(raw_int("SELECT COUNT(*) FROM schema_version"), 7);
+  EXPECT_EQ(raw_int("SELECT COUNT(*) FROM pragma_table_info('alerts')"), 15);
   EXPECT_EQ(raw_int("SELECT COUNT(*) FROM pragma_table_info('stats_rollups')"), 12);
   EXPECT_EQ(raw_int("SELECT COUNT(*) FROM pragma_table_info('agent_builds')"), 7);
 }
@@ -590,7 +591,10 @@ TEST_F(sqlite_store_test, version_1_database_upgrades_to_the_latest_and_keeps_it
   // Turns a fresh database back into what migration 1 alone left (SQLite 3.35+ drops columns), then puts
   // in data as a version 1 server would have.
   open().reset();
-  raw_exec("DROP INDEX api_keys_parent;"
+  raw_exec("DROP TABLE alerts;"
+           "DROP TABLE alert_rules;"
+           "DELETE FROM schema_version WHERE version = 7;"
+           "DROP INDEX api_keys_parent;"
            "ALTER TABLE api_keys DROP COLUMN parent_key_id;"
            "ALTER TABLE users DROP COLUMN disabled;"
            "DELETE FROM schema_version WHERE version = 6;"
@@ -624,7 +628,7 @@ TEST_F(sqlite_store_test, version_1_database_upgrades_to_the_latest_and_keeps_it
   ASSERT_EQ(raw_int("SELECT COUNT(*) FROM sqlite_master WHERE name = 'stats_rollups'"), 0);
 
   auto s = open();
-  EXPECT_EQ(raw_int("SELECT MAX(version) FROM schema_version"), 6);
+  EXPECT_EQ(raw_int("SELECT MAX(version) FROM schema_version"), 7);
   EXPECT_TRUE(s->find_user_by_name("alice"));
   EXPECT_FALSE(s->find_user_by_name("alice")->disabled);
   auto events = s->list_events({});
@@ -1115,6 +1119,58 @@ TEST_F(sqlite_store_test, a_reconnect_records_the_arch_the_agent_now_reports) {
   auto out = s->reconnect_with_permanent_token("perm", "next", reg, now_);
   ASSERT_EQ(out.status, registration_status::ok);
   EXPECT_EQ(s->find_host(out.host_id)->agent->arch, "arm64");
+}
+
+// ---- migration 7: alert rules and alerts ----
+
+TEST_F(sqlite_store_test, alert_rules_are_saved_replaced_and_deleted) {
+  auto s = open();
+  s->save_alert_rule({"r1", "web stopped", true, R"({"kind":"container_stopped"})", "2026-12-01T00:00:00Z", "2026-12-01T00:00:00Z"});
+  s->save_alert_rule({"r1", "web stopped!", false, R"({"kind":"container_started"})", "2099-01-01T00:00:00Z", "2026-12-02T00:00:00Z"});
+  auto rules = s->list_alert_rules();
+  ASSERT_EQ(rules.size(), 1u);
+  EXPECT_EQ(rules[0].name, "web stopped!");
+  EXPECT_FALSE(rules[0].enabled);
+  EXPECT_EQ(rules[0].definition, R"({"kind":"container_started"})");
+  EXPECT_EQ(rules[0].created_at, "2026-12-01T00:00:00Z") << "a replaced rule keeps when it was made";
+  EXPECT_EQ(rules[0].updated_at, "2026-12-02T00:00:00Z");
+  EXPECT_TRUE(s->delete_alert_rule("r1"));
+  EXPECT_FALSE(s->delete_alert_rule("r1"));
+  EXPECT_FALSE(s->find_alert_rule("r1"));
+}
+
+TEST_F(sqlite_store_test, an_alert_is_one_row_from_firing_to_resolved) {
+  auto s = open();
+  alert_record a;
+  a.id = "a1";
+  a.rule_id = "r1";
+  a.host_id = "h1";
+  a.container_id = "c1";
+  a.target_name = "web";
+  a.kind = "container_stopped";
+  a.severity = "error";
+  a.state = "firing";
+  a.fired_at = "2026-12-02T10:00:00Z";
+  a.notified = true;
+  auto b = a;
+  b.id = "a2";
+  b.host_id = "h2";
+  b.fired_at = "2026-12-02T11:00:00Z";
+  s->save_alerts({a, b});
+  a.state = "resolved";
+  a.resolved_at = "2026-12-02T10:05:00Z";
+  s->save_alerts({a});
+  EXPECT_EQ(s->list_alerts({}).size(), 2u);
+  auto firing = s->list_alerts({"firing", "", 100});
+  ASSERT_EQ(firing.size(), 1u);
+  EXPECT_EQ(firing[0].id, "a2");
+  auto resolved = s->find_alert("a1");
+  ASSERT_TRUE(resolved);
+  EXPECT_EQ(resolved->state, "resolved");
+  EXPECT_EQ(resolved->resolved_at, "2026-12-02T10:05:00Z");
+  EXPECT_TRUE(resolved->notified);
+  EXPECT_EQ(s->list_alerts({"", "h2", 100}).size(), 1u);
+  EXPECT_EQ(s->list_alerts({"", "", 1})[0].id, "a2") << "newest first";
 }
 
 }  // namespace

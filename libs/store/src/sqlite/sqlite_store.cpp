@@ -194,6 +194,37 @@ ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE api_keys ADD COLUMN parent_key_id TEXT NULL;
 CREATE INDEX api_keys_parent ON api_keys(parent_key_id);
 )sql"},
+    // Alerting: rules (their definition is JSON the server validates) and alerts, one row per alert from
+    // firing to resolved.
+    {7, R"sql(
+CREATE TABLE alert_rules (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  enabled INTEGER NOT NULL DEFAULT 1,
+  definition TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE TABLE alerts (
+  id TEXT PRIMARY KEY,
+  rule_id TEXT NOT NULL,
+  host_id TEXT NOT NULL,
+  container_id TEXT NOT NULL DEFAULT '',
+  target_name TEXT NOT NULL DEFAULT '',
+  kind TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  state TEXT NOT NULL,
+  message TEXT NOT NULL DEFAULT '',
+  fired_at TEXT NOT NULL,
+  resolved_at TEXT NOT NULL DEFAULT '',
+  acknowledged_at TEXT NOT NULL DEFAULT '',
+  acknowledged_by TEXT NOT NULL DEFAULT '',
+  snoozed_until TEXT NOT NULL DEFAULT '',
+  notified INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX alerts_state_fired ON alerts(state, fired_at);
+CREATE INDEX alerts_host ON alerts(host_id, fired_at);
+)sql"},
 };
 
 static_assert(std::size(migrations) == latest_schema_version, "every schema version needs its migration");
@@ -261,6 +292,21 @@ std::string canonical_time(std::string_view text) {
 
 const char* select_build_sql =
     "SELECT version, arch, sha256, signature, size, created_at, created_by_user_id FROM agent_builds ";
+
+const char* select_alert_rule_sql = "SELECT id, name, enabled, definition, created_at, updated_at FROM alert_rules ";
+
+alert_rule_record read_alert_rule(const statement& s) {
+  return alert_rule_record{s.text(0), s.text(1), s.int64(2) != 0, s.text(3), s.text(4), s.text(5)};
+}
+
+const char* select_alert_sql =
+    "SELECT id, rule_id, host_id, container_id, target_name, kind, severity, state, message, fired_at, resolved_at, "
+    "acknowledged_at, acknowledged_by, snoozed_until, notified FROM alerts ";
+
+alert_record read_alert(const statement& s) {
+  return alert_record{s.text(0),  s.text(1),  s.text(2),  s.text(3),  s.text(4),  s.text(5),  s.text(6),       s.text(7),
+                      s.text(8),  s.text(9),  s.text(10), s.text(11), s.text(12), s.text(13), s.int64(14) != 0};
+}
 
 agent_build_record read_build(const statement& s) {
   return agent_build_record{s.text(0), s.text(1), s.text(2), s.text(3), s.int64(4), s.text(5), s.text(6)};
@@ -994,6 +1040,72 @@ bool sqlite_store::delete_agent_build(std::string_view version, std::string_view
   statement s(conn_, "DELETE FROM agent_builds WHERE version = ?1 AND arch = ?2");
   s.bind_all(version, arch).run();
   return sqlite3_changes(conn_.get()) > 0;
+}
+
+void sqlite_store::save_alert_rule(const alert_rule_record& r) {
+  std::lock_guard lock(mutex_);
+  statement s(conn_,
+              "INSERT INTO alert_rules (id, name, enabled, definition, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+              "ON CONFLICT (id) DO UPDATE SET name = ?2, enabled = ?3, definition = ?4, updated_at = ?6");
+  s.bind_all(r.id, r.name, std::int64_t{r.enabled ? 1 : 0}, r.definition, r.created_at, r.updated_at).run();
+}
+
+std::vector<alert_rule_record> sqlite_store::list_alert_rules() {
+  std::lock_guard lock(mutex_);
+  statement s(conn_, std::string(select_alert_rule_sql) + "ORDER BY name, id");
+  std::vector<alert_rule_record> rules;
+  while (s.step()) rules.push_back(read_alert_rule(s));
+  return rules;
+}
+
+std::optional<alert_rule_record> sqlite_store::find_alert_rule(std::string_view rule_id) {
+  std::lock_guard lock(mutex_);
+  statement s(conn_, std::string(select_alert_rule_sql) + "WHERE id = ?1");
+  s.bind_all(rule_id);
+  if (!s.step()) return std::nullopt;
+  return read_alert_rule(s);
+}
+
+bool sqlite_store::delete_alert_rule(std::string_view rule_id) {
+  std::lock_guard lock(mutex_);
+  statement s(conn_, "DELETE FROM alert_rules WHERE id = ?1");
+  s.bind_all(rule_id).run();
+  return sqlite3_changes(conn_.get()) > 0;
+}
+
+void sqlite_store::save_alerts(const std::vector<alert_record>& alerts) {
+  if (alerts.empty()) return;
+  std::lock_guard lock(mutex_);
+  transaction tx(conn_);
+  statement s(conn_,
+              "INSERT OR REPLACE INTO alerts (id, rule_id, host_id, container_id, target_name, kind, severity, state, message, "
+              "fired_at, resolved_at, acknowledged_at, acknowledged_by, snoozed_until, notified) "
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)");
+  for (const auto& a : alerts) {
+    s.bind_all(a.id, a.rule_id, a.host_id, a.container_id, a.target_name, a.kind, a.severity, a.state, a.message, a.fired_at,
+               a.resolved_at, a.acknowledged_at, a.acknowledged_by, a.snoozed_until, std::int64_t{a.notified ? 1 : 0})
+        .run();
+    s.reset();
+  }
+  tx.commit();
+}
+
+std::vector<alert_record> sqlite_store::list_alerts(const alert_filter& f) {
+  std::lock_guard lock(mutex_);
+  statement s(conn_, std::string(select_alert_sql) +
+                         "WHERE (?1 = '' OR state = ?1) AND (?2 = '' OR host_id = ?2) ORDER BY fired_at DESC, id LIMIT ?3");
+  s.bind_all(f.state, f.host_id, static_cast<std::int64_t>(std::min(f.limit, max_alert_limit)));
+  std::vector<alert_record> alerts;
+  while (s.step()) alerts.push_back(read_alert(s));
+  return alerts;
+}
+
+std::optional<alert_record> sqlite_store::find_alert(std::string_view alert_id) {
+  std::lock_guard lock(mutex_);
+  statement s(conn_, std::string(select_alert_sql) + "WHERE id = ?1");
+  s.bind_all(alert_id);
+  if (!s.step()) return std::nullopt;
+  return read_alert(s);
 }
 
 }  // namespace dockmon::store::sqlite

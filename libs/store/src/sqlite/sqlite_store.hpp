@@ -95,7 +95,7 @@ class transaction {
 };
 
 // The schema version this build migrates to.
-inline constexpr int latest_schema_version = 6;
+inline constexpr int latest_schema_version = 7;
 
 class sqlite_store final : public store {
  public:
@@ -157,6 +157,13 @@ class sqlite_store final : public store {
   std::optional<agent_build_record> find_agent_build(std::string_view version, std::string_view arch) override;
   std::vector<agent_build_record> list_agent_builds() override;
   bool delete_agent_build(std::string_view version, std::string_view arch) override;
+  void save_alert_rule(const alert_rule_record& rule) override;
+  std::vector<alert_rule_record> list_alert_rules() override;
+  std::optional<alert_rule_record> find_alert_rule(std::string_view rule_id) override;
+  bool delete_alert_rule(std::string_view rule_id) override;
+  void save_alerts(const std::vector<alert_record>& alerts) override;
+  std::vector<alert_record> list_alerts(const alert_filter& f) override;
+  std::optional<alert_record> find_alert(std::string_view alert_id) override;
 
  private:
   void migrate();

@@ -174,7 +174,40 @@ struct agent_build_record {
   std::string created_by_user_id;
 };
 
+// An alert rule: its definition (kind, severity, scope, noise controls) is JSON the server checks before it
+// stores it, so that a rule gains fields without a migration.
+struct alert_rule_record {
+  std::string id;
+  std::string name;
+  bool enabled = true;
+  std::string definition;  // JSON object text
+  std::string created_at, updated_at;
+};
+
+// One alert: a rule's condition on one target (a container, or a host when container_id is empty), from
+// firing to resolved. The engine makes the id, so an alert is one row however often it is written.
+struct alert_record {
+  std::string id;
+  std::string rule_id;
+  std::string host_id, container_id;
+  std::string target_name;  // the container's name, or the host's
+  std::string kind, severity;
+  std::string state;        // "firing" or "resolved"
+  std::string message;
+  std::string fired_at, resolved_at;              // ISO 8601; resolved_at empty while firing
+  std::string acknowledged_at, acknowledged_by;   // empty until someone acknowledges
+  std::string snoozed_until;                      // empty when not snoozed
+  bool notified = false;                          // whether the firing was worth a notification
+};
+
+struct alert_filter {
+  std::string state;  // "firing", "resolved"; empty = any
+  std::string host_id;
+  std::size_t limit = 100;  // capped at max_alert_limit
+};
+
 inline constexpr std::size_t max_event_limit = 1000;
+inline constexpr std::size_t max_alert_limit = 1000;
 inline constexpr std::size_t max_audit_limit = 1000;
 
 class store {
@@ -279,6 +312,19 @@ class store {
   virtual std::vector<event_record> list_events(const event_filter& f) = 0;
   // Deletes events with timestamp < before_timestamp; returns how many.
   virtual std::size_t prune_events(std::string_view before_timestamp) = 0;
+
+  // alert rules and alerts
+  virtual void save_alert_rule(const alert_rule_record& rule) = 0;  // insert or replace by id
+  virtual std::vector<alert_rule_record> list_alert_rules() = 0;    // by name
+  virtual std::optional<alert_rule_record> find_alert_rule(std::string_view rule_id) = 0;
+  // Deletes the rule; its alerts stay, as history. False when there was no such rule.
+  virtual bool delete_alert_rule(std::string_view rule_id) = 0;
+  // Inserts or replaces each alert by id, in one transaction (the engine writes what changed since the
+  // last write, in order).
+  virtual void save_alerts(const std::vector<alert_record>& alerts) = 0;
+  // Newest first (by fired_at); at most min(limit, max_alert_limit).
+  virtual std::vector<alert_record> list_alerts(const alert_filter& f) = 0;
+  virtual std::optional<alert_record> find_alert(std::string_view alert_id) = 0;
 
   // agent builds for self-updates
   // False (and nothing changed) when a build of that version and architecture exists.
