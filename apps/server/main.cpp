@@ -1,5 +1,6 @@
 // dockmon-server: reads its settings, opens the store, and serves HTTP, the REST API and agents on one port.
 #include "agents/housekeeping.hpp"
+#include "alerts/alert_runner.hpp"
 #include "api/router.hpp"
 #include "auth/auth.hpp"
 #include "core/config.hpp"
@@ -79,6 +80,7 @@ int main(int argc, char** argv) {
     net::io_context ioc(1);
     server_context ctx(ioc.get_executor(), config, std::move(db), std::move(tls));
     restore_telemetry(ctx);
+    start_alerts(ctx);
     auto acceptor = bind_listener(ioc.get_executor(), config.listen);
     auto bound = acceptor.local_endpoint();
     std::printf("dockmon-server %s listening on %s://%s:%u\n", DOCKMON_VERSION, scheme.c_str(),
@@ -95,6 +97,7 @@ int main(int argc, char** argv) {
     });
     net::co_spawn(ioc, run_telemetry_flusher(ctx), net::detached);
     net::co_spawn(ioc, run_housekeeping(ctx), net::detached);
+    net::co_spawn(ioc, run_alert_engine(ctx), net::detached);
     net::signal_set signals(ioc, SIGINT, SIGTERM);
     signals.async_wait([&](error_code ec, int sig) {
       if (ec) return;
@@ -105,6 +108,8 @@ int main(int argc, char** argv) {
     ioc.run();
     ctx.db_pool.join();
     flush_telemetry_now(ctx);
+    ctx.db->save_alerts(ctx.alerts.take_changes());
+    ctx.alerts.changes_stored();
   } catch (const config_error& e) {
     std::fprintf(stderr, "dockmon-server: bad setting %s\n", e.what());
     return 2;

@@ -3,6 +3,7 @@
 
 #include "api/agent_builds.hpp"
 #include "agents/agent_hub.hpp"
+#include "alerts/engine.hpp"
 #include "auth/sign_in_limiter.hpp"
 #include "core/config.hpp"
 #include "telemetry/feed_watch.hpp"
@@ -41,6 +42,7 @@ struct server_context {
   sign_in_limiter sign_in_limits;
   download_tickets build_tickets;  // single-use downloads of agent builds
   feed_watch feeds;                // live feeds by user, closed when their sessions end
+  alerts::engine alerts;           // rules applied to events and agents' links (alerts/alert_runner)
 
   // A user's sessions or keys were ended (signed out everywhere, disabled, deleted, new password).
   void sessions_ended(const std::string& user_id) { feeds.wake(user_id); }

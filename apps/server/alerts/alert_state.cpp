@@ -54,6 +54,13 @@ step alert_state::tick(time_point now) {
   return {};
 }
 
+void alert_state::restore_firing(time_point fired_at, bool notified) {
+  firing_ = true;
+  fired_at_ = fired_at;
+  fire_notified_ = notified;
+  if (notified) last_notified_ = fired_at;
+}
+
 step alert_state::fire(time_point now) {
   firing_ = true;
   fired_at_ = now;

@@ -51,6 +51,9 @@ class alert_state {
   // Time passes without input: a clear delay may end, a window may empty.
   step tick(time_point now);
 
+  // Back after a server restart: the alert fired before and stays firing without firing again.
+  void restore_firing(time_point fired_at, bool notified);
+
   // Notifications are held back until then; the alert itself still fires and resolves.
   void snooze_until(time_point until) { snoozed_until_ = until; }
   bool firing() const { return firing_; }

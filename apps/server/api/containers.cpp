@@ -206,16 +206,19 @@ class containers_api : private route_answers {
       co_return fail(http::status::forbidden, "your role may only look, not change containers");
     const bool viewer = !has_role(principal_, role::operator_);
     std::vector<std::string> secrets;  // what to blank out of a viewer's logs
-    if (action == "stop" || action == "kill" || action == "remove" || action == "rename" || (viewer && action == "get_logs")) {
+    const bool stops = action == "stop" || action == "kill" || action == "remove" || action == "restart";
+    auto timeout = timeout_for(params);
+    if (stops || action == "rename" || (viewer && action == "get_logs")) {
       auto inspected = co_await inspect_container();
       if (!inspected) co_return std::move(inspected.error());
-      if (action != "get_logs" && is_dockmon_container(*inspected)) {
+      if (action != "get_logs" && action != "restart" && is_dockmon_container(*inspected)) {
         audit(action, host_id_ + "/" + cid_, "refused: DockMon's own container");
         co_return fail(http::status::forbidden, "refusing to " + action + " DockMon's own container");
       }
       secrets = environment_values(*inspected);
+      // Asked for here, so not unexpected: the alert rules for stopped containers let this one pass.
+      if (stops) ctx_.alerts.expect_stop(host_id_, string_field(*inspected, "Id"), sys_clock::now() + timeout + std::chrono::seconds(30));
     }
-    auto timeout = timeout_for(params);
     protocol::container_operation op;
     op.action = action;
     op.container_id = cid_;
@@ -316,6 +319,8 @@ class containers_api : private route_answers {
                      "this container is privileged or holds the Docker socket, and " + image + " is from another repository than " +
                          current_image + ": that image would own the host. Send allow_privileged_repository_change: true to confirm");
     }
+    // The update stops and removes the old container: expected, however long the pull takes.
+    ctx_.alerts.expect_stop(host_id_, string_field(*inspected, "Id"), sys_clock::now() + std::chrono::minutes(30));
     auto o = co_await ctx_.hub.execute(host_id_, std::move(cmd), ctx_.config.command_timeout);
     audit("update_container", target + (moves && confirmed && holds_the_host(*inspected) ? " (privileged, another repository: confirmed)" : ""),
           o.result == command_outcome::status::ok ? "started" : "failed: " + o.error);

@@ -42,6 +42,15 @@ net::awaitable<response> power_container(route_call& c);  // start, stop, restar
 net::awaitable<response> rename_container(route_call& c);
 net::awaitable<response> update_container(route_call& c);
 
+// alerts.cpp: alert rules and alerts.
+net::awaitable<response> list_alert_rules(route_call& c);
+net::awaitable<response> create_alert_rule(route_call& c);
+net::awaitable<response> update_alert_rule(route_call& c);
+net::awaitable<response> delete_alert_rule(route_call& c);
+net::awaitable<response> list_alerts(route_call& c);
+net::awaitable<response> acknowledge_alert(route_call& c);
+net::awaitable<response> snooze_alert(route_call& c);
+
 // events.cpp
 net::awaitable<response> list_events(route_call& c);
 

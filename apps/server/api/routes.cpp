@@ -62,6 +62,15 @@ constexpr route table[] = {
     // Events
     {get, "/api/events", viewer, list_events},
 
+    // Alerts
+    {get, "/api/alert-rules", viewer, list_alert_rules},
+    {post, "/api/alert-rules", admin, create_alert_rule},
+    {patch, "/api/alert-rules/{rule_id}", admin, update_alert_rule},
+    {delete_, "/api/alert-rules/{rule_id}", admin, delete_alert_rule},
+    {get, "/api/alerts", viewer, list_alerts},
+    {post, "/api/alerts/{alert_id}/acknowledge", operator_, acknowledge_alert},
+    {post, "/api/alerts/{alert_id}/snooze", operator_, snooze_alert},
+
     // Agent builds and agents' self-updates
     {post, "/api/agent-builds", admin, upload_agent_build},
     {get, "/api/agent-builds", admin, list_agent_builds},

@@ -23,8 +23,15 @@ net::awaitable<response> metrics(route_call& c) {
   res.keep_alive(c.req.keep_alive());
   // Only the copy on this (the I/O) thread: a fleet's text takes tens of milliseconds to format.
   auto snapshot = std::make_shared<metrics_snapshot>(c.ctx.telemetry.metrics(c.ctx.hub.online_count(), c.ctx.hub.pending_count()));
+  const auto firing = c.ctx.alerts.firing_by_severity();
   auto format = run_blocking(c.ctx.db_pool, [snapshot] { return prometheus_text(*snapshot); });
   res.body() = co_await std::move(format);
+  res.body() += "# HELP dockmon_alerts_firing Alerts firing now, by severity.\n# TYPE dockmon_alerts_firing gauge\n";
+  for (const char* severity : {"info", "warning", "error", "critical"}) {
+    const auto found = firing.find(severity);
+    res.body() += std::string("dockmon_alerts_firing{severity=\"") + severity + "\"} " +
+                  std::to_string(found == firing.end() ? 0 : found->second) + "\n";
+  }
   res.prepare_payload();
   co_return res;
 }

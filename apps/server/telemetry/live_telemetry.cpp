@@ -218,6 +218,7 @@ void live_telemetry::on_container_event(const std::string& host_id, const json::
   frame["action"] = e.action;
   frame["timestamp"] = e.timestamp;
   publish(host_id, e.container_id, {}, json::serialize(frame), true);
+  if (event_listener_) event_listener_(e);
   keep_event(std::move(e));
 }
 

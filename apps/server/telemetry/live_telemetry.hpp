@@ -70,6 +70,8 @@ class live_telemetry {
   void restore(const std::vector<store::stats_rollup_row>& rows);
 
   void subscribe(const std::shared_ptr<feed_subscriber>& s) { subscribers_.push_back(s); }
+  // Called with each container event that passed the checks and limits (the alert engine listens).
+  void on_event_kept(std::function<void(const store::event_record&)> listener) { event_listener_ = std::move(listener); }
 
   std::uint64_t samples_ingested() const { return samples_ingested_; }
   // How many samples and events the per-host limits refused, across hosts.
@@ -77,6 +79,7 @@ class live_telemetry {
   std::uint64_t events_ingested() const { return events_ingested_; }
 
  private:
+  std::function<void(const store::event_record&)> event_listener_;
   struct container_latest {
     std::string name;
     stats_point point;

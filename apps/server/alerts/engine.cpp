@@ -1,0 +1,283 @@
+// Events to alerts. Each rule keeps one alert_state per target, so cooldowns and windows belong to that
+// rule on that container and never leak to another.
+#include "alerts/engine.hpp"
+
+#include "dockmon/common/crypto.hpp"
+#include "dockmon/common/time.hpp"
+
+namespace dockmon::server::alerts {
+
+namespace {
+
+const threshold host_down_threshold{0.5, 0.5};
+
+std::string key_of(const std::string& rule_id, const std::string& host_id, const std::string& container_id) {
+  return rule_id + '\n' + host_id + '\n' + container_id;
+}
+
+// Docker's event attributes: the container's labels, with name, image and exitCode among them.
+std::map<std::string, std::string> attributes_of(const std::string& text) {
+  std::map<std::string, std::string> out;
+  error_code ec;
+  auto v = json::parse(text, ec);
+  if (ec || !v.is_object()) return out;
+  for (const auto& [key, value] : v.get_object()) {
+    if (value.is_string()) out.emplace(std::string(key), std::string(value.get_string()));
+  }
+  return out;
+}
+
+std::string span_text(seconds s) {
+  if (s.count() % 3600 == 0 && s.count() >= 3600) return std::to_string(s.count() / 3600) + " h";
+  if (s.count() % 60 == 0 && s.count() >= 60) return std::to_string(s.count() / 60) + " min";
+  return std::to_string(s.count()) + " s";
+}
+
+}  // namespace
+
+void engine::set_rule(rule r, time_point now) {
+  end_alerts_of(r.id, now);
+  const auto id = r.id;
+  rules_.insert_or_assign(id, std::move(r));
+  // A host rule made while hosts are down starts counting their absence now.
+  if (is_host_kind(rules_.at(id).kind)) {
+    for (const auto& [host_id, info] : hosts_)
+      if (!info.online) host_sample(host_id, 1, now);
+  }
+}
+
+void engine::remove_rule(const std::string& rule_id, time_point now) {
+  end_alerts_of(rule_id, now);
+  rules_.erase(rule_id);
+}
+
+void engine::end_alerts_of(const std::string& rule_id, time_point now) {
+  const auto prefix = rule_id + '\n';
+  for (auto it = tracked_.begin(); it != tracked_.end();) {
+    if (!it->first.starts_with(prefix)) {
+      ++it;
+      continue;
+    }
+    if (it->second.state.firing()) {
+      auto& record = it->second.record;
+      record.state = "resolved";
+      record.resolved_at = to_iso8601(now);
+      record.message += " (the rule changed)";
+      changes_.push_back(record);
+    }
+    it = tracked_.erase(it);
+  }
+}
+
+void engine::restore(const std::vector<store::alert_record>& firing, time_point now) {
+  for (const auto& record : firing) {
+    auto rule_it = rules_.find(record.rule_id);
+    const auto fired_at = parse_iso8601(record.fired_at);
+    if (rule_it == rules_.end() || !fired_at) {
+      auto ended = record;
+      ended.state = "resolved";
+      ended.resolved_at = to_iso8601(now);
+      changes_.push_back(std::move(ended));
+      continue;
+    }
+    auto& t = track(rule_it->second, record.host_id, record.container_id);
+    t.state.restore_firing(*fired_at, record.notified);
+    t.record = record;
+  }
+}
+
+engine::tracked& engine::track(const rule& r, const std::string& host_id, const std::string& container_id) {
+  auto [it, added] = tracked_.try_emplace(key_of(r.id, host_id, container_id), r.controls);
+  return it->second;
+}
+
+void engine::apply(tracked& t, const rule& r, step s, std::string target_name, std::string message, time_point now) {
+  if (s.what == change::fired) {
+    store::alert_record a;
+    a.id = random_uuid();
+    a.rule_id = r.id;
+    a.kind = std::string(kind_name(r.kind));
+    a.severity = r.severity;
+    a.target_name = std::move(target_name);
+    a.message = std::move(message);
+    a.fired_at = to_iso8601(now);
+    a.notified = s.notify;
+    a.state = "firing";
+    // A one-shot event is its own end: one row, resolved as it is made.
+    if (r.controls.one_shot) {
+      a.state = "resolved";
+      a.resolved_at = a.fired_at;
+    }
+    a.host_id = t.record.host_id;
+    a.container_id = t.record.container_id;
+    t.record = std::move(a);
+    changes_.push_back(t.record);
+  } else if (s.what == change::resolved && t.record.state == "firing") {
+    t.record.state = "resolved";
+    t.record.resolved_at = to_iso8601(now);
+    changes_.push_back(t.record);
+  }
+}
+
+void engine::host_known(const std::string& host_id, const std::string& name, time_point now) {
+  auto& info = hosts_[host_id];
+  info.name = name;
+  if (!info.online) host_sample(host_id, 1, now);
+}
+
+void engine::host_connected(const std::string& host_id, const std::string& name, time_point now) {
+  auto& info = hosts_[host_id];
+  info.name = name;
+  info.online = true;
+  host_sample(host_id, 0, now);
+}
+
+void engine::host_disconnected(const std::string& host_id, time_point now) {
+  hosts_[host_id].online = false;
+  host_sample(host_id, 1, now);
+}
+
+void engine::host_sample(const std::string& host_id, double down, time_point now) {
+  const target host{host_id, {}, {}, {}};
+  for (const auto& [id, r] : rules_) {
+    if (!is_host_kind(r.kind) || !r.scope.matches(host)) continue;
+    auto& t = track(r, host_id, {});
+    t.record.host_id = host_id;
+    t.record.container_id.clear();
+    const auto s = t.state.sample(down, host_down_threshold, now);
+    apply(t, r, s, host_name(host_id),
+          "host " + host_name(host_id) + " is down: its agent has been away for " + span_text(r.controls.fire_after), now);
+  }
+}
+
+void engine::on_container_event(const store::event_record& e, time_point now) {
+  const std::string verb = e.action.substr(0, e.action.find(':'));
+  const auto attributes = attributes_of(e.attributes);
+  const target container{e.host_id, e.container_name, attributes, {}};
+  const std::string where = e.container_name + " on " + host_name(e.host_id);
+  const bool asked_for = verb == "die" && stop_expected(e.host_id, e.container_id, now);
+  for (const auto& [id, r] : rules_) {
+    if (is_host_kind(r.kind) || !r.scope.matches(container)) continue;
+    step s;
+    std::string message;
+    auto& t = track(r, e.host_id, e.container_id);
+    t.record.host_id = e.host_id;
+    t.record.container_id = e.container_id;
+    switch (r.kind) {
+      case rule_kind::container_stopped:
+        if (verb == "die") {
+          if (r.only_unexpected && asked_for) continue;
+          const auto code = attributes.find("exitCode");
+          s = t.state.occurrence(now);
+          message = where + " stopped" + (code != attributes.end() ? " (exit code " + code->second + ")" : "");
+        } else if (verb == "start" || verb == "destroy") {
+          s = t.state.condition_over(now);
+        }
+        break;
+      case rule_kind::container_started:
+        if (verb == "start") {
+          s = t.state.occurrence(now);
+          message = where + " started";
+        }
+        break;
+      case rule_kind::container_restarting:
+        // Docker's restart policy and manual starts alike: every start counts, and a loop makes many.
+        if (verb == "start") {
+          s = t.state.occurrence(now);
+          message = where + " is restarting: " + std::to_string(r.controls.occurrences) + " starts within " +
+                    span_text(r.controls.window);
+        } else if (verb == "destroy") {
+          s = t.state.condition_over(now);
+        }
+        break;
+      case rule_kind::container_unhealthy:
+        if (e.action == "health_status: unhealthy") {
+          s = t.state.occurrence(now);
+          message = where + " is unhealthy";
+        } else if (e.action == "health_status: healthy" || verb == "destroy") {
+          s = t.state.condition_over(now);
+        }
+        break;
+      case rule_kind::container_oom:
+        if (verb == "oom") {
+          s = t.state.occurrence(now);
+          message = where + " ran out of memory and was killed";
+        }
+        break;
+      case rule_kind::host_down: break;
+    }
+    apply(t, r, s, e.container_name, std::move(message), now);
+  }
+}
+
+void engine::expect_stop(const std::string& host_id, const std::string& container_id, time_point until) {
+  expected_stops_[host_id + '\n' + container_id] = until;
+}
+
+bool engine::stop_expected(const std::string& host_id, const std::string& container_id, time_point now) {
+  auto it = expected_stops_.find(host_id + '\n' + container_id);
+  if (it == expected_stops_.end()) return false;
+  const bool expected = it->second >= now;
+  expected_stops_.erase(it);
+  return expected;
+}
+
+std::vector<store::alert_record> engine::take_changes() {
+  auto taken = std::exchange(changes_, {});
+  in_flight_.insert(in_flight_.end(), taken.begin(), taken.end());
+  return taken;
+}
+
+std::vector<store::alert_record> engine::pending_changes() const {
+  auto pending = in_flight_;
+  pending.insert(pending.end(), changes_.begin(), changes_.end());
+  return pending;
+}
+
+void engine::tick(time_point now) {
+  std::erase_if(expected_stops_, [now](const auto& item) { return item.second < now; });
+  for (const auto& [host_id, info] : hosts_)
+    if (!info.online) host_sample(host_id, 1, now);
+  for (auto& [key, t] : tracked_) {
+    const auto rule_id = key.substr(0, key.find('\n'));
+    auto rule_it = rules_.find(rule_id);
+    if (rule_it == rules_.end() || is_host_kind(rule_it->second.kind)) continue;
+    apply(t, rule_it->second, t.state.tick(now), t.record.target_name, t.record.message, now);
+  }
+}
+
+std::optional<store::alert_record> engine::acknowledge(const std::string& alert_id, const std::string& username, time_point now) {
+  for (auto& [key, t] : tracked_) {
+    if (t.record.id != alert_id || t.record.state != "firing") continue;
+    t.record.acknowledged_at = to_iso8601(now);
+    t.record.acknowledged_by = username;
+    changes_.push_back(t.record);
+    return t.record;
+  }
+  return std::nullopt;
+}
+
+std::optional<store::alert_record> engine::snooze(const std::string& alert_id, time_point until) {
+  for (auto& [key, t] : tracked_) {
+    if (t.record.id != alert_id || t.record.state != "firing") continue;
+    t.state.snooze_until(until);
+    t.record.snoozed_until = to_iso8601(until);
+    changes_.push_back(t.record);
+    return t.record;
+  }
+  return std::nullopt;
+}
+
+std::map<std::string, std::size_t> engine::firing_by_severity() const {
+  std::map<std::string, std::size_t> out;
+  for (const auto& [key, t] : tracked_)
+    if (t.record.state == "firing") ++out[t.record.severity];
+  return out;
+}
+
+std::string engine::host_name(const std::string& host_id) const {
+  auto it = hosts_.find(host_id);
+  return it != hosts_.end() && !it->second.name.empty() ? it->second.name : host_id;
+}
+
+}  // namespace dockmon::server::alerts

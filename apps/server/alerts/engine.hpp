@@ -1,0 +1,78 @@
+// The alert engine: rules applied to what happens (Docker's events from the agents, agents coming and
+// going) on the clock it is given. It keeps the state of every rule and target in memory and hands out
+// the alert rows that changed, for the runner to store. Runs on the I/O thread; no I/O of its own.
+#pragma once
+
+#include "alerts/rule.hpp"
+#include "dockmon/store/store.hpp"
+
+#include <map>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace dockmon::server::alerts {
+
+class engine {
+ public:
+  // A new or changed rule applies at once; the alerts of the rule it replaces end (resolved).
+  void set_rule(rule r, time_point now);
+  void remove_rule(const std::string& rule_id, time_point now);
+  // Firing alerts from the store, after a restart: they stay firing without firing again (their rule
+  // must be set first; an alert whose rule is gone ends).
+  void restore(const std::vector<store::alert_record>& firing, time_point now);
+
+  // Hosts: known ones (all at start, offline until their agent comes), and their agents' links.
+  void host_known(const std::string& host_id, const std::string& name, time_point now);
+  void host_connected(const std::string& host_id, const std::string& name, time_point now);
+  void host_disconnected(const std::string& host_id, time_point now);
+
+  // A Docker event, as telemetry kept it (checked ids and names, attributes as JSON text).
+  void on_container_event(const store::event_record& e, time_point now);
+  // This server stops, kills, restarts, removes or updates the container: its "die" until then is expected.
+  void expect_stop(const std::string& host_id, const std::string& container_id, time_point until);
+  // Each second: durations, clear delays and windows move on.
+  void tick(time_point now);
+
+  // The firing alert, acknowledged or snoozed; nullopt when no firing alert has that id.
+  std::optional<store::alert_record> acknowledge(const std::string& alert_id, const std::string& username, time_point now);
+  std::optional<store::alert_record> snooze(const std::string& alert_id, time_point until);
+
+  // The rows that changed since the last call, in the order they changed, for the one writer to store.
+  // They stay visible in pending_changes() until it says they are stored.
+  std::vector<store::alert_record> take_changes();
+  void changes_stored() { in_flight_.clear(); }
+  // What the store does not hold yet: the rows being written, then the newer changes.
+  std::vector<store::alert_record> pending_changes() const;
+  // Firing alerts, by severity.
+  std::map<std::string, std::size_t> firing_by_severity() const;
+
+ private:
+  struct tracked {
+    explicit tracked(const noise_controls& c) : state(c) {}
+    alert_state state;
+    store::alert_record record;  // the current (or last) alert of this rule on this target
+  };
+  struct host_info {
+    std::string name;
+    bool online = false;
+  };
+
+  tracked& track(const rule& r, const std::string& host_id, const std::string& container_id);
+  void apply(tracked& t, const rule& r, step s, std::string target_name, std::string message, time_point now);
+  void end_alerts_of(const std::string& rule_id, time_point now);
+  void host_sample(const std::string& host_id, double down, time_point now);
+  // Whether this die was asked for; an expectation is spent by the die it explains.
+  bool stop_expected(const std::string& host_id, const std::string& container_id, time_point now);
+  std::string host_name(const std::string& host_id) const;
+
+  std::map<std::string, rule> rules_;
+  std::unordered_map<std::string, tracked> tracked_;  // rule id, host id, container id
+  std::unordered_map<std::string, host_info> hosts_;
+  std::unordered_map<std::string, time_point> expected_stops_;  // host id, container id -> until
+  std::vector<store::alert_record> changes_;
+  std::vector<store::alert_record> in_flight_;
+};
+
+}  // namespace dockmon::server::alerts

@@ -1,0 +1,163 @@
+// Rule definitions: every field bounded, every kind's defaults chosen so that a rule made with only a kind
+// is quiet (a restart loop needs 3 restarts in 5 minutes, a host is down after 60 s, 5 minutes between
+// messages).
+#include "alerts/rule.hpp"
+
+#include <array>
+
+namespace dockmon::server::alerts {
+
+namespace {
+
+struct kind_info {
+  rule_kind kind;
+  std::string_view name;
+};
+
+constexpr std::array kinds{
+    kind_info{rule_kind::container_stopped, "container_stopped"},
+    kind_info{rule_kind::container_started, "container_started"},
+    kind_info{rule_kind::container_restarting, "container_restarting"},
+    kind_info{rule_kind::container_unhealthy, "container_unhealthy"},
+    kind_info{rule_kind::container_oom, "container_oom"},
+    kind_info{rule_kind::host_down, "host_down"},
+};
+
+constexpr std::int64_t longest_span = 7 * 24 * 3600;  // a week, for every duration a rule takes
+
+// A whole number of seconds from 0 to a week, or the default when absent.
+std::optional<std::string> read_seconds(const json::object& d, std::string_view key, seconds& out) {
+  const auto* v = d.if_contains(key);
+  if (v == nullptr || v->is_null()) return std::nullopt;
+  if (!v->is_int64() || v->as_int64() < 0 || v->as_int64() > longest_span)
+    return std::string(key) + " must be a whole number of seconds from 0 to 604800";
+  out = seconds(v->as_int64());
+  return std::nullopt;
+}
+
+std::optional<std::string> read_text(const json::object& d, std::string_view key, std::string& out, std::size_t longest) {
+  const auto* v = d.if_contains(key);
+  if (v == nullptr || v->is_null()) return std::nullopt;
+  if (!v->is_string() || v->get_string().size() > longest)
+    return std::string(key) + " must be text of at most " + std::to_string(longest) + " characters";
+  out = std::string(v->get_string());
+  return std::nullopt;
+}
+
+std::optional<std::string> read_flag(const json::object& d, std::string_view key, bool& out) {
+  const auto* v = d.if_contains(key);
+  if (v == nullptr || v->is_null()) return std::nullopt;
+  if (!v->is_bool()) return std::string(key) + " must be true or false";
+  out = v->get_bool();
+  return std::nullopt;
+}
+
+std::optional<std::string> read_scope(const json::object& d, alerts::scope& out) {
+  const auto* v = d.if_contains("scope");
+  if (v == nullptr || v->is_null()) return std::nullopt;
+  if (!v->is_object()) return "scope must be an object: {hosts, name, label, tag}";
+  const auto& s = v->get_object();
+  if (const auto* hosts = s.if_contains("hosts"); hosts != nullptr && !hosts->is_null()) {
+    if (!hosts->is_array() || hosts->get_array().size() > 1000) return "scope.hosts must be a list of at most 1000 host ids";
+    for (const auto& h : hosts->get_array()) {
+      if (!h.is_string() || h.get_string().empty() || h.get_string().size() > 64) return "scope.hosts must hold host ids";
+      out.host_ids.emplace_back(h.get_string());
+    }
+  }
+  for (auto [key, target] : {std::pair{"name", &out.name_pattern}, std::pair{"label", &out.label}, std::pair{"tag", &out.tag}}) {
+    if (auto error = read_text(s, key, *target, 256)) return "scope." + *error;
+  }
+  return std::nullopt;
+}
+
+// Quiet defaults per kind; the definition may change each.
+noise_controls defaults_for(rule_kind kind) {
+  noise_controls c;
+  switch (kind) {
+    case rule_kind::container_restarting:
+      c.occurrences = 3;
+      c.window = seconds(300);
+      c.clear_after = seconds(60);
+      break;
+    case rule_kind::host_down: c.fire_after = seconds(60); break;
+    case rule_kind::container_started:
+    case rule_kind::container_oom: c.one_shot = true; break;
+    case rule_kind::container_stopped:
+    case rule_kind::container_unhealthy: break;
+  }
+  return c;
+}
+
+}  // namespace
+
+std::string_view kind_name(rule_kind k) {
+  for (const auto& info : kinds)
+    if (info.kind == k) return info.name;
+  return "?";
+}
+
+bool is_host_kind(rule_kind k) { return k == rule_kind::host_down; }
+
+std::variant<rule, std::string> parse_rule(std::string id, std::string name, const json::value& definition) {
+  if (!definition.is_object()) return std::string("the definition must be a JSON object");
+  const auto& d = definition.get_object();
+  rule r;
+  r.id = std::move(id);
+  r.name = std::move(name);
+  std::string kind;
+  if (auto error = read_text(d, "kind", kind, 64)) return *error;
+  bool known = false;
+  for (const auto& info : kinds) {
+    if (info.name != kind) continue;
+    r.kind = info.kind;
+    known = true;
+  }
+  if (!known) {
+    std::string names;
+    for (const auto& info : kinds) names += (names.empty() ? "" : ", ") + std::string(info.name);
+    return "kind must be one of " + names;
+  }
+  if (auto error = read_text(d, "severity", r.severity, 16)) return *error;
+  if (r.severity != "info" && r.severity != "warning" && r.severity != "error" && r.severity != "critical")
+    return std::string("severity must be info, warning, error or critical");
+  if (auto error = read_scope(d, r.scope)) return *error;
+  if (is_host_kind(r.kind) && (!r.scope.name_pattern.empty() || !r.scope.label.empty()))
+    return std::string("a host rule's scope takes hosts and tag, not a container name or label");
+  r.controls = defaults_for(r.kind);
+  auto& c = r.controls;
+  for (auto [key, target] : {std::pair{"fire_after_seconds", &c.fire_after}, std::pair{"window_seconds", &c.window},
+                             std::pair{"clear_after_seconds", &c.clear_after}, std::pair{"cooldown_seconds", &c.cooldown}}) {
+    if (auto error = read_seconds(d, key, *target)) return *error;
+  }
+  if (const auto* n = d.if_contains("occurrences"); n != nullptr && !n->is_null()) {
+    if (!n->is_int64() || n->as_int64() < 1 || n->as_int64() > 1000) return std::string("occurrences must be 1 to 1000");
+    c.occurrences = static_cast<unsigned>(n->as_int64());
+  }
+  if (auto error = read_flag(d, "notify_on_resolve", c.notify_on_resolve)) return *error;
+  if (auto error = read_flag(d, "only_unexpected", r.only_unexpected)) return *error;
+  return r;
+}
+
+json::object definition_json(const rule& r) {
+  json::object scope;
+  json::array hosts;
+  for (const auto& h : r.scope.host_ids) hosts.emplace_back(h);
+  scope["hosts"] = std::move(hosts);
+  scope["name"] = r.scope.name_pattern;
+  scope["label"] = r.scope.label;
+  scope["tag"] = r.scope.tag;
+  json::object d;
+  d["kind"] = kind_name(r.kind);
+  d["severity"] = r.severity;
+  d["scope"] = std::move(scope);
+  d["fire_after_seconds"] = r.controls.fire_after.count();
+  d["occurrences"] = r.controls.occurrences;
+  d["window_seconds"] = r.controls.window.count();
+  d["clear_after_seconds"] = r.controls.clear_after.count();
+  d["cooldown_seconds"] = r.controls.cooldown.count();
+  d["notify_on_resolve"] = r.controls.notify_on_resolve;
+  if (r.kind == rule_kind::container_stopped) d["only_unexpected"] = r.only_unexpected;
+  return d;
+}
+
+}  // namespace dockmon::server::alerts

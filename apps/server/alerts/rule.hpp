@@ -1,0 +1,36 @@
+// An alert rule as the engine uses it, parsed and checked from the JSON definition the API takes and the
+// store keeps.
+#pragma once
+
+#include "alerts/alert_state.hpp"
+#include "alerts/scope.hpp"
+#include "dockmon/common/net.hpp"
+
+#include <string>
+#include <variant>
+
+namespace dockmon::server::alerts {
+
+// What a rule watches for. Container kinds follow Docker's events; host_down follows the agent's link.
+enum class rule_kind { container_stopped, container_started, container_restarting, container_unhealthy, container_oom, host_down };
+
+std::string_view kind_name(rule_kind k);
+bool is_host_kind(rule_kind k);
+
+struct rule {
+  std::string id;
+  std::string name;
+  rule_kind kind = rule_kind::container_stopped;
+  std::string severity = "error";  // info, warning, error, critical
+  alerts::scope scope;
+  noise_controls controls;
+  bool only_unexpected = true;  // container_stopped: not after a stop, kill, restart or update through this server
+};
+
+// The rule from its stored parts; the error says which field is wrong and what it takes.
+std::variant<rule, std::string> parse_rule(std::string id, std::string name, const json::value& definition);
+
+// The definition as the API shows it (and the store keeps), with every default filled in.
+json::object definition_json(const rule& r);
+
+}  // namespace dockmon::server::alerts

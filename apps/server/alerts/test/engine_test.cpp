@@ -1,0 +1,169 @@
+// The engine on Docker's events as telemetry keeps them, and on agents coming and going, with the clock
+// in the test's hands.
+#include "alerts/engine.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace dockmon;
+using namespace dockmon::server::alerts;
+using namespace std::chrono_literals;
+
+namespace {
+
+const time_point t0 = time_point(std::chrono::hours(24 * 20000));
+const std::string web_id(64, 'a');
+
+rule make_rule(const std::string& id, const std::string& definition) {
+  auto parsed = parse_rule(id, "rule " + id, json::parse(definition));
+  if (auto* error = std::get_if<std::string>(&parsed)) throw std::runtime_error(*error);
+  return std::get<rule>(parsed);
+}
+
+store::event_record event(const std::string& action, const std::string& name = "web-1", const std::string& exit_code = "137") {
+  store::event_record e;
+  e.host_id = "h1";
+  e.container_id = name == "web-1" ? web_id : std::string(64, 'b');
+  e.container_name = name;
+  e.type = "container";
+  e.action = action;
+  e.attributes = R"({"name":")" + name + R"(","exitCode":")" + exit_code + R"(","tier":"front"})";
+  return e;
+}
+
+}  // namespace
+
+TEST(alert_engine, a_killed_container_fires_once_and_its_start_resolves_it) {
+  engine e;
+  e.set_rule(make_rule("r1", R"({"kind":"container_stopped","severity":"critical"})"), t0);
+  e.host_connected("h1", "node-a", t0);
+  e.on_container_event(event("die"), t0 + 1s);
+  auto fired = e.take_changes();
+  ASSERT_EQ(fired.size(), 1u);
+  EXPECT_EQ(fired[0].state, "firing");
+  EXPECT_EQ(fired[0].severity, "critical");
+  EXPECT_EQ(fired[0].container_id, web_id);
+  EXPECT_EQ(fired[0].message, "web-1 on node-a stopped (exit code 137)");
+  EXPECT_TRUE(fired[0].notified);
+  EXPECT_EQ(e.firing_by_severity().at("critical"), 1u);
+  e.on_container_event(event("start"), t0 + 5s);
+  auto resolved = e.take_changes();
+  ASSERT_EQ(resolved.size(), 1u);
+  EXPECT_EQ(resolved[0].id, fired[0].id) << "one alert, one row";
+  EXPECT_EQ(resolved[0].state, "resolved");
+  EXPECT_TRUE(e.firing_by_severity().empty());
+}
+
+TEST(alert_engine, a_stop_asked_of_this_server_is_not_unexpected) {
+  engine e;
+  e.set_rule(make_rule("r1", R"({"kind":"container_stopped"})"), t0);
+  e.expect_stop("h1", web_id, t0 + 60s);
+  e.on_container_event(event("die", "web-1", "143"), t0 + 10s);
+  EXPECT_TRUE(e.take_changes().empty());
+  e.on_container_event(event("die"), t0 + 61s);
+  EXPECT_EQ(e.take_changes().size(), 1u) << "the expectation ended";
+}
+
+TEST(alert_engine, scope_leaves_other_containers_alone) {
+  engine e;
+  e.set_rule(make_rule("r1", R"({"kind":"container_stopped","scope":{"name":"web-*","label":"tier=front"}})"), t0);
+  e.on_container_event(event("die", "db-1"), t0);
+  EXPECT_TRUE(e.take_changes().empty());
+  e.on_container_event(event("die", "web-1"), t0);
+  EXPECT_EQ(e.take_changes().size(), 1u);
+}
+
+TEST(alert_engine, a_restart_loop_is_one_alert) {
+  engine e;
+  e.set_rule(make_rule("r1", R"({"kind":"container_restarting","occurrences":3,"window_seconds":60})"), t0);
+  std::size_t rows = 0;
+  for (int i = 0; i < 30; ++i) {
+    e.on_container_event(event("die", "web-1", "1"), t0 + std::chrono::seconds(2 * i));
+    e.on_container_event(event("start"), t0 + std::chrono::seconds(2 * i + 1));
+    e.tick(t0 + std::chrono::seconds(2 * i + 1));
+    rows += e.take_changes().size();
+  }
+  EXPECT_EQ(rows, 1u);
+}
+
+TEST(alert_engine, a_host_is_down_after_its_grace_and_up_when_its_agent_returns) {
+  engine e;
+  e.set_rule(make_rule("down", R"({"kind":"host_down","fire_after_seconds":30})"), t0);
+  e.host_connected("h1", "node-a", t0);
+  e.host_disconnected("h1", t0 + 10s);
+  e.tick(t0 + 39s);
+  EXPECT_TRUE(e.take_changes().empty()) << "29 s is within the grace";
+  e.tick(t0 + 40s);
+  auto down = e.take_changes();
+  ASSERT_EQ(down.size(), 1u);
+  EXPECT_EQ(down[0].kind, "host_down");
+  EXPECT_EQ(down[0].target_name, "node-a");
+  e.tick(t0 + 100s);
+  EXPECT_TRUE(e.take_changes().empty()) << "still the one alert";
+  e.host_connected("h1", "node-a", t0 + 120s);
+  auto up = e.take_changes();
+  ASSERT_EQ(up.size(), 1u);
+  EXPECT_EQ(up[0].state, "resolved");
+}
+
+TEST(alert_engine, a_host_whose_agent_never_returns_after_a_restart_is_down) {
+  engine e;
+  e.set_rule(make_rule("down", R"({"kind":"host_down","fire_after_seconds":60})"), t0);
+  e.host_known("h1", "node-a", t0);
+  e.tick(t0 + 60s);
+  EXPECT_EQ(e.take_changes().size(), 1u);
+}
+
+TEST(alert_engine, a_firing_alert_comes_back_after_a_restart_without_firing_again) {
+  engine before;
+  before.set_rule(make_rule("r1", R"({"kind":"container_stopped"})"), t0);
+  before.on_container_event(event("die"), t0);
+  auto stored = before.take_changes();
+  ASSERT_EQ(stored.size(), 1u);
+
+  engine after;
+  after.set_rule(make_rule("r1", R"({"kind":"container_stopped"})"), t0 + 1h);
+  after.restore(stored, t0 + 1h);
+  after.tick(t0 + 1h + 1s);
+  EXPECT_TRUE(after.take_changes().empty());
+  after.on_container_event(event("die"), t0 + 1h + 2s);
+  EXPECT_TRUE(after.take_changes().empty()) << "it is still firing: no second alert";
+  after.on_container_event(event("start"), t0 + 1h + 3s);
+  auto resolved = after.take_changes();
+  ASSERT_EQ(resolved.size(), 1u);
+  EXPECT_EQ(resolved[0].id, stored[0].id);
+  EXPECT_EQ(resolved[0].state, "resolved");
+}
+
+TEST(alert_engine, a_changed_rule_ends_its_alerts_and_acknowledging_marks_the_row) {
+  engine e;
+  e.set_rule(make_rule("r1", R"({"kind":"container_stopped"})"), t0);
+  e.on_container_event(event("die"), t0);
+  auto fired = e.take_changes();
+  auto acked = e.acknowledge(fired.at(0).id, "alice", t0 + 1s);
+  ASSERT_TRUE(acked);
+  EXPECT_EQ(acked->acknowledged_by, "alice");
+  EXPECT_EQ(e.take_changes().size(), 1u);
+  e.set_rule(make_rule("r1", R"({"kind":"container_stopped","severity":"warning"})"), t0 + 2s);
+  auto ended = e.take_changes();
+  ASSERT_EQ(ended.size(), 1u);
+  EXPECT_EQ(ended[0].state, "resolved");
+  EXPECT_FALSE(e.acknowledge(fired[0].id, "alice", t0 + 3s)) << "no longer firing";
+}
+
+TEST(alert_rule, definitions_are_checked_field_by_field) {
+  auto error = [](const std::string& definition) {
+    auto parsed = parse_rule("r", "n", json::parse(definition));
+    auto* text = std::get_if<std::string>(&parsed);
+    return text != nullptr ? *text : std::string();
+  };
+  EXPECT_NE(error(R"({"kind":"nonsense"})").find("kind must be one of"), std::string::npos);
+  EXPECT_NE(error(R"({"kind":"container_stopped","severity":"loud"})").find("severity"), std::string::npos);
+  EXPECT_NE(error(R"({"kind":"container_stopped","cooldown_seconds":-1})").find("cooldown_seconds"), std::string::npos);
+  EXPECT_NE(error(R"({"kind":"container_stopped","occurrences":0})").find("occurrences"), std::string::npos);
+  EXPECT_NE(error(R"({"kind":"host_down","scope":{"name":"web"}})").find("host rule"), std::string::npos);
+  EXPECT_NE(error(R"({"kind":"container_stopped","scope":{"hosts":"h1"}})").find("scope.hosts"), std::string::npos);
+  EXPECT_EQ(error(R"({"kind":"container_restarting","scope":{"hosts":["h1"],"tag":"prod"}})"), "");
+  auto r = make_rule("r", R"({"kind":"container_restarting"})");
+  EXPECT_EQ(r.controls.occurrences, 3u) << "a quiet default";
+  EXPECT_EQ(definition_json(r).at("window_seconds").as_int64(), 300);
+}

@@ -1,0 +1,209 @@
+// Alert rules and alerts over REST. Rules are checked by the engine's own parser before they are stored,
+// and apply at once; viewers read, operators acknowledge and snooze, admins edit; every change is audited.
+#include "api/handlers.hpp"
+
+#include "alerts/alert_runner.hpp"
+#include "auth/audit.hpp"
+#include "dockmon/common/crypto.hpp"
+#include "dockmon/common/json_fields.hpp"
+#include "dockmon/common/time.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+namespace dockmon::server {
+
+namespace {
+
+constexpr std::size_t max_rules = 1000;
+
+json::object rule_json(const store::alert_rule_record& r) {
+  json::object o;
+  o["id"] = r.id;
+  o["name"] = r.name;
+  o["enabled"] = r.enabled;
+  error_code ec;
+  auto definition = json::parse(r.definition, ec);
+  if (!ec && definition.is_object()) {
+    for (const auto& [key, value] : definition.get_object()) o[key] = value;
+  }
+  o["created_at"] = r.created_at;
+  o["updated_at"] = r.updated_at;
+  return o;
+}
+
+json::object alert_json(const store::alert_record& a) {
+  json::object o{{"id", a.id},           {"rule_id", a.rule_id},         {"host_id", a.host_id},
+                 {"container_id", a.container_id}, {"target_name", a.target_name}, {"kind", a.kind},
+                 {"severity", a.severity}, {"state", a.state},           {"message", a.message},
+                 {"fired_at", a.fired_at}, {"notified", a.notified}};
+  auto optional_text = [&o](const char* key, const std::string& v) { o[key] = v.empty() ? json::value(nullptr) : json::value(v); };
+  optional_text("resolved_at", a.resolved_at);
+  optional_text("acknowledged_at", a.acknowledged_at);
+  optional_text("acknowledged_by", a.acknowledged_by);
+  optional_text("snoozed_until", a.snoozed_until);
+  return o;
+}
+
+// The rule a request describes: name and enabled beside the definition's fields ({name, enabled, kind,
+// severity, scope, ...}), on top of `base` (the stored rule, for a PATCH). The error says what is wrong.
+std::variant<store::alert_rule_record, std::string> rule_from_body(const json::object& body, store::alert_rule_record base) {
+  json::object definition;
+  if (!base.definition.empty()) {
+    error_code ec;
+    auto stored = json::parse(base.definition, ec);
+    if (!ec && stored.is_object()) definition = std::move(stored.get_object());
+  }
+  for (const auto& [key, value] : body) {
+    if (key == "name") {
+      if (!value.is_string() || value.get_string().empty() || value.get_string().size() > 100)
+        return std::string("name must be text of 1 to 100 characters");
+      base.name = std::string(value.get_string());
+    } else if (key == "enabled") {
+      if (!value.is_bool()) return std::string("enabled must be true or false");
+      base.enabled = value.get_bool();
+    } else if (key != "id" && key != "created_at" && key != "updated_at") {
+      definition[key] = value;
+    }
+  }
+  if (base.name.empty()) return std::string("name is required");
+  auto parsed = alerts::parse_rule(base.id, base.name, definition);
+  if (auto* error = std::get_if<std::string>(&parsed)) return *error;
+  base.definition = json::serialize(alerts::definition_json(std::get<alerts::rule>(parsed)));
+  return base;
+}
+
+class alerts_api : private route_answers {
+ public:
+  explicit alerts_api(route_call& c) : route_answers(c.req), ctx_(c.ctx), req_(c.req), who_(c.who), query_(c.query) {}
+
+  net::awaitable<response> list_rules() {
+    auto list = ctx_.with_store([](store::store& s) { return s.list_alert_rules(); });
+    auto rules = co_await std::move(list);
+    json::array out;
+    for (const auto& r : rules) out.push_back(rule_json(r));
+    co_return ok(out);
+  }
+
+  net::awaitable<response> create_rule() {
+    auto body = json_body(req_);
+    if (!body) co_return fail(http::status::bad_request, "body must be a JSON object");
+    store::alert_rule_record base;
+    base.id = random_uuid();
+    base.created_at = now_iso8601();
+    base.updated_at = base.created_at;
+    auto made = rule_from_body(*body, std::move(base));
+    if (auto* error = std::get_if<std::string>(&made)) co_return fail(http::status::bad_request, *error);
+    auto rule = std::get<store::alert_rule_record>(std::move(made));
+    auto count = ctx_.with_store([](store::store& s) { return s.list_alert_rules().size(); });
+    const auto rules = co_await std::move(count);
+    if (rules >= max_rules) co_return fail(http::status::conflict, "there are 1000 rules already");
+    co_return co_await store_rule(std::move(rule), "create_alert_rule", http::status::created);
+  }
+
+  net::awaitable<response> update_rule(std::string rule_id) {
+    auto body = json_body(req_);
+    if (!body) co_return fail(http::status::bad_request, "body must be a JSON object");
+    auto find = ctx_.with_store([rule_id](store::store& s) { return s.find_alert_rule(rule_id); });
+    auto stored = co_await std::move(find);
+    if (!stored) co_return fail(http::status::not_found, "no such rule");
+    stored->updated_at = now_iso8601();
+    auto changed = rule_from_body(*body, std::move(*stored));
+    if (auto* error = std::get_if<std::string>(&changed)) co_return fail(http::status::bad_request, *error);
+    co_return co_await store_rule(std::get<store::alert_rule_record>(std::move(changed)), "update_alert_rule", http::status::ok);
+  }
+
+  net::awaitable<response> delete_rule(std::string rule_id) {
+    auto forget = ctx_.with_store([rule_id](store::store& s) { return s.delete_alert_rule(rule_id); });
+    const bool deleted = co_await std::move(forget);
+    record_audit(ctx_, who_, "delete_alert_rule", rule_id, deleted ? "ok" : "not found");
+    if (!deleted) co_return fail(http::status::not_found, "no such rule");
+    ctx_.alerts.remove_rule(rule_id, sys_clock::now());
+    co_return ok(json::object{{"id", rule_id}, {"deleted", true}});
+  }
+
+  net::awaitable<response> list_alerts() {
+    store::alert_filter filter;
+    filter.state = std::string(query_param(query_, "state").value_or(""));
+    if (!filter.state.empty() && filter.state != "firing" && filter.state != "resolved")
+      co_return fail(http::status::bad_request, "state must be firing or resolved");
+    filter.host_id = std::string(query_param(query_, "host_id").value_or(""));
+    if (!filter.host_id.empty() && !valid_host_id(filter.host_id)) co_return fail(http::status::bad_request, "malformed host_id");
+    if (auto l = query_param(query_, "limit")) {
+      unsigned limit = 0;
+      auto [end, ec] = std::from_chars(l->data(), l->data() + l->size(), limit);
+      if (ec != std::errc{} || end != l->data() + l->size() || limit < 1 || limit > store::max_alert_limit)
+        co_return fail(http::status::bad_request, "limit must be 1 to 1000");
+      filter.limit = limit;
+    }
+    auto list = ctx_.with_store([filter](store::store& s) { return s.list_alerts(filter); });
+    auto alerts = co_await std::move(list);
+    // What changed in the last second is in the engine and not yet in the store: shown as it is now.
+    for (const auto& changed : ctx_.alerts.pending_changes()) {
+      std::erase_if(alerts, [&changed](const store::alert_record& a) { return a.id == changed.id; });
+      if ((filter.state.empty() || changed.state == filter.state) && (filter.host_id.empty() || changed.host_id == filter.host_id))
+        alerts.push_back(changed);
+    }
+    std::stable_sort(alerts.begin(), alerts.end(), [](const auto& a, const auto& b) { return a.fired_at > b.fired_at; });
+    if (alerts.size() > filter.limit) alerts.resize(filter.limit);
+    json::array out;
+    for (const auto& a : alerts) out.push_back(alert_json(a));
+    co_return ok(out);
+  }
+
+  net::awaitable<response> acknowledge(std::string alert_id) {
+    auto done = ctx_.alerts.acknowledge(alert_id, who_.username, sys_clock::now());
+    co_return co_await answer_alert_change(std::move(alert_id), std::move(done), "acknowledge_alert", "acknowledged");
+  }
+
+  net::awaitable<response> snooze(std::string alert_id) {
+    auto body = json_body(req_);
+    const auto* minutes = body ? body->if_contains("minutes") : nullptr;
+    if (minutes == nullptr || !minutes->is_int64() || minutes->as_int64() < 1 || minutes->as_int64() > 7 * 24 * 60)
+      co_return fail(http::status::bad_request, "minutes must be 1 to 10080 (a week)");
+    const auto until = sys_clock::now() + std::chrono::minutes(minutes->as_int64());
+    auto done = ctx_.alerts.snooze(alert_id, until);
+    co_return co_await answer_alert_change(std::move(alert_id), std::move(done), "snooze_alert", "snoozed until " + to_iso8601(until));
+  }
+
+ private:
+  net::awaitable<response> store_rule(store::alert_rule_record rule, std::string action, http::status status) {
+    auto save = ctx_.with_store([rule](store::store& s) { s.save_alert_rule(rule); });
+    co_await std::move(save);
+    apply_stored_rule(ctx_, rule);
+    record_audit(ctx_, who_, std::move(action), rule.id + " (" + rule.name + ")", "ok");
+    co_return ok(rule_json(rule), status);
+  }
+
+  // The engine changed a firing alert (done), or has none of that id: then it is unknown (404) or over (409).
+  net::awaitable<response> answer_alert_change(std::string alert_id, std::optional<store::alert_record> done, std::string action,
+                                               std::string result) {
+    if (done) {
+      record_audit(ctx_, who_, std::move(action), alert_id, std::move(result));
+      co_return ok(alert_json(*done));
+    }
+    const auto pending = ctx_.alerts.pending_changes();
+    const bool known = std::any_of(pending.begin(), pending.end(), [&alert_id](const auto& a) { return a.id == alert_id; });
+    auto find = ctx_.with_store([alert_id](store::store& s) { return s.find_alert(alert_id); });
+    auto stored = co_await std::move(find);
+    if (!stored && !known) co_return fail(http::status::not_found, "no such alert");
+    co_return fail(http::status::conflict, "this alert is resolved");
+  }
+
+  server_context& ctx_;
+  const request& req_;
+  const store::principal& who_;
+  std::string_view query_;
+};
+
+}  // namespace
+
+net::awaitable<response> list_alert_rules(route_call& c) { return serve<alerts_api, &alerts_api::list_rules>(c); }
+net::awaitable<response> create_alert_rule(route_call& c) { return serve<alerts_api, &alerts_api::create_rule>(c); }
+net::awaitable<response> update_alert_rule(route_call& c) { return serve<alerts_api, &alerts_api::update_rule>(c); }
+net::awaitable<response> delete_alert_rule(route_call& c) { return serve<alerts_api, &alerts_api::delete_rule>(c); }
+net::awaitable<response> list_alerts(route_call& c) { return serve<alerts_api, &alerts_api::list_alerts>(c); }
+net::awaitable<response> acknowledge_alert(route_call& c) { return serve<alerts_api, &alerts_api::acknowledge>(c); }
+net::awaitable<response> snooze_alert(route_call& c) { return serve<alerts_api, &alerts_api::snooze>(c); }
+
+}  // namespace dockmon::server

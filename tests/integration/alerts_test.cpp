@@ -1,0 +1,175 @@
+// Alerts end to end: a real server and agent on the test engine, the docker CLI doing what goes wrong,
+// and the alerts read back through the API and /metrics.
+#include "harness.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace dockmon;
+using namespace dockmon::test;
+
+namespace {
+
+struct alert_host {
+  alert_host() : agent(server.port(), server.registration_token()) {
+    auto host = server.wait_for_engine(engine_id());
+    if (!host) throw std::runtime_error("the agent did not register: " + agent.log());
+    host_id = std::string(host->at("id").as_string());
+  }
+  test_server server;
+  test_agent agent;
+  std::string host_id;
+};
+
+std::string add_rule(test_server& server, const std::string& body) {
+  auto res = server.post("/api/alert-rules", body);
+  EXPECT_EQ(res.status, 201u) << res.body;
+  return res.status == 201 ? std::string(res.json().at("id").as_string()) : std::string();
+}
+
+// The alerts on `target` (a container's or host's name), newest first.
+std::vector<json::object> alerts_on(test_server& server, const std::string& target) {
+  std::vector<json::object> out;
+  auto res = server.get("/api/alerts?limit=1000");
+  if (res.status != 200) return out;
+  auto list = res.json();
+  for (auto& a : list.as_array())
+    if (a.at("target_name").as_string() == target) out.push_back(a.as_object());
+  return out;
+}
+
+// Waits until the newest alert on `target` is in `state`; the alert, or nullopt on timeout.
+std::optional<json::object> wait_for_alert(test_server& server, const std::string& target, const std::string& state,
+                                           std::chrono::milliseconds timeout = 20s) {
+  std::optional<json::object> found;
+  wait_until([&] {
+    auto list = alerts_on(server, target);
+    if (list.empty() || list.front().at("state").as_string() != state) return false;
+    found = list.front();
+    return true;
+  }, timeout);
+  return found;
+}
+
+// Whether the server has stored the container's event with this action (the engine saw it before).
+bool event_seen(test_server& server, const std::string& container_id, const std::string& action) {
+  auto res = server.get("/api/events?type=container&container_id=" + container_id);
+  return res.status == 200 && res.body.find("\"action\":\"" + action + "\"") != std::string::npos;
+}
+
+}  // namespace
+
+TEST(alerts, a_killed_container_fires_one_alert_that_survives_a_restart_and_its_start_resolves) {
+  alert_host h;
+  add_rule(h.server, R"({"name":"stopped","kind":"container_stopped","severity":"error","scope":{"name":"it-alert-*"}})");
+  scoped_container c("it-alert-kill", "sleep 100000");
+  scoped_container other("it-other-kill", "sleep 100000");
+  ASSERT_EQ(docker_cli("kill it-alert-kill it-other-kill").exit_code, 0);
+
+  auto fired = wait_for_alert(h.server, "it-alert-kill", "firing");
+  ASSERT_TRUE(fired) << h.server.get("/api/alerts").body;
+  EXPECT_EQ(fired->at("kind").as_string(), "container_stopped");
+  EXPECT_EQ(fired->at("severity").as_string(), "error");
+  EXPECT_EQ(fired->at("host_id").as_string(), h.host_id);
+  EXPECT_EQ(fired->at("container_id").as_string(), c.id);
+  EXPECT_NE(fired->at("message").as_string().find("it-alert-kill"), std::string::npos);
+  EXPECT_NE(fired->at("message").as_string().find("exit code 137"), std::string::npos) << fired->at("message");
+  ASSERT_TRUE(wait_until([&] { return event_seen(h.server, other.id, "die"); }, 20s));
+  EXPECT_TRUE(alerts_on(h.server, "it-other-kill").empty()) << "outside the rule's scope";
+  EXPECT_NE(h.server.get("/metrics").body.find("dockmon_alerts_firing{severity=\"error\"} 1\n"), std::string::npos);
+
+  // A restart of the server: the alert is still the one firing alert, not fired again.
+  h.server.restart();
+  ASSERT_TRUE(h.server.wait_for_host(h.host_id, "online", 20s));
+  auto after = alerts_on(h.server, "it-alert-kill");
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_EQ(after[0].at("id"), fired->at("id"));
+  EXPECT_EQ(after[0].at("state").as_string(), "firing");
+
+  ASSERT_EQ(docker_cli("start it-alert-kill").exit_code, 0);
+  auto resolved = wait_for_alert(h.server, "it-alert-kill", "resolved");
+  ASSERT_TRUE(resolved);
+  EXPECT_EQ(resolved->at("id"), fired->at("id")) << "one alert from firing to resolved";
+  EXPECT_EQ(alerts_on(h.server, "it-alert-kill").size(), 1u);
+}
+
+TEST(alerts, a_stop_through_this_server_is_expected_and_raises_nothing) {
+  alert_host h;
+  add_rule(h.server, R"({"name":"stopped","kind":"container_stopped"})");
+  scoped_container c("it-alert-stop", "trap \"exit 0\" TERM; sleep 100000 & wait");
+  auto stop = h.server.post("/api/hosts/" + h.host_id + "/containers/it-alert-stop/stop?timeout=5");
+  ASSERT_EQ(stop.status, 200u) << stop.body;
+  ASSERT_TRUE(wait_until([&] { return event_seen(h.server, c.id, "die"); }, 20s));
+  EXPECT_TRUE(alerts_on(h.server, "it-alert-stop").empty());
+  // The same container dying by itself afterwards is unexpected.
+  ASSERT_EQ(docker_cli("start it-alert-stop").exit_code, 0);
+  ASSERT_EQ(docker_cli("kill it-alert-stop").exit_code, 0);
+  EXPECT_TRUE(wait_for_alert(h.server, "it-alert-stop", "firing"));
+}
+
+TEST(alerts, a_crash_loop_is_one_restarting_alert) {
+  alert_host h;
+  add_rule(h.server, R"({"name":"loop","kind":"container_restarting","occurrences":3,"window_seconds":60})");
+  scoped_container c("it-alert-loop", "exit 1", "--restart always");
+  ASSERT_TRUE(wait_until([&] { return std::atoi(docker_inspect(c.name, "{{.RestartCount}}").c_str()) >= 5; }, 30s));
+  ASSERT_TRUE(wait_for_alert(h.server, "it-alert-loop", "firing"));
+  ASSERT_TRUE(wait_until([&] { return std::atoi(docker_inspect(c.name, "{{.RestartCount}}").c_str()) >= 6; }, 30s));
+  EXPECT_EQ(alerts_on(h.server, "it-alert-loop").size(), 1u) << h.server.get("/api/alerts").body;
+}
+
+TEST(alerts, a_host_whose_agent_stops_is_down_after_its_grace_and_up_when_it_returns) {
+  alert_host h;
+  add_rule(h.server, R"({"name":"down","kind":"host_down","severity":"critical","fire_after_seconds":2})");
+  add_rule(h.server, R"({"name":"stopped","kind":"container_stopped"})");
+  scoped_container c("it-alert-host", "sleep 100000");
+  const auto host_name = std::string(h.server.host(h.host_id)->at("name").as_string());
+  h.agent.proc().stop();
+  const auto stopped_at = std::chrono::steady_clock::now();
+  auto down = wait_for_alert(h.server, host_name, "firing");
+  ASSERT_TRUE(down) << h.server.get("/api/alerts").body;
+  EXPECT_GE(std::chrono::steady_clock::now() - stopped_at, std::chrono::seconds(2)) << "not before the grace";
+  EXPECT_EQ(down->at("kind").as_string(), "host_down");
+  EXPECT_EQ(down->at("container_id").as_string(), "");
+  auto all = h.server.get("/api/alerts").json();
+  EXPECT_EQ(all.as_array().size(), 1u) << "the host's containers raise nothing of their own: " << all;
+
+  h.agent.restart();
+  auto up = wait_for_alert(h.server, host_name, "resolved");
+  ASSERT_TRUE(up);
+  EXPECT_EQ(up->at("id"), down->at("id"));
+}
+
+TEST(alerts, rules_are_checked_and_alerts_are_acknowledged_by_operators) {
+  alert_host h;
+  auto bad = h.server.post("/api/alert-rules", R"({"name":"x","kind":"container_exploded"})");
+  EXPECT_EQ(bad.status, 400u);
+  EXPECT_NE(bad.body.find("kind must be one of"), std::string::npos) << bad.body;
+  EXPECT_EQ(h.server.post("/api/alert-rules", R"({"kind":"container_stopped"})").status, 400u) << "a name is required";
+  auto rule_id = add_rule(h.server, R"({"name":"stopped","kind":"container_stopped"})");
+  auto listed = h.server.get("/api/alert-rules");
+  ASSERT_EQ(listed.status, 200u);
+  EXPECT_NE(listed.body.find("\"cooldown_seconds\":300"), std::string::npos) << "defaults are shown: " << listed.body;
+
+  scoped_container c("it-alert-ack", "sleep 100000");
+  ASSERT_EQ(docker_cli("kill it-alert-ack").exit_code, 0);
+  auto fired = wait_for_alert(h.server, "it-alert-ack", "firing");
+  ASSERT_TRUE(fired);
+  const std::string alert_id(fired->at("id").as_string());
+  const std::map<std::string, std::string> operator_key{{"Authorization", "Bearer " + h.server.api_key("operator")}};
+  auto acked = h.server.request(http::verb::post, "/api/alerts/" + alert_id + "/acknowledge", "{}", operator_key);
+  ASSERT_EQ(acked.status, 200u) << acked.body;
+  EXPECT_FALSE(acked.json().at("acknowledged_at").is_null());
+  EXPECT_EQ(h.server.post("/api/alerts/" + alert_id + "/snooze", R"({"minutes":0})").status, 400u);
+  EXPECT_EQ(h.server.post("/api/alerts/" + alert_id + "/snooze", R"({"minutes":30})").status, 200u);
+  EXPECT_EQ(h.server.post("/api/alerts/00000000-0000-4000-8000-000000000000/acknowledge").status, 404u);
+
+  // Disabling the rule ends its alert at once.
+  auto disabled = h.server.request(http::verb::patch, "/api/alert-rules/" + rule_id, R"({"enabled":false})",
+                                   {{"Cookie", h.server.cookie()}});
+  ASSERT_EQ(disabled.status, 200u) << disabled.body;
+  EXPECT_FALSE(disabled.json().at("enabled").as_bool());
+  ASSERT_TRUE(wait_for_alert(h.server, "it-alert-ack", "resolved"));
+  EXPECT_EQ(h.server.post("/api/alerts/" + alert_id + "/acknowledge").status, 409u);
+  auto audit = h.server.get("/api/audit");
+  EXPECT_NE(audit.body.find("acknowledge_alert"), std::string::npos);
+  EXPECT_NE(audit.body.find("update_alert_rule"), std::string::npos);
+}
