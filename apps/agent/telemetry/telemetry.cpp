@@ -8,6 +8,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdio>
 
 namespace dockmon::agent {
@@ -89,6 +90,7 @@ net::awaitable<void> telemetry::run_events_forever() {
   for (;;) {
     // Resume where the last stream stopped, so nothing that happened in between is missed.
     if (last_event_nanos_ == 0) last_event_nanos_ = now_nanos();
+    replayed_until_ = last_event_nanos_;
     auto opened = co_await docker::event_stream::open(docker_, since_text(last_event_nanos_));
     if (opened) {
       auto stream = std::move(*opened);
@@ -166,9 +168,11 @@ net::awaitable<void> telemetry::on_docker_event(const json::object& event) {
   std::string type = string_field(event, "Type");
   if (!type.empty() && type != "container") co_return;
   std::int64_t nanos = int_field(event, "timeNano");
-  // A resumed stream repeats the events at its `since` instant; those were forwarded already.
-  if (nanos != 0 && nanos <= last_event_nanos_) co_return;
-  if (nanos != 0) last_event_nanos_ = nanos;
+  // A resumed stream repeats the events at its `since` instant; those were forwarded already. Only those:
+  // events of different containers may arrive slightly out of time order (`docker kill a b` kills both at
+  // once), and an event older than the newest one seen is still news.
+  if (nanos != 0 && nanos <= replayed_until_) co_return;
+  last_event_nanos_ = std::max(last_event_nanos_, nanos);
 
   std::string action = string_field(event, "Action");
   std::string id;

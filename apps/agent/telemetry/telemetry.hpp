@@ -68,7 +68,8 @@ class telemetry {
   std::shared_ptr<frame_sink> sink_;
   std::deque<std::string> backlog_;
   std::size_t backlog_dropped_ = 0;
-  std::int64_t last_event_nanos_ = 0;
+  std::int64_t last_event_nanos_ = 0;  // the newest event seen: where a broken stream resumes
+  std::int64_t replayed_until_ = 0;    // the resumed stream's start: events up to it were forwarded before
 };
 
 }  // namespace dockmon::agent
