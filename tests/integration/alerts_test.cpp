@@ -63,10 +63,13 @@ TEST(alerts, a_killed_container_fires_one_alert_that_survives_a_restart_and_its_
   add_rule(h.server, R"({"name":"stopped","kind":"container_stopped","severity":"error","scope":{"name":"it-alert-*"}})");
   scoped_container c("it-alert-kill", "sleep 100000");
   scoped_container other("it-other-kill", "sleep 100000");
+  // The agent's event stream opens just after it registers: a kill before that would go unseen.
+  ASSERT_TRUE(wait_until([&] { return event_seen(h.server, c.id, "start") && event_seen(h.server, other.id, "start"); }, 20s));
   ASSERT_EQ(docker_cli("kill it-alert-kill it-other-kill").exit_code, 0);
 
   auto fired = wait_for_alert(h.server, "it-alert-kill", "firing");
-  ASSERT_TRUE(fired) << h.server.get("/api/alerts").body;
+  ASSERT_TRUE(fired) << h.server.get("/api/alerts").body << "\nrules: " << h.server.get("/api/alert-rules").body
+                     << "\nevents: " << h.server.get("/api/events?container_id=" + c.id).body;
   EXPECT_EQ(fired->at("kind").as_string(), "container_stopped");
   EXPECT_EQ(fired->at("severity").as_string(), "error");
   EXPECT_EQ(fired->at("host_id").as_string(), h.host_id);
@@ -96,6 +99,7 @@ TEST(alerts, a_stop_through_this_server_is_expected_and_raises_nothing) {
   alert_host h;
   add_rule(h.server, R"({"name":"stopped","kind":"container_stopped"})");
   scoped_container c("it-alert-stop", "trap \"exit 0\" TERM; sleep 100000 & wait");
+  ASSERT_TRUE(wait_until([&] { return event_seen(h.server, c.id, "start"); }, 20s));
   auto stop = h.server.post("/api/hosts/" + h.host_id + "/containers/it-alert-stop/stop?timeout=5");
   ASSERT_EQ(stop.status, 200u) << stop.body;
   ASSERT_TRUE(wait_until([&] { return event_seen(h.server, c.id, "die"); }, 20s));
@@ -150,6 +154,7 @@ TEST(alerts, rules_are_checked_and_alerts_are_acknowledged_by_operators) {
   EXPECT_NE(listed.body.find("\"cooldown_seconds\":300"), std::string::npos) << "defaults are shown: " << listed.body;
 
   scoped_container c("it-alert-ack", "sleep 100000");
+  ASSERT_TRUE(wait_until([&] { return event_seen(h.server, c.id, "start"); }, 20s));
   ASSERT_EQ(docker_cli("kill it-alert-ack").exit_code, 0);
   auto fired = wait_for_alert(h.server, "it-alert-ack", "firing");
   ASSERT_TRUE(fired);
@@ -172,4 +177,22 @@ TEST(alerts, rules_are_checked_and_alerts_are_acknowledged_by_operators) {
   auto audit = h.server.get("/api/audit");
   EXPECT_NE(audit.body.find("acknowledge_alert"), std::string::npos);
   EXPECT_NE(audit.body.find("update_alert_rule"), std::string::npos);
+}
+
+TEST(alerts, a_container_held_above_its_cpu_threshold_fires_after_the_duration_and_clears_when_it_calms) {
+  alert_host h;
+  add_rule(h.server, R"({"name":"hot","kind":"cpu_high","threshold_percent":50,"fire_after_seconds":3,"scope":{"name":"it-alert-cpu"}})");
+  // Busy until /tmp/calm appears (the test's and busybox's shell builtins only), then idle.
+  scoped_container c("it-alert-cpu", "while [ ! -f /tmp/calm ]; do :; done; sleep 100000");
+  const auto started = std::chrono::steady_clock::now();
+  auto fired = wait_for_alert(h.server, "it-alert-cpu", "firing", 30s);
+  ASSERT_TRUE(fired) << h.server.get("/api/alerts").body;
+  EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::seconds(3)) << "not before the duration";
+  EXPECT_EQ(fired->at("kind").as_string(), "cpu_high");
+  EXPECT_NE(fired->at("message").as_string().find("CPU above 50.0% for 3 s"), std::string::npos) << fired->at("message");
+
+  ASSERT_EQ(docker_cli("exec it-alert-cpu touch /tmp/calm").exit_code, 0);
+  auto calm = wait_for_alert(h.server, "it-alert-cpu", "resolved", 30s);
+  ASSERT_TRUE(calm);
+  EXPECT_EQ(calm->at("id"), fired->at("id"));
 }

@@ -36,6 +36,10 @@ void start_alerts(server_context& ctx) {
   ctx.db->save_alerts(ctx.alerts.take_changes());
   ctx.alerts.changes_stored();
   ctx.telemetry.on_event_kept([&ctx](const store::event_record& e) { ctx.alerts.on_container_event(e, sys_clock::now()); });
+  ctx.telemetry.on_sample_kept([&ctx](const std::string& host_id, const std::string& container_id, const std::string& name,
+                                      double cpu, double memory) {
+    ctx.alerts.on_sample(host_id, container_id, name, cpu, memory, sys_clock::now());
+  });
 }
 
 net::awaitable<void> run_alert_engine(server_context& ctx) {

@@ -5,6 +5,8 @@
 #include "dockmon/common/crypto.hpp"
 #include "dockmon/common/time.hpp"
 
+#include <cstdio>
+
 namespace dockmon::server::alerts {
 
 namespace {
@@ -33,6 +35,12 @@ std::string span_text(seconds s) {
   return std::to_string(s.count()) + " s";
 }
 
+std::string percent_text(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f%%", value);
+  return text;
+}
+
 }  // namespace
 
 void engine::set_rule(rule r, time_point now) {
@@ -40,7 +48,8 @@ void engine::set_rule(rule r, time_point now) {
   const auto id = r.id;
   rules_.insert_or_assign(id, std::move(r));
   // A host rule made while hosts are down starts counting their absence now.
-  if (is_host_kind(rules_.at(id).kind)) {
+  rebuild_metric_rules();
+  if (rules_.at(id).kind == rule_kind::host_down) {
     for (const auto& [host_id, info] : hosts_)
       if (!info.online) host_sample(host_id, 1, now);
   }
@@ -49,6 +58,13 @@ void engine::set_rule(rule r, time_point now) {
 void engine::remove_rule(const std::string& rule_id, time_point now) {
   end_alerts_of(rule_id, now);
   rules_.erase(rule_id);
+  rebuild_metric_rules();
+}
+
+void engine::rebuild_metric_rules() {
+  metric_rules_.clear();
+  for (const auto& [id, r] : rules_)
+    if (is_metric_kind(r.kind)) metric_rules_.push_back(&r);
 }
 
 void engine::end_alerts_of(const std::string& rule_id, time_point now) {
@@ -140,7 +156,7 @@ void engine::host_disconnected(const std::string& host_id, time_point now) {
 void engine::host_sample(const std::string& host_id, double down, time_point now) {
   const target host{host_id, {}, {}, {}};
   for (const auto& [id, r] : rules_) {
-    if (!is_host_kind(r.kind) || !r.scope.matches(host)) continue;
+    if (r.kind != rule_kind::host_down || !r.scope.matches(host)) continue;
     auto& t = track(r, host_id, {});
     t.record.host_id = host_id;
     t.record.container_id.clear();
@@ -156,8 +172,17 @@ void engine::on_container_event(const store::event_record& e, time_point now) {
   const target container{e.host_id, e.container_name, attributes, {}};
   const std::string where = e.container_name + " on " + host_name(e.host_id);
   const bool asked_for = verb == "die" && stop_expected(e.host_id, e.container_id, now);
+  const bool gone = verb == "die" || verb == "destroy";
+  if (verb == "destroy") labels_.erase(e.container_id);
+  else labels_[e.container_id] = attributes;  // for the scope of rules on this container's samples
   for (const auto& [id, r] : rules_) {
-    if (is_host_kind(r.kind) || !r.scope.matches(container)) continue;
+    if (r.watches_hosts() || !r.scope.matches(container)) continue;
+    if (is_metric_kind(r.kind)) {
+      // A container that stops has no numbers any more: its metric alerts end with it.
+      auto found = tracked_.find(key_of(r.id, e.host_id, e.container_id));
+      if (gone && found != tracked_.end()) apply(found->second, r, found->second.state.condition_over(now), e.container_name, {}, now);
+      continue;
+    }
     step s;
     std::string message;
     auto& t = track(r, e.host_id, e.container_id);
@@ -204,9 +229,42 @@ void engine::on_container_event(const store::event_record& e, time_point now) {
           message = where + " ran out of memory and was killed";
         }
         break;
-      case rule_kind::host_down: break;
+      case rule_kind::host_down:
+      case rule_kind::cpu_high:
+      case rule_kind::memory_high: break;
     }
     apply(t, r, s, e.container_name, std::move(message), now);
+  }
+  // A removed container's quiet states go with it, so churn does not grow the engine.
+  if (verb == "destroy") {
+    const auto suffix = '\n' + e.host_id + '\n' + e.container_id;
+    std::erase_if(tracked_, [&suffix](const auto& item) { return item.first.ends_with(suffix) && !item.second.state.firing(); });
+  }
+}
+
+void engine::on_sample(const std::string& host_id, const std::string& container_id, const std::string& name, double cpu,
+                       double memory, time_point now) {
+  const bool of_host = container_id.empty();
+  for (const auto* r : metric_rules_) {
+    if (r->on_hosts != of_host) continue;
+    if (of_host) {
+      if (!r->scope.matches(target{host_id, {}, {}, {}})) continue;
+    } else {
+      auto labels = labels_.find(container_id);
+      if (!r->scope.matches(target{host_id, name, labels != labels_.end() ? labels->second : std::map<std::string, std::string>{}, {}}))
+        continue;
+    }
+    const double value = r->kind == rule_kind::cpu_high ? cpu : memory;
+    auto& t = track(*r, host_id, container_id);
+    t.record.host_id = host_id;
+    t.record.container_id = container_id;
+    const auto s = t.state.sample(value, r->limit, now);
+    if (s.what == change::none) continue;
+    const std::string where = of_host ? "host " + host_name(host_id) : name + " on " + host_name(host_id);
+    apply(t, *r, s, of_host ? host_name(host_id) : name,
+          where + ": " + (r->kind == rule_kind::cpu_high ? "CPU" : "memory") + " above " + percent_text(r->limit.above) +
+              " for " + span_text(r->controls.fire_after) + " (now " + percent_text(value) + ")",
+          now);
   }
 }
 
@@ -241,7 +299,7 @@ void engine::tick(time_point now) {
   for (auto& [key, t] : tracked_) {
     const auto rule_id = key.substr(0, key.find('\n'));
     auto rule_it = rules_.find(rule_id);
-    if (rule_it == rules_.end() || is_host_kind(rule_it->second.kind)) continue;
+    if (rule_it == rules_.end() || rule_it->second.kind == rule_kind::host_down) continue;
     apply(t, rule_it->second, t.state.tick(now), t.record.target_name, t.record.message, now);
   }
 }

@@ -30,6 +30,9 @@ class engine {
 
   // A Docker event, as telemetry kept it (checked ids and names, attributes as JSON text).
   void on_container_event(const store::event_record& e, time_point now);
+  // A sample of a container's (container_id set) or a host's numbers, in percent.
+  void on_sample(const std::string& host_id, const std::string& container_id, const std::string& name, double cpu,
+                 double memory, time_point now);
   // This server stops, kills, restarts, removes or updates the container: its "die" until then is expected.
   void expect_stop(const std::string& host_id, const std::string& container_id, time_point until);
   // Each second: durations, clear delays and windows move on.
@@ -67,7 +70,11 @@ class engine {
   bool stop_expected(const std::string& host_id, const std::string& container_id, time_point now);
   std::string host_name(const std::string& host_id) const;
 
+  void rebuild_metric_rules();
+
   std::map<std::string, rule> rules_;
+  std::vector<const rule*> metric_rules_;  // samples are many: only these rules look at them
+  std::unordered_map<std::string, std::map<std::string, std::string>> labels_;  // by container id, from events
   std::unordered_map<std::string, tracked> tracked_;  // rule id, host id, container id
   std::unordered_map<std::string, host_info> hosts_;
   std::unordered_map<std::string, time_point> expected_stops_;  // host id, container id -> until

@@ -3,6 +3,7 @@
 // messages).
 #include "alerts/rule.hpp"
 
+#include <algorithm>
 #include <array>
 
 namespace dockmon::server::alerts {
@@ -21,6 +22,8 @@ constexpr std::array kinds{
     kind_info{rule_kind::container_unhealthy, "container_unhealthy"},
     kind_info{rule_kind::container_oom, "container_oom"},
     kind_info{rule_kind::host_down, "host_down"},
+    kind_info{rule_kind::cpu_high, "cpu_high"},
+    kind_info{rule_kind::memory_high, "memory_high"},
 };
 
 constexpr std::int64_t longest_span = 7 * 24 * 3600;  // a week, for every duration a rule takes
@@ -70,6 +73,30 @@ std::optional<std::string> read_scope(const json::object& d, alerts::scope& out)
   return std::nullopt;
 }
 
+// A metric rule's target ("container" or "host") and thresholds: fires above threshold_percent, clears
+// below clear_percent (10 under the threshold unless given), so a value at the line does not flap.
+std::optional<std::string> read_metric(const json::object& d, rule& r) {
+  if (!is_metric_kind(r.kind)) return std::nullopt;
+  std::string target = "container";
+  if (auto error = read_text(d, "target", target, 16)) return error;
+  if (target != "container" && target != "host") return std::string("target must be container or host");
+  r.on_hosts = target == "host";
+  auto percent = [&d](std::string_view key, double fallback) -> std::optional<double> {
+    const auto* v = d.if_contains(key);
+    if (v == nullptr || v->is_null()) return fallback;
+    if (!v->is_number()) return std::nullopt;
+    const double value = v->to_number<double>();
+    if (value < 0 || value > 10000) return std::nullopt;  // a container's CPU may be several cores' worth
+    return value;
+  };
+  const auto above = percent("threshold_percent", 90);
+  if (!above || *above <= 0) return std::string("threshold_percent must be a number above 0 and at most 10000");
+  const auto below = percent("clear_percent", std::max(0.0, *above - 10));
+  if (!below || *below > *above) return std::string("clear_percent must be a number from 0 to threshold_percent");
+  r.limit = threshold{*above, *below};
+  return std::nullopt;
+}
+
 // Quiet defaults per kind; the definition may change each.
 noise_controls defaults_for(rule_kind kind) {
   noise_controls c;
@@ -80,6 +107,8 @@ noise_controls defaults_for(rule_kind kind) {
       c.clear_after = seconds(60);
       break;
     case rule_kind::host_down: c.fire_after = seconds(60); break;
+    case rule_kind::cpu_high:
+    case rule_kind::memory_high: c.fire_after = seconds(300); break;
     case rule_kind::container_started:
     case rule_kind::container_oom: c.one_shot = true; break;
     case rule_kind::container_stopped:
@@ -96,7 +125,7 @@ std::string_view kind_name(rule_kind k) {
   return "?";
 }
 
-bool is_host_kind(rule_kind k) { return k == rule_kind::host_down; }
+bool is_metric_kind(rule_kind k) { return k == rule_kind::cpu_high || k == rule_kind::memory_high; }
 
 std::variant<rule, std::string> parse_rule(std::string id, std::string name, const json::value& definition) {
   if (!definition.is_object()) return std::string("the definition must be a JSON object");
@@ -121,7 +150,8 @@ std::variant<rule, std::string> parse_rule(std::string id, std::string name, con
   if (r.severity != "info" && r.severity != "warning" && r.severity != "error" && r.severity != "critical")
     return std::string("severity must be info, warning, error or critical");
   if (auto error = read_scope(d, r.scope)) return *error;
-  if (is_host_kind(r.kind) && (!r.scope.name_pattern.empty() || !r.scope.label.empty()))
+  if (auto error = read_metric(d, r)) return *error;
+  if (r.watches_hosts() && (!r.scope.name_pattern.empty() || !r.scope.label.empty()))
     return std::string("a host rule's scope takes hosts and tag, not a container name or label");
   r.controls = defaults_for(r.kind);
   auto& c = r.controls;
@@ -157,6 +187,11 @@ json::object definition_json(const rule& r) {
   d["cooldown_seconds"] = r.controls.cooldown.count();
   d["notify_on_resolve"] = r.controls.notify_on_resolve;
   if (r.kind == rule_kind::container_stopped) d["only_unexpected"] = r.only_unexpected;
+  if (is_metric_kind(r.kind)) {
+    d["target"] = r.on_hosts ? "host" : "container";
+    d["threshold_percent"] = r.limit.above;
+    d["clear_percent"] = r.limit.clear_below;
+  }
   return d;
 }
 

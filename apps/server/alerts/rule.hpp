@@ -12,10 +12,20 @@
 namespace dockmon::server::alerts {
 
 // What a rule watches for. Container kinds follow Docker's events; host_down follows the agent's link.
-enum class rule_kind { container_stopped, container_started, container_restarting, container_unhealthy, container_oom, host_down };
+enum class rule_kind {
+  container_stopped,
+  container_started,
+  container_restarting,
+  container_unhealthy,
+  container_oom,
+  host_down,
+  cpu_high,     // a container's or a host's CPU percent above a threshold for a duration
+  memory_high,  // the same for memory
+};
 
 std::string_view kind_name(rule_kind k);
-bool is_host_kind(rule_kind k);
+// Rules on samples (cpu_high, memory_high) rather than on events.
+bool is_metric_kind(rule_kind k);
 
 struct rule {
   std::string id;
@@ -25,6 +35,11 @@ struct rule {
   alerts::scope scope;
   noise_controls controls;
   bool only_unexpected = true;  // container_stopped: not after a stop, kill, restart or update through this server
+  bool on_hosts = false;        // metric rules: the host's numbers rather than its containers'
+  threshold limit;              // metric rules: fire above, clear below
+
+  // host_down, and metric rules on hosts.
+  bool watches_hosts() const { return kind == rule_kind::host_down || on_hosts; }
 };
 
 // The rule from its stored parts; the error says which field is wrong and what it takes.

@@ -126,6 +126,7 @@ void live_telemetry::ingest_container(const std::string& host_id, const json::ob
   s.pids = number(p, "pids");
   history_.add(container_key(host_id, id), s);
   ++samples_ingested_;
+  if (sample_listener_) sample_listener_(host_id, id, latest.name, s.cpu_percent, s.memory_percent);
 
   if (subscribers_.empty()) return;
   json::object frame = point_json(s);
@@ -172,6 +173,7 @@ void live_telemetry::on_host_stats(const std::string& host_id, const json::objec
   const std::string key = "host:" + host_id;
   history_.add(key, s);
   ++samples_ingested_;
+  if (sample_listener_) sample_listener_(host_id, {}, {}, s.cpu_percent, s.memory_percent);
   if (subscribers_.empty()) return;
   json::object frame = host_point_json(s);
   frame["type"] = "host_stats";

@@ -72,6 +72,10 @@ class live_telemetry {
   void subscribe(const std::shared_ptr<feed_subscriber>& s) { subscribers_.push_back(s); }
   // Called with each container event that passed the checks and limits (the alert engine listens).
   void on_event_kept(std::function<void(const store::event_record&)> listener) { event_listener_ = std::move(listener); }
+  // Called with each sample kept: host id, container id and name (empty for the host's own), CPU and
+  // memory percent.
+  using sample_listener = std::function<void(const std::string&, const std::string&, const std::string&, double, double)>;
+  void on_sample_kept(sample_listener listener) { sample_listener_ = std::move(listener); }
 
   std::uint64_t samples_ingested() const { return samples_ingested_; }
   // How many samples and events the per-host limits refused, across hosts.
@@ -80,6 +84,7 @@ class live_telemetry {
 
  private:
   std::function<void(const store::event_record&)> event_listener_;
+  sample_listener sample_listener_;
   struct container_latest {
     std::string name;
     stats_point point;

@@ -167,3 +167,41 @@ TEST(alert_rule, definitions_are_checked_field_by_field) {
   EXPECT_EQ(r.controls.occurrences, 3u) << "a quiet default";
   EXPECT_EQ(definition_json(r).at("window_seconds").as_int64(), 300);
 }
+
+TEST(alert_engine, cpu_above_its_threshold_fires_after_the_duration_and_clears_below_the_clear_line) {
+  engine e;
+  e.set_rule(make_rule("cpu", R"({"kind":"cpu_high","threshold_percent":90,"fire_after_seconds":30})"), t0);
+  e.host_connected("h1", "node-a", t0);
+  for (int i = 0; i <= 29; ++i) e.on_sample("h1", web_id, "web-1", 99, 10, t0 + std::chrono::seconds(i));
+  EXPECT_TRUE(e.take_changes().empty()) << "not before 30 s";
+  e.on_sample("h1", web_id, "web-1", 99, 10, t0 + 30s);
+  auto fired = e.take_changes();
+  ASSERT_EQ(fired.size(), 1u);
+  EXPECT_EQ(fired[0].kind, "cpu_high");
+  EXPECT_EQ(fired[0].message, "web-1 on node-a: CPU above 90.0% for 30 s (now 99.0%)");
+  e.on_sample("h1", web_id, "web-1", 85, 10, t0 + 31s);  // under 90, over the clear line of 80
+  EXPECT_TRUE(e.take_changes().empty());
+  e.on_sample("h1", web_id, "web-1", 50, 10, t0 + 32s);
+  auto cleared = e.take_changes();
+  ASSERT_EQ(cleared.size(), 1u);
+  EXPECT_EQ(cleared[0].state, "resolved");
+}
+
+TEST(alert_engine, host_metric_rules_watch_hosts_and_a_stopped_container_ends_its_metric_alert) {
+  engine e;
+  e.set_rule(make_rule("mem", R"({"kind":"memory_high","threshold_percent":80,"fire_after_seconds":0,"target":"host"})"), t0);
+  e.set_rule(make_rule("cpu", R"({"kind":"cpu_high","fire_after_seconds":0})"), t0);
+  e.on_sample("h1", web_id, "web-1", 10, 95, t0);
+  EXPECT_TRUE(e.take_changes().empty()) << "a host rule ignores containers, and the CPU is low";
+  e.on_sample("h1", {}, {}, 10, 95, t0);
+  auto host = e.take_changes();
+  ASSERT_EQ(host.size(), 1u);
+  EXPECT_EQ(host[0].container_id, "");
+  e.on_sample("h1", web_id, "web-1", 300, 10, t0 + 1s);
+  ASSERT_EQ(e.take_changes().size(), 1u);
+  e.on_container_event(event("die"), t0 + 2s);
+  auto ended = e.take_changes();
+  ASSERT_EQ(ended.size(), 1u);
+  EXPECT_EQ(ended[0].kind, "cpu_high");
+  EXPECT_EQ(ended[0].state, "resolved");
+}
