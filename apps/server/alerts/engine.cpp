@@ -160,7 +160,9 @@ void engine::host_sample(const std::string& host_id, double down, time_point now
     auto& t = track(r, host_id, {});
     t.record.host_id = host_id;
     t.record.container_id.clear();
+    // Called each second for every host that is away: the message is built only when something changed.
     const auto s = t.state.sample(down, host_down_threshold, now);
+    if (s.what == change::none) continue;
     apply(t, r, s, host_name(host_id),
           "host " + host_name(host_id) + " is down: its agent has been away for " + span_text(r.controls.fire_after), now);
   }
@@ -300,30 +302,33 @@ void engine::tick(time_point now) {
     const auto rule_id = key.substr(0, key.find('\n'));
     auto rule_it = rules_.find(rule_id);
     if (rule_it == rules_.end() || rule_it->second.kind == rule_kind::host_down) continue;
-    apply(t, rule_it->second, t.state.tick(now), t.record.target_name, t.record.message, now);
+    const auto s = t.state.tick(now);
+    if (s.what != change::none) apply(t, rule_it->second, s, t.record.target_name, t.record.message, now);
   }
+}
+
+engine::tracked* engine::firing_alert(const std::string& alert_id) {
+  for (auto& [key, t] : tracked_)
+    if (t.record.id == alert_id && t.record.state == "firing") return &t;
+  return nullptr;
 }
 
 std::optional<store::alert_record> engine::acknowledge(const std::string& alert_id, const std::string& username, time_point now) {
-  for (auto& [key, t] : tracked_) {
-    if (t.record.id != alert_id || t.record.state != "firing") continue;
-    t.record.acknowledged_at = to_iso8601(now);
-    t.record.acknowledged_by = username;
-    changes_.push_back(t.record);
-    return t.record;
-  }
-  return std::nullopt;
+  auto* t = firing_alert(alert_id);
+  if (t == nullptr) return std::nullopt;
+  t->record.acknowledged_at = to_iso8601(now);
+  t->record.acknowledged_by = username;
+  changes_.push_back(t->record);
+  return t->record;
 }
 
 std::optional<store::alert_record> engine::snooze(const std::string& alert_id, time_point until) {
-  for (auto& [key, t] : tracked_) {
-    if (t.record.id != alert_id || t.record.state != "firing") continue;
-    t.state.snooze_until(until);
-    t.record.snoozed_until = to_iso8601(until);
-    changes_.push_back(t.record);
-    return t.record;
-  }
-  return std::nullopt;
+  auto* t = firing_alert(alert_id);
+  if (t == nullptr) return std::nullopt;
+  t->state.snooze_until(until);
+  t->record.snoozed_until = to_iso8601(until);
+  changes_.push_back(t->record);
+  return t->record;
 }
 
 std::map<std::string, std::size_t> engine::firing_by_severity() const {

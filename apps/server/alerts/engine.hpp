@@ -63,6 +63,7 @@ class engine {
   };
 
   tracked& track(const rule& r, const std::string& host_id, const std::string& container_id);
+  tracked* firing_alert(const std::string& alert_id);  // nullptr when no firing alert has that id
   void apply(tracked& t, const rule& r, step s, std::string target_name, std::string message, time_point now);
   void end_alerts_of(const std::string& rule_id, time_point now);
   void host_sample(const std::string& host_id, double down, time_point now);
