@@ -27,6 +27,32 @@ bool may_call(const store::principal& who, access needed) {
   return false;
 }
 
+// The {...} parts of the path when it matches the pattern, segment by segment (a {...} matches any one
+// segment); nullopt otherwise. Both come split: the path once per request, the patterns once.
+std::optional<std::vector<std::string_view>> match_route(const std::vector<std::string_view>& pattern,
+                                                         const std::vector<std::string_view>& path) {
+  if (pattern.size() != path.size()) return std::nullopt;
+  std::vector<std::string_view> params;
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    if (pattern[i].starts_with('{')) {
+      params.push_back(path[i]);
+    } else if (pattern[i] != path[i]) {
+      return std::nullopt;
+    }
+  }
+  return params;
+}
+
+// The table's patterns, split once.
+const std::vector<std::vector<std::string_view>>& split_patterns() {
+  static const auto patterns = [] {
+    std::vector<std::vector<std::string_view>> out;
+    for (const auto& r : api_routes()) out.push_back(split_path(r.pattern));
+    return out;
+  }();
+  return patterns;
+}
+
 }  // namespace
 
 std::string_view access_name(access a) {
@@ -39,20 +65,6 @@ std::string_view access_name(access a) {
   return "?";
 }
 
-std::optional<std::vector<std::string_view>> match_route(std::string_view pattern, std::string_view path) {
-  const auto want = split_path(pattern);
-  const auto have = split_path(path);
-  if (want.size() != have.size()) return std::nullopt;
-  std::vector<std::string_view> params;
-  for (std::size_t i = 0; i < want.size(); ++i) {
-    if (want[i].starts_with('{')) {
-      params.push_back(have[i]);
-    } else if (want[i] != have[i]) {
-      return std::nullopt;
-    }
-  }
-  return params;
-}
 
 net::awaitable<response> handle_request(server_context& ctx, request req, std::string peer) {
   const std::string_view target = req.target();
@@ -65,12 +77,16 @@ net::awaitable<response> handle_request(server_context& ctx, request req, std::s
   // A page of another site may make the browser send our cookie along; it may not make it change things.
   if (changes && !same_origin(req)) co_return answer.fail(http::status::forbidden, "cross-site request refused");
 
+  const auto parts = split_path(path);
+  const auto routes = api_routes();
+  const auto& patterns = split_patterns();
   const route* found = nullptr;
   bool known_path = false;
   bool open_path = false;
   std::vector<std::string_view> params;
-  for (const auto& r : api_routes()) {
-    auto matched = match_route(r.pattern, path);
+  for (std::size_t i = 0; i < routes.size(); ++i) {
+    const auto& r = routes[i];
+    auto matched = match_route(patterns[i], parts);
     if (!matched) continue;
     known_path = true;
     open_path = open_path || r.role == access::open;
@@ -80,7 +96,6 @@ net::awaitable<response> handle_request(server_context& ctx, request req, std::s
     }
   }
   // Under /api, who asks comes first: a stranger learns nothing of which paths exist.
-  const auto parts = split_path(path);
   store::principal who;
   if (!open_path && (known_path || (!parts.empty() && parts[0] == "api"))) {
     auto signed_in = co_await authenticate(ctx, req);

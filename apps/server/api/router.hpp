@@ -58,9 +58,6 @@ struct route {
 // The table, in routes.cpp: the API's contents page.
 std::span<const route> api_routes();
 
-// The {...} parts of path when it matches pattern (segment by segment, a {...} matching any one);
-// nullopt otherwise.
-std::optional<std::vector<std::string_view>> match_route(std::string_view pattern, std::string_view path);
 
 // Answers a request that is not a WebSocket upgrade, a UI file or a build download (http_session serves
 // those). peer: the client's address.
