@@ -58,6 +58,7 @@ int main(int argc, char** argv) {
     config = parse_server_config(argc, argv);
     init_logging(config.log_level, config.log_json);
     crypto_init();
+    notify::init_sender();
   } catch (const config_error& e) {
     std::fprintf(stderr, "dockmon-server: bad setting %s\n", e.what());
     return 2;
@@ -98,6 +99,7 @@ int main(int argc, char** argv) {
     net::co_spawn(ioc, run_telemetry_flusher(ctx), net::detached);
     net::co_spawn(ioc, run_housekeeping(ctx), net::detached);
     net::co_spawn(ioc, run_alert_engine(ctx), net::detached);
+    net::co_spawn(ioc, notify::run_outbox(ctx), net::detached);
     net::signal_set signals(ioc, SIGINT, SIGTERM);
     signals.async_wait([&](error_code ec, int sig) {
       if (ec) return;
@@ -106,10 +108,10 @@ int main(int argc, char** argv) {
       ioc.stop();
     });
     ioc.run();
+    ctx.notify_pool.join();
     ctx.db_pool.join();
     flush_telemetry_now(ctx);
-    ctx.db->save_alerts(ctx.alerts.take_changes());
-    ctx.alerts.changes_stored();
+    save_alert_changes(ctx);
   } catch (const config_error& e) {
     std::fprintf(stderr, "dockmon-server: bad setting %s\n", e.what());
     return 2;

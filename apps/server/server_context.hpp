@@ -9,9 +9,12 @@
 #include "telemetry/feed_watch.hpp"
 #include "http/front_door.hpp"
 #include "dockmon/common/run_blocking.hpp"
+#include "dockmon/common/sealing.hpp"
+#include "dockmon/common/wake_signal.hpp"
 #include "dockmon/store/store.hpp"
 #include "telemetry/live_telemetry.hpp"
 #include "http/tls_setup.hpp"
+#include "notify/outbox.hpp"
 
 #include <memory>
 
@@ -23,7 +26,13 @@ using tls_stream = beast::ssl_stream<beast::tcp_stream>;
 
 struct server_context {
   server_context(net::any_io_executor ex, server_config c, std::unique_ptr<store::store> s, server_tls t = {})
-      : executor(ex), config(std::move(c)), tls(std::move(t)), door(config, tls.context != nullptr), db(std::move(s)), hub(ex) {}
+      : executor(ex),
+        config(std::move(c)),
+        tls(std::move(t)),
+        door(config, tls.context != nullptr),
+        db(std::move(s)),
+        hub(ex),
+        secrets(secret_box::load_or_create(config.data_dir + "/secrets.key")) {}
 
   // Runs a store call on the database pool; the coroutine resumes on its I/O thread.
   template <class F>
@@ -43,6 +52,11 @@ struct server_context {
   download_tickets build_tickets;  // single-use downloads of agent builds
   feed_watch feeds;                // live feeds by user, closed when their sessions end
   alerts::engine alerts;           // rules applied to events and agents' links (alerts/alert_runner)
+  wake_signal alerts_wake{executor};  // the engine changed: store it now rather than at the next tick
+  secret_box secrets;              // seals channel settings; its key is the data folder's secrets.key
+  net::thread_pool notify_pool{4};  // libcurl's blocking sends (notify/outbox)
+  wake_signal outbox_wake{executor};
+  notify::delivery_counters notifications;
 
   // A user's sessions or keys were ended (signed out everywhere, disabled, deleted, new password).
   void sessions_ended(const std::string& user_id) { feeds.wake(user_id); }

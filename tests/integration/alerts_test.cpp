@@ -9,16 +9,7 @@ using namespace dockmon::test;
 
 namespace {
 
-struct alert_host {
-  alert_host() : agent(server.port(), server.registration_token()) {
-    auto host = server.wait_for_engine(engine_id());
-    if (!host) throw std::runtime_error("the agent did not register: " + agent.log());
-    host_id = std::string(host->at("id").as_string());
-  }
-  test_server server;
-  test_agent agent;
-  std::string host_id;
-};
+using alert_host = server_and_agent;
 
 std::string add_rule(test_server& server, const std::string& body) {
   auto res = server.post("/api/alert-rules", body);
@@ -51,10 +42,6 @@ std::optional<json::object> wait_for_alert(test_server& server, const std::strin
 }
 
 // Whether the server has stored the container's event with this action (the engine saw it before).
-bool event_seen(test_server& server, const std::string& container_id, const std::string& action) {
-  auto res = server.get("/api/events?type=container&container_id=" + container_id);
-  return res.status == 200 && res.body.find("\"action\":\"" + action + "\"") != std::string::npos;
-}
 
 }  // namespace
 

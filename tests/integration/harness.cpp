@@ -430,6 +430,18 @@ test_agent::~test_agent() {
   if (own_dir_ && !::testing::Test::HasFailure()) std::filesystem::remove_all(data_dir_);
 }
 
+server_and_agent::server_and_agent() : agent(server.port(), server.registration_token()) {
+  auto host = server.wait_for_engine(engine_id());
+  if (!host) throw std::runtime_error("the agent did not register: " + agent.log());
+  host_id = std::string(host->at("id").as_string());
+  host_name = std::string(host->at("name").as_string());
+}
+
+bool event_seen(test_server& server, const std::string& container_id, const std::string& action) {
+  auto res = server.get("/api/events?type=container&container_id=" + container_id);
+  return res.status == 200 && res.body.find("\"action\":\"" + action + "\"") != std::string::npos;
+}
+
 void restart_test_engine() {
   std::string env_script = std::string(DOCKMON_SOURCE_DIR) + "/scripts/test-env";
   auto stopped = shell(env_script + " stop-engine");

@@ -190,6 +190,19 @@ class test_agent {
   std::unique_ptr<process> proc_;
 };
 
+// A server of its own and an agent on the test engine, registered: for tests that change what the server
+// keeps (rules, channels) and so cannot share one.
+struct server_and_agent {
+  server_and_agent();
+  test_server server;
+  test_agent agent;
+  std::string host_id, host_name;
+};
+
+// Whether the server has stored the container's event with this action (so everything fed by events,
+// the alert engine among them, has seen it).
+bool event_seen(test_server& server, const std::string& container_id, const std::string& action);
+
 // Stops the test dockerd and starts it again (scripts/test-env), waiting until it answers.
 void restart_test_engine();
 

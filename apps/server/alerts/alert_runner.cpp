@@ -2,12 +2,65 @@
 // writes go through the database pool one batch at a time, so rows land in the order they changed.
 #include "alerts/alert_runner.hpp"
 
+#include "dockmon/common/time.hpp"
+#include "notify/message.hpp"
+
 #include <spdlog/spdlog.h>
 
 namespace dockmon::server {
 
 namespace {
+
 using namespace std::chrono_literals;
+
+// What a notice says, fixed now: a retry tomorrow says the same.
+notify::message message_of(const alerts::notice& n, const std::string& public_url) {
+  const auto& a = n.alert;
+  notify::message m;
+  m.event = n.event;
+  m.severity = a.severity;
+  m.kind = a.kind;
+  m.alert_id = a.id;
+  m.rule_id = a.rule_id;
+  m.rule_name = n.rule_name;
+  m.host_id = a.host_id;
+  m.host_name = n.host_name;
+  m.container_id = a.container_id;
+  m.container_name = a.container_id.empty() ? "" : a.target_name;
+  m.fired_at = a.fired_at;
+  m.resolved_at = n.event == "resolved" ? a.resolved_at : "";
+  if (!public_url.empty()) m.link = public_url + "/#/alerts/" + a.id;
+  m.title = (n.event == "resolved" ? "[resolved] " : "[" + a.severity + "] ") + a.message;
+  if (!n.message_template.empty()) {
+    m.text = notify::fill_template(n.message_template, m);
+  } else {
+    m.text = a.message + "\nHost: " + n.host_name;
+    if (!m.container_name.empty()) m.text += "\nContainer: " + m.container_name;
+    m.text += "\nRule: " + n.rule_name + " (" + a.severity + ")\nSince: " + a.fired_at;
+    if (!m.resolved_at.empty()) m.text += "\nResolved: " + m.resolved_at;
+    if (!m.link.empty()) m.text += "\n" + m.link;
+  }
+  return m;
+}
+
+// The outbox rows of the notices: one per notice and channel, due at once.
+std::vector<store::notification_record> outbox_rows(const std::vector<alerts::notice>& notices, const std::string& public_url) {
+  std::vector<store::notification_record> rows;
+  const auto now = now_iso8601();
+  for (const auto& n : notices) {
+    const auto text = json::serialize(notify::message_json(message_of(n, public_url)));
+    for (const auto& channel_id : n.channel_ids) {
+      store::notification_record row;
+      row.alert_id = n.alert.id;
+      row.channel_id = channel_id;
+      row.message = text;
+      row.created_at = now;
+      rows.push_back(std::move(row));
+    }
+  }
+  return rows;
+}
+
 }  // namespace
 
 bool apply_stored_rule(server_context& ctx, const store::alert_rule_record& stored) {
@@ -33,26 +86,40 @@ void start_alerts(server_context& ctx) {
   for (const auto& stored : ctx.db->list_alert_rules()) apply_stored_rule(ctx, stored);
   for (const auto& h : ctx.db->list_hosts()) ctx.alerts.host_known(h.id, h.name, now);
   ctx.alerts.restore(ctx.db->list_alerts({"firing", "", store::max_alert_limit}), now);
-  ctx.db->save_alerts(ctx.alerts.take_changes());
-  ctx.alerts.changes_stored();
-  ctx.telemetry.on_event_kept([&ctx](const store::event_record& e) { ctx.alerts.on_container_event(e, sys_clock::now()); });
+  save_alert_changes(ctx);
+  // A change is stored (and its notifications sent) at once, not at the next tick.
+  ctx.telemetry.on_event_kept([&ctx](const store::event_record& e) {
+    ctx.alerts.on_container_event(e, sys_clock::now());
+    if (ctx.alerts.has_changes()) ctx.alerts_wake.wake();
+  });
   ctx.telemetry.on_sample_kept([&ctx](const std::string& host_id, const std::string& container_id, const std::string& name,
                                       double cpu, double memory) {
     ctx.alerts.on_sample(host_id, container_id, name, cpu, memory, sys_clock::now());
+    if (ctx.alerts.has_changes()) ctx.alerts_wake.wake();
   });
 }
 
+void save_alert_changes(server_context& ctx) {
+  ctx.db->save_alerts(ctx.alerts.take_changes(), outbox_rows(ctx.alerts.take_notices(), ctx.config.public_url));
+  ctx.alerts.changes_stored();
+}
+
 net::awaitable<void> run_alert_engine(server_context& ctx) {
-  net::steady_timer timer(co_await net::this_coro::executor);
+  auto last_tick = std::chrono::steady_clock::now();
   for (;;) {
-    timer.expires_after(1s);
-    co_await timer.async_wait(use_tuple);
-    ctx.alerts.tick(sys_clock::now());
+    co_await ctx.alerts_wake.wait(1s);
+    if (std::chrono::steady_clock::now() - last_tick >= 1s) {
+      last_tick = std::chrono::steady_clock::now();
+      ctx.alerts.tick(sys_clock::now());
+    }
     auto changed = ctx.alerts.take_changes();
     if (changed.empty()) continue;
+    auto rows = outbox_rows(ctx.alerts.take_notices(), ctx.config.public_url);
+    const bool to_send = !rows.empty();
     try {
-      auto save = ctx.with_store([changed = std::move(changed)](store::store& s) { s.save_alerts(changed); });
+      auto save = ctx.with_store([changed = std::move(changed), rows = std::move(rows)](store::store& s) { s.save_alerts(changed, rows); });
       co_await std::move(save);
+      if (to_send) ctx.outbox_wake.wake();
     } catch (const std::exception& e) {
       spdlog::error("cannot store alerts: {}", e.what());
     }

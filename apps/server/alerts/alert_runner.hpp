@@ -13,6 +13,9 @@ void start_alerts(server_context& ctx);
 // Each second: the engine's clock moves on, and the alert rows that changed go to the store in order.
 net::awaitable<void> run_alert_engine(server_context& ctx);
 
+// The engine's changes and their notifications, stored now (blocking): at start and at shutdown.
+void save_alert_changes(server_context& ctx);
+
 // A stored rule into the engine (enabled) or out of it (disabled); false when its definition is broken.
 bool apply_stored_rule(server_context& ctx, const store::alert_rule_record& stored);
 

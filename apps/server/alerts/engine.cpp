@@ -128,11 +128,18 @@ void engine::apply(tracked& t, const rule& r, step s, std::string target_name, s
     a.container_id = t.record.container_id;
     t.record = std::move(a);
     changes_.push_back(t.record);
+    if (s.notify) tell(r, t.record, "fired");
   } else if (s.what == change::resolved && t.record.state == "firing") {
     t.record.state = "resolved";
     t.record.resolved_at = to_iso8601(now);
     changes_.push_back(t.record);
+    if (s.notify) tell(r, t.record, "resolved");
   }
+}
+
+void engine::tell(const rule& r, const store::alert_record& alert, std::string event) {
+  if (r.channel_ids.empty()) return;
+  notices_.push_back(notice{alert, std::move(event), r.name, host_name(alert.host_id), r.channel_ids, r.message_template});
 }
 
 void engine::host_known(const std::string& host_id, const std::string& name, time_point now) {

@@ -10,9 +10,19 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace dockmon::server::alerts {
+
+// A change of an alert worth telling its rule's channels about, as it was at that moment.
+struct notice {
+  store::alert_record alert;
+  std::string event;  // "fired" or "resolved"
+  std::string rule_name, host_name;
+  std::vector<std::string> channel_ids;
+  std::string message_template;
+};
 
 class engine {
  public:
@@ -45,6 +55,9 @@ class engine {
   // The rows that changed since the last call, in the order they changed, for the one writer to store.
   // They stay visible in pending_changes() until it says they are stored.
   std::vector<store::alert_record> take_changes();
+  // The notifications of those changes, to store in the same transaction.
+  std::vector<notice> take_notices() { return std::exchange(notices_, {}); }
+  bool has_changes() const { return !changes_.empty(); }
   void changes_stored() { in_flight_.clear(); }
   // What the store does not hold yet: the rows being written, then the newer changes.
   std::vector<store::alert_record> pending_changes() const;
@@ -65,6 +78,7 @@ class engine {
   tracked& track(const rule& r, const std::string& host_id, const std::string& container_id);
   tracked* firing_alert(const std::string& alert_id);  // nullptr when no firing alert has that id
   void apply(tracked& t, const rule& r, step s, std::string target_name, std::string message, time_point now);
+  void tell(const rule& r, const store::alert_record& alert, std::string event);
   void end_alerts_of(const std::string& rule_id, time_point now);
   void host_sample(const std::string& host_id, double down, time_point now);
   // Whether this die was asked for; an expectation is spent by the die it explains.
@@ -81,6 +95,7 @@ class engine {
   std::unordered_map<std::string, time_point> expected_stops_;  // host id, container id -> until
   std::vector<store::alert_record> changes_;
   std::vector<store::alert_record> in_flight_;
+  std::vector<notice> notices_;
 };
 
 }  // namespace dockmon::server::alerts

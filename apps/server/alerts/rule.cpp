@@ -73,6 +73,17 @@ std::optional<std::string> read_scope(const json::object& d, alerts::scope& out)
   return std::nullopt;
 }
 
+std::optional<std::string> read_channels(const json::object& d, std::vector<std::string>& out) {
+  const auto* v = d.if_contains("channel_ids");
+  if (v == nullptr || v->is_null()) return std::nullopt;
+  if (!v->is_array() || v->get_array().size() > 20) return "channel_ids must be a list of at most 20 channel ids";
+  for (const auto& c : v->get_array()) {
+    if (!c.is_string() || c.get_string().empty() || c.get_string().size() > 64) return "channel_ids must hold channel ids";
+    if (std::find(out.begin(), out.end(), c.get_string()) == out.end()) out.emplace_back(c.get_string());
+  }
+  return std::nullopt;
+}
+
 // A metric rule's target ("container" or "host") and thresholds: fires above threshold_percent, clears
 // below clear_percent (10 under the threshold unless given), so a value at the line does not flap.
 std::optional<std::string> read_metric(const json::object& d, rule& r) {
@@ -165,6 +176,8 @@ std::variant<rule, std::string> parse_rule(std::string id, std::string name, con
   }
   if (auto error = read_flag(d, "notify_on_resolve", c.notify_on_resolve)) return *error;
   if (auto error = read_flag(d, "only_unexpected", r.only_unexpected)) return *error;
+  if (auto error = read_channels(d, r.channel_ids)) return *error;
+  if (auto error = read_text(d, "template", r.message_template, 2000)) return *error;
   return r;
 }
 
@@ -186,6 +199,10 @@ json::object definition_json(const rule& r) {
   d["clear_after_seconds"] = r.controls.clear_after.count();
   d["cooldown_seconds"] = r.controls.cooldown.count();
   d["notify_on_resolve"] = r.controls.notify_on_resolve;
+  json::array channels;
+  for (const auto& c : r.channel_ids) channels.emplace_back(c);
+  d["channel_ids"] = std::move(channels);
+  d["template"] = r.message_template;
   if (r.kind == rule_kind::container_stopped) d["only_unexpected"] = r.only_unexpected;
   if (is_metric_kind(r.kind)) {
     d["target"] = r.on_hosts ? "host" : "container";

@@ -8,6 +8,7 @@
 
 #include <string>
 #include <variant>
+#include <vector>
 
 namespace dockmon::server::alerts {
 
@@ -37,6 +38,8 @@ struct rule {
   bool only_unexpected = true;  // container_stopped: not after a stop, kill, restart or update through this server
   bool on_hosts = false;        // metric rules: the host's numbers rather than its containers'
   threshold limit;              // metric rules: fire above, clear below
+  std::vector<std::string> channel_ids;  // where its notifications go; none: the alerts are only shown
+  std::string message_template;          // the notification's text, with {{fields}}; empty: the alert's message
 
   // host_down, and metric rules on hosts.
   bool watches_hosts() const { return kind == rule_kind::host_down || on_hosts; }

@@ -168,8 +168,17 @@ class alerts_api : private route_answers {
 
  private:
   net::awaitable<response> store_rule(store::alert_rule_record rule, std::string action, http::status status) {
-    auto save = ctx_.with_store([rule](store::store& s) { s.save_alert_rule(rule); });
-    co_await std::move(save);
+    // A rule never names a channel that is not there: its notifications would have nowhere to go.
+    auto save = ctx_.with_store([rule](store::store& s) -> std::string {
+      const auto definition = json::parse(rule.definition);
+      for (const auto& id : definition.at("channel_ids").as_array()) {
+        if (!s.find_channel(id.as_string())) return std::string(id.as_string());
+      }
+      s.save_alert_rule(rule);
+      return {};
+    });
+    const auto missing = co_await std::move(save);
+    if (!missing.empty()) co_return fail(http::status::bad_request, "channel_ids: no channel has the id " + missing);
     apply_stored_rule(ctx_, rule);
     record_audit(ctx_, who_, std::move(action), rule.id + " (" + rule.name + ")", "ok");
     co_return ok(rule_json(rule), status);

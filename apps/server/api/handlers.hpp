@@ -51,6 +51,15 @@ net::awaitable<response> list_alerts(route_call& c);
 net::awaitable<response> acknowledge_alert(route_call& c);
 net::awaitable<response> snooze_alert(route_call& c);
 
+// channels.cpp: notification channels and the delivery record.
+net::awaitable<response> list_channels(route_call& c);
+net::awaitable<response> get_channel(route_call& c);
+net::awaitable<response> create_channel(route_call& c);
+net::awaitable<response> update_channel(route_call& c);
+net::awaitable<response> delete_channel(route_call& c);
+net::awaitable<response> test_channel(route_call& c);
+net::awaitable<response> list_notifications(route_call& c);
+
 // events.cpp
 net::awaitable<response> list_events(route_call& c);
 

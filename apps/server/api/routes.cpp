@@ -70,6 +70,13 @@ constexpr route table[] = {
     {get, "/api/alerts", viewer, list_alerts},
     {post, "/api/alerts/{alert_id}/acknowledge", operator_, acknowledge_alert},
     {post, "/api/alerts/{alert_id}/snooze", operator_, snooze_alert},
+    {get, "/api/notification-channels", viewer, list_channels},
+    {post, "/api/notification-channels", admin, create_channel},
+    {get, "/api/notification-channels/{channel_id}", viewer, get_channel},
+    {patch, "/api/notification-channels/{channel_id}", admin, update_channel},
+    {delete_, "/api/notification-channels/{channel_id}", admin, delete_channel},
+    {post, "/api/notification-channels/{channel_id}/test", admin, test_channel},
+    {get, "/api/notifications", viewer, list_notifications},
 
     // Agent builds and agents' self-updates
     {post, "/api/agent-builds", admin, upload_agent_build},

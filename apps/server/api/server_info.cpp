@@ -32,6 +32,11 @@ net::awaitable<response> metrics(route_call& c) {
     res.body() += std::string("dockmon_alerts_firing{severity=\"") + severity + "\"} " +
                   std::to_string(found == firing.end() ? 0 : found->second) + "\n";
   }
+  const auto& sent = c.ctx.notifications;
+  res.body() += "# HELP dockmon_notifications_total Notification attempts, by outcome (retried: will be tried again).\n"
+                "# TYPE dockmon_notifications_total counter\n";
+  for (const auto& [outcome, count] : {std::pair{"sent", sent.sent}, std::pair{"retried", sent.retried}, std::pair{"failed", sent.failed}})
+    res.body() += std::string("dockmon_notifications_total{outcome=\"") + outcome + "\"} " + std::to_string(count) + "\n";
   res.prepare_payload();
   co_return res;
 }

@@ -107,7 +107,7 @@ TEST_F(sqlite_store_test, newer_schema_version_is_refused) {
     open();
     FAIL() << "expected store_error";
   } catch (const store_error& e) {
-    EXPECT_NE(std::string(e.what()).find("database schema version 99 is newer than this build supports (7); "
+    EXPECT_NE(std::string(e.what()).find("database schema version 99 is newer than this build supports (8); "
                                          "upgrade dockmon-server"),
               std::string::npos)
         << e.what();
@@ -578,10 +578,11 @@ TEST_F(sqlite_store_test, concurrent_calls_from_four_threads_succeed) {
 
 // ---- migration 2: stats rollups and events ----
 
-TEST_F(sqlite_store_test, fresh_database_is_at_schema_version_7) {
+TEST_F(sqlite_store_test, fresh_database_is_at_schema_version_8) {
   open().reset();
-  EXPECT_EQ(raw_int("SELECT MAX(version) FROM schema_version"), 7);
-  EXPECT_EQ(raw_int("SELECT COUNT(*) FROM schema_version"), 7);
+  EXPECT_EQ(raw_int("SELECT MAX(version) FROM schema_version"), 8);
+  EXPECT_EQ(raw_int("SELECT COUNT(*) FROM schema_version"), 8);
+  EXPECT_EQ(raw_int("SELECT COUNT(*) FROM pragma_table_info('notifications')"), 10);
   EXPECT_EQ(raw_int("SELECT COUNT(*) FROM pragma_table_info('alerts')"), 15);
   EXPECT_EQ(raw_int("SELECT COUNT(*) FROM pragma_table_info('stats_rollups')"), 12);
   EXPECT_EQ(raw_int("SELECT COUNT(*) FROM pragma_table_info('agent_builds')"), 7);
@@ -591,7 +592,10 @@ TEST_F(sqlite_store_test, version_1_database_upgrades_to_the_latest_and_keeps_it
   // Turns a fresh database back into what migration 1 alone left (SQLite 3.35+ drops columns), then puts
   // in data as a version 1 server would have.
   open().reset();
-  raw_exec("DROP TABLE alerts;"
+  raw_exec("DROP TABLE notifications;"
+           "DROP TABLE notification_channels;"
+           "DELETE FROM schema_version WHERE version = 8;"
+           "DROP TABLE alerts;"
            "DROP TABLE alert_rules;"
            "DELETE FROM schema_version WHERE version = 7;"
            "DROP INDEX api_keys_parent;"
@@ -628,7 +632,7 @@ TEST_F(sqlite_store_test, version_1_database_upgrades_to_the_latest_and_keeps_it
   ASSERT_EQ(raw_int("SELECT COUNT(*) FROM sqlite_master WHERE name = 'stats_rollups'"), 0);
 
   auto s = open();
-  EXPECT_EQ(raw_int("SELECT MAX(version) FROM schema_version"), 7);
+  EXPECT_EQ(raw_int("SELECT MAX(version) FROM schema_version"), 8);
   EXPECT_TRUE(s->find_user_by_name("alice"));
   EXPECT_FALSE(s->find_user_by_name("alice")->disabled);
   auto events = s->list_events({});
@@ -1156,10 +1160,10 @@ TEST_F(sqlite_store_test, an_alert_is_one_row_from_firing_to_resolved) {
   b.id = "a2";
   b.host_id = "h2";
   b.fired_at = "2026-12-02T11:00:00Z";
-  s->save_alerts({a, b});
+  s->save_alerts({a, b}, {});
   a.state = "resolved";
   a.resolved_at = "2026-12-02T10:05:00Z";
-  s->save_alerts({a});
+  s->save_alerts({a}, {});
   EXPECT_EQ(s->list_alerts({}).size(), 2u);
   auto firing = s->list_alerts({"firing", "", 100});
   ASSERT_EQ(firing.size(), 1u);
@@ -1171,6 +1175,95 @@ TEST_F(sqlite_store_test, an_alert_is_one_row_from_firing_to_resolved) {
   EXPECT_TRUE(resolved->notified);
   EXPECT_EQ(s->list_alerts({"", "h2", 100}).size(), 1u);
   EXPECT_EQ(s->list_alerts({"", "", 1})[0].id, "a2") << "newest first";
+}
+
+// ---- migration 8: notification channels and the outbox ----
+
+TEST_F(sqlite_store_test, a_channel_is_kept_sealed_replaced_by_id_and_deleted_with_its_pending_messages) {
+  auto s = open();
+  s->save_channel({"c1", "ops", "webhook", "SEALED-1", true, "2026-12-01T00:00:00Z", "2026-12-01T00:00:00Z"});
+  s->save_channel({"c2", "alpha", "ntfy", "SEALED-2", false, "2026-12-01T00:00:00Z", "2026-12-01T00:00:00Z"});
+  s->save_channel({"c1", "ops chat", "slack", "SEALED-3", true, "2026-12-09T00:00:00Z", "2026-12-02T00:00:00Z"});
+  auto channels = s->list_channels();
+  ASSERT_EQ(channels.size(), 2u);
+  EXPECT_EQ(channels[0].id, "c2") << "by name";
+  EXPECT_FALSE(channels[0].enabled);
+  auto c1 = s->find_channel("c1");
+  ASSERT_TRUE(c1);
+  EXPECT_EQ(c1->name, "ops chat");
+  EXPECT_EQ(c1->type, "slack");
+  EXPECT_EQ(c1->sealed_config, "SEALED-3");
+  EXPECT_EQ(c1->created_at, "2026-12-01T00:00:00Z") << "a replaced channel keeps when it was made";
+
+  notification_record n;
+  n.alert_id = "a1";
+  n.channel_id = "c1";
+  n.message = R"({"title":"x"})";
+  n.created_at = "2026-12-02T10:00:00Z";
+  s->save_alerts({}, {n, n});
+  auto sent = s->due_notifications(0, 10)[0];
+  sent.state = "sent";
+  s->record_attempt(sent);
+  EXPECT_TRUE(s->delete_channel("c1"));
+  EXPECT_FALSE(s->delete_channel("c1"));
+  EXPECT_FALSE(s->find_channel("c1"));
+  EXPECT_TRUE(s->due_notifications(0, 10).empty()) << "a deleted channel's pending messages go with it";
+  ASSERT_EQ(s->list_notifications({}).size(), 1u) << "what was sent stays as history";
+  EXPECT_EQ(s->list_notifications({})[0].state, "sent");
+}
+
+TEST_F(sqlite_store_test, notifications_are_stored_with_their_alert_and_come_due_in_order) {
+  auto s = open();
+  alert_record a;
+  a.id = "a1";
+  a.rule_id = "r1";
+  a.host_id = "h1";
+  a.kind = "host_down";
+  a.severity = "critical";
+  a.state = "firing";
+  a.fired_at = "2026-12-02T10:00:00Z";
+  notification_record n;
+  n.alert_id = "a1";
+  n.channel_id = "c1";
+  n.message = R"({"title":"first"})";
+  n.next_attempt_ms = 1000;
+  n.created_at = "2026-12-02T10:00:00Z";
+  auto later = n;
+  later.channel_id = "c2";
+  later.message = R"({"title":"second"})";
+  later.next_attempt_ms = 5000;
+  s->save_alerts({a}, {later, n});
+  EXPECT_TRUE(s->find_alert("a1"));
+  EXPECT_EQ(s->next_notification_due(), 1000);
+  EXPECT_TRUE(s->due_notifications(999, 10).empty());
+  auto due = s->due_notifications(5000, 10);
+  ASSERT_EQ(due.size(), 2u);
+  EXPECT_EQ(due[0].message, R"({"title":"first"})") << "the earliest due first";
+  EXPECT_EQ(due[0].state, "pending");
+  EXPECT_EQ(due[0].attempts, 0);
+
+  auto retry = due[0];
+  retry.attempts = 1;
+  retry.next_attempt_ms = 9000;
+  retry.last_error = "HTTP 500";
+  s->record_attempt(retry);
+  auto failed = due[1];
+  failed.state = "failed";
+  failed.attempts = 8;
+  failed.last_error = "HTTP 404";
+  s->record_attempt(failed);
+  EXPECT_EQ(s->next_notification_due(), 9000);
+  EXPECT_TRUE(s->due_notifications(8999, 10).empty()) << "a failed message is never due again";
+  auto stored = s->list_notifications({"pending", "a1", 10});
+  ASSERT_EQ(stored.size(), 1u);
+  EXPECT_EQ(stored[0].attempts, 1);
+  EXPECT_EQ(stored[0].last_error, "HTTP 500");
+  EXPECT_EQ(s->list_notifications({"failed", "", 10}).at(0).last_error, "HTTP 404");
+  failed = stored[0];
+  failed.state = "sent";
+  failed.sent_at = "2026-12-02T10:00:09Z";
+  s->record_attempt(failed);
+  EXPECT_FALSE(s->next_notification_due()) << "nothing pending";
 }
 
 }  // namespace

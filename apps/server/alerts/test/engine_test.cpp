@@ -205,3 +205,37 @@ TEST(alert_engine, host_metric_rules_watch_hosts_and_a_stopped_container_ends_it
   EXPECT_EQ(ended[0].kind, "cpu_high");
   EXPECT_EQ(ended[0].state, "resolved");
 }
+
+TEST(alert_engine, a_rule_with_channels_makes_a_notice_per_notified_change_and_none_in_its_cooldown) {
+  engine e;
+  e.set_rule(make_rule("r1", R"({"kind":"container_stopped","channel_ids":["c1","c2","c1"],"cooldown_seconds":600,
+                                  "template":"{{container_name}} is down"})"),
+             t0);
+  e.set_rule(make_rule("quiet", R"({"kind":"container_stopped"})"), t0);
+  e.host_connected("h1", "node-a", t0);
+  e.on_container_event(event("die"), t0 + 1s);
+  auto notices = e.take_notices();
+  ASSERT_EQ(notices.size(), 1u) << "a rule without channels tells no one";
+  EXPECT_EQ(notices[0].event, "fired");
+  EXPECT_EQ(notices[0].rule_name, "rule r1");
+  EXPECT_EQ(notices[0].host_name, "node-a");
+  EXPECT_EQ(notices[0].channel_ids, (std::vector<std::string>{"c1", "c2"})) << "each channel once";
+  EXPECT_EQ(notices[0].message_template, "{{container_name}} is down");
+  EXPECT_EQ(notices[0].alert.message, "web-1 on node-a stopped (exit code 137)");
+  EXPECT_TRUE(e.take_notices().empty()) << "taken once";
+
+  e.on_container_event(event("start"), t0 + 5s);
+  notices = e.take_notices();
+  ASSERT_EQ(notices.size(), 1u);
+  EXPECT_EQ(notices[0].event, "resolved");
+  EXPECT_EQ(notices[0].alert.state, "resolved");
+
+  // Down again within the cooldown: an alert, but no message.
+  e.on_container_event(event("die"), t0 + 60s);
+  EXPECT_EQ(e.take_changes().size(), 6u) << "each rule's alert fired, resolved and fired";
+  EXPECT_TRUE(e.take_notices().empty());
+  e.on_container_event(event("start"), t0 + 70s);
+  EXPECT_TRUE(e.take_notices().empty()) << "no all-clear for an alarm nobody heard";
+  e.on_container_event(event("die"), t0 + 700s);
+  EXPECT_EQ(e.take_notices().size(), 1u) << "after the cooldown";
+}

@@ -225,6 +225,33 @@ CREATE TABLE alerts (
 CREATE INDEX alerts_state_fired ON alerts(state, fired_at);
 CREATE INDEX alerts_host ON alerts(host_id, fired_at);
 )sql"},
+    // Notifications: channels (settings sealed by the server) and the outbox, one row per message, written
+    // with the alert change that made it and kept after it was sent, as the alert's delivery record.
+    {8, R"sql(
+CREATE TABLE notification_channels (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  type TEXT NOT NULL,
+  sealed_config TEXT NOT NULL,
+  enabled INTEGER NOT NULL DEFAULT 1,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE TABLE notifications (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  alert_id TEXT NOT NULL,
+  channel_id TEXT NOT NULL,
+  message TEXT NOT NULL,
+  state TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_ms INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT NOT NULL DEFAULT '',
+  created_at TEXT NOT NULL,
+  sent_at TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX notifications_due ON notifications(state, next_attempt_ms);
+CREATE INDEX notifications_alert ON notifications(alert_id);
+)sql"},
 };
 
 static_assert(std::size(migrations) == latest_schema_version, "every schema version needs its migration");
@@ -297,6 +324,21 @@ const char* select_alert_rule_sql = "SELECT id, name, enabled, definition, creat
 
 alert_rule_record read_alert_rule(const statement& s) {
   return alert_rule_record{s.text(0), s.text(1), s.int64(2) != 0, s.text(3), s.text(4), s.text(5)};
+}
+
+const char* select_channel_sql = "SELECT id, name, type, sealed_config, enabled, created_at, updated_at FROM notification_channels ";
+
+channel_record read_channel(const statement& s) {
+  return channel_record{s.text(0), s.text(1), s.text(2), s.text(3), s.int64(4) != 0, s.text(5), s.text(6)};
+}
+
+const char* select_notification_sql =
+    "SELECT id, alert_id, channel_id, message, state, attempts, next_attempt_ms, last_error, created_at, sent_at "
+    "FROM notifications ";
+
+notification_record read_notification(const statement& s) {
+  return notification_record{s.int64(0), s.text(1), s.text(2), s.text(3), s.text(4), static_cast<int>(s.int64(5)),
+                             s.int64(6), s.text(7), s.text(8), s.text(9)};
 }
 
 const char* select_alert_sql =
@@ -1073,8 +1115,8 @@ bool sqlite_store::delete_alert_rule(std::string_view rule_id) {
   return sqlite3_changes(conn_.get()) > 0;
 }
 
-void sqlite_store::save_alerts(const std::vector<alert_record>& alerts) {
-  if (alerts.empty()) return;
+void sqlite_store::save_alerts(const std::vector<alert_record>& alerts, const std::vector<notification_record>& notifications) {
+  if (alerts.empty() && notifications.empty()) return;
   std::lock_guard lock(mutex_);
   transaction tx(conn_);
   statement s(conn_,
@@ -1086,6 +1128,13 @@ void sqlite_store::save_alerts(const std::vector<alert_record>& alerts) {
                a.resolved_at, a.acknowledged_at, a.acknowledged_by, a.snoozed_until, std::int64_t{a.notified ? 1 : 0})
         .run();
     s.reset();
+  }
+  statement add(conn_,
+                "INSERT INTO notifications (alert_id, channel_id, message, state, attempts, next_attempt_ms, created_at) "
+                "VALUES (?1, ?2, ?3, 'pending', 0, ?4, ?5)");
+  for (const auto& n : notifications) {
+    add.bind_all(n.alert_id, n.channel_id, n.message, n.next_attempt_ms, n.created_at).run();
+    add.reset();
   }
   tx.commit();
 }
@@ -1106,6 +1155,79 @@ std::optional<alert_record> sqlite_store::find_alert(std::string_view alert_id) 
   s.bind_all(alert_id);
   if (!s.step()) return std::nullopt;
   return read_alert(s);
+}
+
+void sqlite_store::save_channel(const channel_record& c) {
+  std::lock_guard lock(mutex_);
+  statement s(conn_,
+              "INSERT INTO notification_channels (id, name, type, sealed_config, enabled, created_at, updated_at) "
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+              "ON CONFLICT (id) DO UPDATE SET name = ?2, type = ?3, sealed_config = ?4, enabled = ?5, updated_at = ?7");
+  s.bind_all(c.id, c.name, c.type, c.sealed_config, std::int64_t{c.enabled ? 1 : 0}, c.created_at, c.updated_at).run();
+}
+
+std::vector<channel_record> sqlite_store::list_channels() {
+  std::lock_guard lock(mutex_);
+  statement s(conn_, std::string(select_channel_sql) + "ORDER BY name, id");
+  std::vector<channel_record> channels;
+  while (s.step()) channels.push_back(read_channel(s));
+  return channels;
+}
+
+std::optional<channel_record> sqlite_store::find_channel(std::string_view channel_id) {
+  std::lock_guard lock(mutex_);
+  statement s(conn_, std::string(select_channel_sql) + "WHERE id = ?1");
+  s.bind_all(channel_id);
+  if (!s.step()) return std::nullopt;
+  return read_channel(s);
+}
+
+bool sqlite_store::delete_channel(std::string_view channel_id) {
+  std::lock_guard lock(mutex_);
+  transaction tx(conn_);
+  statement s(conn_, "DELETE FROM notification_channels WHERE id = ?1");
+  s.bind_all(channel_id).run();
+  const bool deleted = sqlite3_changes(conn_.get()) > 0;
+  // Messages already sent or given up stay as the alerts' history; those still to go have nowhere to go.
+  statement pending(conn_, "DELETE FROM notifications WHERE channel_id = ?1 AND state = 'pending'");
+  pending.bind_all(channel_id).run();
+  tx.commit();
+  return deleted;
+}
+
+std::vector<notification_record> sqlite_store::due_notifications(std::int64_t now_ms, std::size_t limit) {
+  std::lock_guard lock(mutex_);
+  statement s(conn_, std::string(select_notification_sql) +
+                         "WHERE state = 'pending' AND next_attempt_ms <= ?1 ORDER BY next_attempt_ms, id LIMIT ?2");
+  s.bind_all(now_ms, static_cast<std::int64_t>(std::min(limit, max_notification_limit)));
+  std::vector<notification_record> due;
+  while (s.step()) due.push_back(read_notification(s));
+  return due;
+}
+
+std::optional<std::int64_t> sqlite_store::next_notification_due() {
+  std::lock_guard lock(mutex_);
+  statement s(conn_, "SELECT MIN(next_attempt_ms) FROM notifications WHERE state = 'pending'");
+  if (!s.step() || s.is_null(0)) return std::nullopt;
+  return s.int64(0);
+}
+
+void sqlite_store::record_attempt(const notification_record& n) {
+  std::lock_guard lock(mutex_);
+  statement s(conn_,
+              "UPDATE notifications SET state = ?2, attempts = ?3, next_attempt_ms = ?4, last_error = ?5, sent_at = ?6 "
+              "WHERE id = ?1");
+  s.bind_all(n.id, n.state, std::int64_t{n.attempts}, n.next_attempt_ms, n.last_error, n.sent_at).run();
+}
+
+std::vector<notification_record> sqlite_store::list_notifications(const notification_filter& f) {
+  std::lock_guard lock(mutex_);
+  statement s(conn_, std::string(select_notification_sql) +
+                         "WHERE (?1 = '' OR state = ?1) AND (?2 = '' OR alert_id = ?2) ORDER BY id DESC LIMIT ?3");
+  s.bind_all(f.state, f.alert_id, static_cast<std::int64_t>(std::min(f.limit, max_notification_limit)));
+  std::vector<notification_record> out;
+  while (s.step()) out.push_back(read_notification(s));
+  return out;
 }
 
 }  // namespace dockmon::store::sqlite

@@ -95,7 +95,7 @@ class transaction {
 };
 
 // The schema version this build migrates to.
-inline constexpr int latest_schema_version = 7;
+inline constexpr int latest_schema_version = 8;
 
 class sqlite_store final : public store {
  public:
@@ -161,9 +161,17 @@ class sqlite_store final : public store {
   std::vector<alert_rule_record> list_alert_rules() override;
   std::optional<alert_rule_record> find_alert_rule(std::string_view rule_id) override;
   bool delete_alert_rule(std::string_view rule_id) override;
-  void save_alerts(const std::vector<alert_record>& alerts) override;
+  void save_alerts(const std::vector<alert_record>& alerts, const std::vector<notification_record>& notifications) override;
   std::vector<alert_record> list_alerts(const alert_filter& f) override;
   std::optional<alert_record> find_alert(std::string_view alert_id) override;
+  void save_channel(const channel_record& channel) override;
+  std::vector<channel_record> list_channels() override;
+  std::optional<channel_record> find_channel(std::string_view channel_id) override;
+  bool delete_channel(std::string_view channel_id) override;
+  std::vector<notification_record> due_notifications(std::int64_t now_ms, std::size_t limit) override;
+  std::optional<std::int64_t> next_notification_due() override;
+  void record_attempt(const notification_record& n) override;
+  std::vector<notification_record> list_notifications(const notification_filter& f) override;
 
  private:
   void migrate();

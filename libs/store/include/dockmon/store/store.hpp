@@ -200,6 +200,36 @@ struct alert_record {
   bool notified = false;                          // whether the firing was worth a notification
 };
 
+// A notification channel. The server seals its settings (they hold webhook URLs, tokens, passwords)
+// before they reach the store, so a copy of the database alone reveals none of them.
+struct channel_record {
+  std::string id;
+  std::string name;
+  std::string type;           // webhook, slack, discord, ... (notify/channel.hpp)
+  std::string sealed_config;  // the settings' JSON, sealed with the data folder's key
+  bool enabled = true;
+  std::string created_at, updated_at;
+};
+
+// One message for one channel about one change of an alert: stored with the change, in its transaction,
+// then sent. It stays "pending" until the channel took it ("sent") or the server gave up ("failed").
+struct notification_record {
+  std::int64_t id = 0;  // the store's, in the order they were made
+  std::string alert_id, channel_id;
+  std::string message;  // JSON: what to say (notify/message.hpp), fixed when it was made
+  std::string state = "pending";
+  int attempts = 0;
+  std::int64_t next_attempt_ms = 0;  // Unix time in milliseconds; due when reached
+  std::string last_error;
+  std::string created_at, sent_at;
+};
+
+struct notification_filter {
+  std::string state;  // pending, sent, failed; empty = any
+  std::string alert_id;
+  std::size_t limit = 100;  // capped at max_notification_limit
+};
+
 struct alert_filter {
   std::string state;  // "firing", "resolved"; empty = any
   std::string host_id;
@@ -209,6 +239,7 @@ struct alert_filter {
 inline constexpr std::size_t max_event_limit = 1000;
 inline constexpr std::size_t max_alert_limit = 1000;
 inline constexpr std::size_t max_audit_limit = 1000;
+inline constexpr std::size_t max_notification_limit = 1000;
 
 class store {
  public:
@@ -319,12 +350,28 @@ class store {
   virtual std::optional<alert_rule_record> find_alert_rule(std::string_view rule_id) = 0;
   // Deletes the rule; its alerts stay, as history. False when there was no such rule.
   virtual bool delete_alert_rule(std::string_view rule_id) = 0;
-  // Inserts or replaces each alert by id, in one transaction (the engine writes what changed since the
-  // last write, in order).
-  virtual void save_alerts(const std::vector<alert_record>& alerts) = 0;
+  // Inserts or replaces each alert by id and adds the notifications of those changes, in one transaction
+  // (the engine writes what changed since the last write, in order), so no change is stored without its
+  // messages or the other way round.
+  virtual void save_alerts(const std::vector<alert_record>& alerts, const std::vector<notification_record>& notifications) = 0;
   // Newest first (by fired_at); at most min(limit, max_alert_limit).
   virtual std::vector<alert_record> list_alerts(const alert_filter& f) = 0;
   virtual std::optional<alert_record> find_alert(std::string_view alert_id) = 0;
+
+  // notification channels and the outbox
+  virtual void save_channel(const channel_record& channel) = 0;  // insert or replace by id
+  virtual std::vector<channel_record> list_channels() = 0;      // by name
+  virtual std::optional<channel_record> find_channel(std::string_view channel_id) = 0;
+  // Deletes the channel and its pending notifications. False when there was no such channel.
+  virtual bool delete_channel(std::string_view channel_id) = 0;
+  // Pending notifications due at now_ms, oldest first, at most limit.
+  virtual std::vector<notification_record> due_notifications(std::int64_t now_ms, std::size_t limit) = 0;
+  // When the next pending notification is due; nullopt when none is pending.
+  virtual std::optional<std::int64_t> next_notification_due() = 0;
+  // Stores an attempt's outcome: state, attempts, next_attempt_ms, last_error and sent_at, by id.
+  virtual void record_attempt(const notification_record& n) = 0;
+  // Newest first; at most min(limit, max_notification_limit).
+  virtual std::vector<notification_record> list_notifications(const notification_filter& f) = 0;
 
   // agent builds for self-updates
   // False (and nothing changed) when a build of that version and architecture exists.

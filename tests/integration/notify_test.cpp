@@ -1,0 +1,241 @@
+// Notifications end to end: a real server and agent on the test engine, the docker CLI doing what goes
+// wrong, and loopback receivers standing in for the services: an HTTP server that records each request
+// whole, and a real SMTP server (Debian's python3-aiosmtpd) that stores each mail in a maildir.
+#include "harness.hpp"
+#include "receiver.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+using namespace dockmon;
+using namespace dockmon::test;
+
+namespace {
+
+using alert_host = server_and_agent;
+
+std::string add_channel(test_server& server, const std::string& body) {
+  auto res = server.post("/api/notification-channels", body);
+  EXPECT_EQ(res.status, 201u) << res.body;
+  return res.status == 201 ? std::string(res.json().at("id").as_string()) : std::string();
+}
+
+std::string webhook(test_server& server, const receiver& r, const std::string& name = "hook") {
+  return add_channel(server, R"({"name":")" + name + R"(","type":"webhook","config":{"url":")" + r.url() + R"("}})");
+}
+
+// A container_stopped rule on containers named `pattern`, telling `channel_id`.
+void stopped_rule(test_server& server, const std::string& pattern, const std::string& channel_id, const std::string& extra = {}) {
+  auto res = server.post("/api/alert-rules", R"({"name":"stopped","kind":"container_stopped","scope":{"name":")" + pattern +
+                                                 R"("},"channel_ids":[")" + channel_id + "\"]" + extra + "}");
+  ASSERT_EQ(res.status, 201u) << res.body;
+}
+
+
+// Kills a container once the server has seen it start (the agent's event stream is open by then).
+void kill_when_watched(alert_host& h, const scoped_container& c) {
+  ASSERT_TRUE(wait_until([&] { return event_seen(h.server, c.id, "start"); }, 20s));
+  ASSERT_EQ(docker_cli("kill " + c.name).exit_code, 0);
+}
+
+// The outbox rows, newest first.
+json::array notifications(test_server& server, const std::string& query = {}) {
+  auto res = server.get("/api/notifications" + query);
+  EXPECT_EQ(res.status, 200u) << res.body;
+  return res.status == 200 ? res.json().as_array() : json::array{};
+}
+
+bool port_open(unsigned short port) {
+  net::io_context ioc;
+  net::ip::tcp::socket socket(ioc);
+  error_code ec;
+  socket.connect({net::ip::make_address("127.0.0.1"), port}, ec);
+  return !ec;
+}
+
+}  // namespace
+
+TEST(notify, a_killed_container_sends_one_message_naming_it_and_its_start_one_all_clear) {
+  alert_host h;
+  receiver hook;
+  const auto channel = webhook(h.server, hook);
+  stopped_rule(h.server, "it-notify-kill", channel);
+  scoped_container c("it-notify-kill", "sleep 100000");
+  kill_when_watched(h, c);
+
+  ASSERT_TRUE(hook.wait_for(1, 20s)) << h.server.get("/api/notifications").body;
+  auto first = hook.requests().at(0);
+  EXPECT_EQ(first.method, "POST");
+  EXPECT_EQ(first.target, "/hook");
+  EXPECT_EQ(first.headers["content-type"], "application/json");
+  const auto fired = first.json().as_object();
+  EXPECT_EQ(fired.at("event").as_string(), "fired");
+  EXPECT_EQ(fired.at("host_name").as_string(), h.host_name);
+  EXPECT_EQ(fired.at("host_id").as_string(), h.host_id);
+  EXPECT_EQ(fired.at("container_name").as_string(), "it-notify-kill");
+  EXPECT_EQ(fired.at("container_id").as_string(), c.id);
+  EXPECT_NE(fired.at("title").as_string().find("exit code 137"), std::string::npos) << fired;
+  EXPECT_EQ(fired.at("severity").as_string(), "error");
+
+  ASSERT_EQ(docker_cli("start it-notify-kill").exit_code, 0);
+  ASSERT_TRUE(hook.wait_for(2, 20s));
+  const auto resolved = hook.requests().at(1).json().as_object();
+  EXPECT_EQ(resolved.at("event").as_string(), "resolved");
+  EXPECT_EQ(resolved.at("alert_id"), fired.at("alert_id")) << "the all-clear of the same alert";
+  std::this_thread::sleep_for(2s);
+  EXPECT_EQ(hook.requests().size(), 2u) << "one message each, never doubled";
+  auto rows = notifications(h.server);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].at("state").as_string(), "sent");
+  EXPECT_EQ(rows[1].at("state").as_string(), "sent");
+  EXPECT_NE(h.server.get("/metrics").body.find("dockmon_notifications_total{outcome=\"sent\"} 2\n"), std::string::npos);
+}
+
+TEST(notify, a_service_failing_then_working_gets_the_message_once_and_a_429_is_waited_out) {
+  alert_host h;
+  receiver hook;
+  hook.script({{500, {}}, {429, {{"Retry-After", "3"}}}, {200, {}}});
+  stopped_rule(h.server, "it-notify-retry", webhook(h.server, hook));
+  scoped_container c("it-notify-retry", "sleep 100000");
+  kill_when_watched(h, c);
+
+  ASSERT_TRUE(hook.wait_for(3, 30s)) << h.server.get("/api/notifications").body;
+  const auto got = hook.requests();
+  EXPECT_EQ(got[0].body, got[1].body) << "a retry says the same";
+  EXPECT_EQ(got[1].body, got[2].body);
+  EXPECT_GE(got[1].at - got[0].at, 4500ms) << "backoff after a 500";
+  EXPECT_GE(got[2].at - got[1].at, 2500ms) << "Retry-After: 3 waited out";
+  EXPECT_LT(got[2].at - got[1].at, 10s) << "Retry-After: 3, not the 15 s backoff of a second failure";
+  ASSERT_TRUE(wait_until([&] { return notifications(h.server).at(0).at("state").as_string() == "sent"; }, 10s));
+  auto row = notifications(h.server).at(0);
+  EXPECT_EQ(row.at("attempts").as_int64(), 3);
+  std::this_thread::sleep_for(2s);
+  EXPECT_EQ(hook.requests().size(), 3u) << "delivered once, then never again";
+}
+
+TEST(notify, a_message_not_yet_delivered_when_the_server_is_killed_is_delivered_after_the_restart) {
+  alert_host h;
+  receiver hook;
+  hook.script({{200, {}, true}});  // the first request is never answered: the server dies with it in flight
+  stopped_rule(h.server, "it-notify-crash", webhook(h.server, hook));
+  scoped_container c("it-notify-crash", "sleep 100000");
+  kill_when_watched(h, c);
+  ASSERT_TRUE(hook.wait_for(1, 20s));
+  h.server.kill_hard();
+  h.server.restart();
+  ASSERT_TRUE(hook.wait_for(2, 30s)) << "sent again after the restart";
+  EXPECT_EQ(hook.requests()[1].body, hook.requests()[0].body);
+  ASSERT_TRUE(wait_until([&] {
+    auto rows = notifications(h.server);
+    return rows.size() == 1 && rows[0].at("state").as_string() == "sent";
+  }, 10s)) << h.server.get("/api/notifications").body;
+  std::this_thread::sleep_for(2s);
+  EXPECT_EQ(hook.requests().size(), 2u) << "answered once, and not sent again";
+}
+
+TEST(notify, channels_keep_their_secrets_sealed_masked_and_are_checked) {
+  test_server server;
+  receiver hook;
+  const auto id = add_channel(server, R"({"name":"ops","type":"webhook","config":{"url":")" + hook.url("/secret-path-42") +
+                                          R"(","headers":{"Authorization":"Bearer tok-123"}}})");
+  auto shown = server.get("/api/notification-channels/" + id);
+  ASSERT_EQ(shown.status, 200u);
+  EXPECT_EQ(shown.body.find("secret-path-42"), std::string::npos) << shown.body;
+  EXPECT_EQ(shown.body.find("tok-123"), std::string::npos) << shown.body;
+  EXPECT_EQ(shown.json().at("config").at("url").as_string(), "********");
+  EXPECT_EQ(server.get("/api/notification-channels").body.find("secret-path-42"), std::string::npos);
+  const auto stored = server.sqlite("SELECT sealed_config FROM notification_channels");
+  EXPECT_EQ(stored.find("secret-path-42"), std::string::npos) << "sealed in the database: " << stored;
+  EXPECT_NE(stored.find("v1:"), std::string::npos);
+
+  // A rename sends the masks back: the secrets stay as they were, as the test message shows.
+  auto renamed = server.request(http::verb::patch, "/api/notification-channels/" + id,
+                                R"({"name":"ops 2","config":{"url":"********","headers":{"Authorization":"********"}}})",
+                                {{"Cookie", server.cookie()}});
+  ASSERT_EQ(renamed.status, 200u) << renamed.body;
+  auto test = server.post("/api/notification-channels/" + id + "/test");
+  ASSERT_EQ(test.status, 200u) << test.body;
+  ASSERT_TRUE(hook.wait_for(1, 5s));
+  EXPECT_EQ(hook.requests()[0].target, "/secret-path-42");
+  EXPECT_EQ(hook.requests()[0].headers["authorization"], "Bearer tok-123");
+  EXPECT_EQ(hook.requests()[0].json().at("event").as_string(), "test");
+
+  hook.script({{401, {}}});
+  auto refused = server.post("/api/notification-channels/" + id + "/test");
+  EXPECT_EQ(refused.status, 502u);
+  EXPECT_NE(refused.body.find("HTTP 401"), std::string::npos) << refused.body;
+  EXPECT_EQ(refused.body.find("secret-path-42"), std::string::npos) << "no secret in an error";
+
+  EXPECT_EQ(server.post("/api/notification-channels", R"({"name":"x","type":"carrier_pigeon","config":{}})").status, 400u);
+  auto no_url = server.post("/api/notification-channels", R"({"name":"x","type":"slack","config":{}})");
+  EXPECT_EQ(no_url.status, 400u);
+  EXPECT_NE(no_url.body.find("webhook_url"), std::string::npos) << no_url.body;
+  EXPECT_EQ(server.post("/api/notification-channels", R"({"name":"x","type":"webhook","config":{"url":"file:///etc/passwd"}})").status,
+            400u);
+  auto shoutrrr = server.post("/api/notification-channels", R"({"name":"d","url":"discord://tok@123456"})");
+  ASSERT_EQ(shoutrrr.status, 201u) << shoutrrr.body;
+  EXPECT_EQ(shoutrrr.json().at("type").as_string(), "discord");
+  EXPECT_EQ(server.post("/api/alert-rules", R"({"name":"r","kind":"container_stopped","channel_ids":["nope"]})").status, 400u)
+      << "a rule names only channels that exist";
+  const std::map<std::string, std::string> viewer{{"Authorization", "Bearer " + server.api_key("viewer")}};
+  EXPECT_EQ(server.request(http::verb::post, "/api/notification-channels/" + id + "/test", "{}", viewer).status, 403u);
+  EXPECT_EQ(server.del("/api/notification-channels/" + id).status, 200u);
+  EXPECT_EQ(server.get("/api/notification-channels/" + id).status, 404u);
+  auto audit = server.get("/api/audit");
+  EXPECT_NE(audit.body.find("create_channel"), std::string::npos);
+  EXPECT_NE(audit.body.find("test_channel"), std::string::npos);
+  EXPECT_EQ(audit.body.find("tok-123"), std::string::npos);
+}
+
+TEST(notify, an_email_goes_through_a_real_smtp_server_with_starttls) {
+  const auto dir = make_temp_dir("smtp");
+  ASSERT_EQ(shell("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost -keyout " + dir + "/key.pem -out " + dir +
+                  "/cert.pem 2>&1")
+                .exit_code,
+            0);
+  // aiosmtpd's Mailbox makes the maildir (new, cur, tmp) only when the folder is not there yet.
+  const auto port = free_port();
+  process smtp("/usr/bin/python3",
+               {"-m", "aiosmtpd", "-n", "-l", "127.0.0.1:" + std::to_string(port), "--tlscert", dir + "/cert.pem", "--tlskey",
+                dir + "/key.pem", "-c", "aiosmtpd.handlers.Mailbox", dir + "/maildir"},
+               {}, dir + "/smtp.log");
+  ASSERT_TRUE(wait_until([&] { return port_open(port); }, 10s))
+      << smtp.log();
+
+  test_server server;
+  const auto id = add_channel(server, R"({"name":"mail","type":"smtp","config":{"host":"127.0.0.1","port":)" + std::to_string(port) +
+                                          R"(,"security":"starttls","verify_tls":false,"from":"dockmon@example.test","to":["ops@example.test"]}})");
+  auto sent = server.post("/api/notification-channels/" + id + "/test");
+  ASSERT_EQ(sent.status, 200u) << sent.body << smtp.log();
+  std::string mail;
+  ASSERT_TRUE(wait_until([&] {
+    std::error_code missing;
+    for (const auto& f : std::filesystem::directory_iterator(dir + "/maildir/new", missing)) {
+      std::ifstream in(f.path());
+      std::stringstream text;
+      text << in.rdbuf();
+      mail = text.str();
+      return true;
+    }
+    return false;
+  }, 10s));
+  EXPECT_NE(mail.find("Subject: DockMon test message for mail"), std::string::npos) << mail;
+  EXPECT_NE(mail.find("To: ops@example.test"), std::string::npos) << mail;
+  EXPECT_NE(mail.find("From: dockmon@example.test"), std::string::npos) << mail;
+  EXPECT_NE(mail.find("channel \"mail\" works"), std::string::npos) << mail;
+
+  // STARTTLS asked for is STARTTLS required: a server without it is refused, not sent the mail in clear.
+  const auto plain_port = free_port();
+  process plain("/usr/bin/python3",
+                {"-m", "aiosmtpd", "-n", "-l", "127.0.0.1:" + std::to_string(plain_port), "-c", "aiosmtpd.handlers.Mailbox",
+                 dir + "/maildir"},
+                {}, dir + "/plain.log");
+  ASSERT_TRUE(wait_until([&] { return port_open(plain_port); }, 10s));
+  auto patched = server.request(http::verb::patch, "/api/notification-channels/" + id,
+                                R"({"config":{"port":)" + std::to_string(plain_port) + "}}", {{"Cookie", server.cookie()}});
+  ASSERT_EQ(patched.status, 200u) << patched.body;
+  EXPECT_EQ(server.post("/api/notification-channels/" + id + "/test").status, 502u);
+}
