@@ -1,6 +1,7 @@
 // Alerts end to end: a real server and agent on the test engine, the docker CLI doing what goes wrong,
 // and the alerts read back through the API and /metrics.
 #include "harness.hpp"
+#include "receiver.hpp"
 
 #include <gtest/gtest.h>
 
@@ -10,6 +11,13 @@ using namespace dockmon::test;
 namespace {
 
 using alert_host = server_and_agent;
+
+// A webhook channel to the receiver; its id.
+std::string add_channel(test_server& server, const receiver& hook) {
+  auto res = server.post("/api/notification-channels", R"({"name":"hook","type":"webhook","config":{"url":")" + hook.url() + "\"}}");
+  EXPECT_EQ(res.status, 201u) << res.body;
+  return res.status == 201 ? std::string(res.json().at("id").as_string()) : std::string();
+}
 
 std::string add_rule(test_server& server, const std::string& body) {
   auto res = server.post("/api/alert-rules", body);
@@ -97,20 +105,28 @@ TEST(alerts, a_stop_through_this_server_is_expected_and_raises_nothing) {
   EXPECT_TRUE(wait_for_alert(h.server, "it-alert-stop", "firing"));
 }
 
-TEST(alerts, a_crash_loop_is_one_restarting_alert) {
+TEST(alerts, a_crash_loop_is_one_restarting_alert_and_one_message) {
   alert_host h;
-  add_rule(h.server, R"({"name":"loop","kind":"container_restarting","occurrences":3,"window_seconds":60})");
+  receiver hook;
+  add_rule(h.server, R"({"name":"loop","kind":"container_restarting","occurrences":3,"window_seconds":60,"channel_ids":[")" +
+                         add_channel(h.server, hook) + "\"]}");
   scoped_container c("it-alert-loop", "exit 1", "--restart always");
   ASSERT_TRUE(wait_until([&] { return std::atoi(docker_inspect(c.name, "{{.RestartCount}}").c_str()) >= 5; }, 30s));
   ASSERT_TRUE(wait_for_alert(h.server, "it-alert-loop", "firing"));
   ASSERT_TRUE(wait_until([&] { return std::atoi(docker_inspect(c.name, "{{.RestartCount}}").c_str()) >= 6; }, 30s));
   EXPECT_EQ(alerts_on(h.server, "it-alert-loop").size(), 1u) << h.server.get("/api/alerts").body;
+  ASSERT_TRUE(hook.wait_for(1, 10s));
+  EXPECT_EQ(hook.requests().size(), 1u) << "one message for the loop, the cooldown holds the rest";
+  EXPECT_EQ(hook.requests()[0].json().at("kind").as_string(), "container_restarting");
 }
 
 TEST(alerts, a_host_whose_agent_stops_is_down_after_its_grace_and_up_when_it_returns) {
   alert_host h;
-  add_rule(h.server, R"({"name":"down","kind":"host_down","severity":"critical","fire_after_seconds":2})");
-  add_rule(h.server, R"({"name":"stopped","kind":"container_stopped"})");
+  receiver hook;
+  const auto channel = add_channel(h.server, hook);
+  add_rule(h.server, R"({"name":"down","kind":"host_down","severity":"critical","fire_after_seconds":2,"channel_ids":[")" + channel +
+                         "\"]}");
+  add_rule(h.server, R"({"name":"stopped","kind":"container_stopped","channel_ids":[")" + channel + "\"]}");
   scoped_container c("it-alert-host", "sleep 100000");
   const auto host_name = std::string(h.server.host(h.host_id)->at("name").as_string());
   h.agent.proc().stop();
@@ -123,10 +139,18 @@ TEST(alerts, a_host_whose_agent_stops_is_down_after_its_grace_and_up_when_it_ret
   auto all = h.server.get("/api/alerts").json();
   EXPECT_EQ(all.as_array().size(), 1u) << "the host's containers raise nothing of their own: " << all;
 
+  ASSERT_TRUE(hook.wait_for(1, 10s));
+  EXPECT_EQ(hook.requests()[0].json().at("kind").as_string(), "host_down");
+  EXPECT_EQ(hook.requests()[0].json().at("host_name").as_string(), host_name);
+
   h.agent.restart();
   auto up = wait_for_alert(h.server, host_name, "resolved");
   ASSERT_TRUE(up);
   EXPECT_EQ(up->at("id"), down->at("id"));
+  ASSERT_TRUE(hook.wait_for(2, 10s));
+  EXPECT_EQ(hook.requests()[1].json().at("event").as_string(), "resolved");
+  std::this_thread::sleep_for(1s);
+  EXPECT_EQ(hook.requests().size(), 2u) << "one host-down message and its all-clear, nothing of its containers";
 }
 
 TEST(alerts, rules_are_checked_and_alerts_are_acknowledged_by_operators) {
