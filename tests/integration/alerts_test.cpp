@@ -207,3 +207,22 @@ TEST(alerts, a_container_held_above_its_cpu_threshold_fires_after_the_duration_a
   ASSERT_TRUE(calm);
   EXPECT_EQ(calm->at("id"), fired->at("id"));
 }
+
+TEST(alerts, a_failed_update_raises_one_update_failed_alert_naming_the_container) {
+  alert_host h;
+  add_rule(h.server, R"({"name":"bad update","kind":"update_failed","scope":{"name":"it-alert-update"}})");
+  scoped_container c("it-alert-update", "sleep 100000");
+  ASSERT_TRUE(wait_until([&] { return event_seen(h.server, c.id, "start"); }, 20s));
+  const char* registry = std::getenv("DOCKMON_TEST_REGISTRY");
+  const std::string missing = std::string(registry != nullptr && *registry != '\0' ? registry : "127.0.0.1:5000") +
+                              "/dockmon-it/never-pushed:missing";
+  auto res = h.server.post("/api/hosts/" + h.host_id + "/containers/it-alert-update/update", R"({"image":")" + missing + "\"}");
+  ASSERT_EQ(res.status, 202u) << res.body;
+  auto failed = wait_for_alert(h.server, "it-alert-update", "resolved", 60s);
+  ASSERT_TRUE(failed) << h.server.get("/api/events?type=update").body;
+  EXPECT_EQ(failed->at("kind").as_string(), "update_failed");
+  EXPECT_EQ(failed->at("container_id").as_string(), c.id);
+  EXPECT_NE(failed->at("message").as_string().find("update of it-alert-update on "), std::string::npos) << failed->at("message");
+  EXPECT_NE(failed->at("message").as_string().find("failed"), std::string::npos);
+  EXPECT_EQ(alerts_on(h.server, "it-alert-update").size(), 1u);
+}

@@ -176,6 +176,8 @@ void engine::host_sample(const std::string& host_id, double down, time_point now
 }
 
 void engine::on_container_event(const store::event_record& e, time_point now) {
+  if (e.type == "update" || e.type == "agent_update") return on_update_outcome(e, now);
+  if (e.type != "container") return;
   const std::string verb = e.action.substr(0, e.action.find(':'));
   const auto attributes = attributes_of(e.attributes);
   const target container{e.host_id, e.container_name, attributes, {}};
@@ -238,9 +240,7 @@ void engine::on_container_event(const store::event_record& e, time_point now) {
           message = where + " ran out of memory and was killed";
         }
         break;
-      case rule_kind::host_down:
-      case rule_kind::cpu_high:
-      case rule_kind::memory_high: break;
+      default: break;  // the other kinds follow hosts, samples or update outcomes
     }
     apply(t, r, s, e.container_name, std::move(message), now);
   }
@@ -248,6 +248,42 @@ void engine::on_container_event(const store::event_record& e, time_point now) {
   if (verb == "destroy") {
     const auto suffix = '\n' + e.host_id + '\n' + e.container_id;
     std::erase_if(tracked_, [&suffix](const auto& item) { return item.first.ends_with(suffix) && !item.second.state.firing(); });
+  }
+}
+
+// The outcome of an update: update_complete (with the new container's id and name), or its failed stage
+// (the rollback stage after it is not another alert); a self-update's failed or rolled_back. The words
+// come from the attributes' message and error.
+void engine::on_update_outcome(const store::event_record& e, time_point now) {
+  const auto attributes = attributes_of(e.attributes);
+  auto said = [&attributes](const char* key) {
+    auto it = attributes.find(key);
+    return it != attributes.end() ? it->second : std::string();
+  };
+  const bool self = e.type == "agent_update";
+  rule_kind kind;
+  if (self && (e.action == "failed" || e.action == "rolled_back")) kind = rule_kind::self_update_failed;
+  else if (!self && e.action == "update_complete") kind = rule_kind::update_completed;  // names the new container
+  else if (!self && e.action == "failed") kind = rule_kind::update_failed;
+  else return;
+  const auto labels = self ? labels_.end() : labels_.find(e.container_id);
+  std::map<std::string, std::string> container_labels = labels != labels_.end() ? labels->second : std::map<std::string, std::string>{};
+  const auto name_label = container_labels.find("name");
+  const std::string name = !e.container_name.empty() ? e.container_name
+                           : name_label != container_labels.end() ? name_label->second
+                                                                  : e.container_id.substr(0, 12);
+  const target t = self ? target{e.host_id, {}, {}, {}} : target{e.host_id, name, container_labels, {}};
+  std::string message = self ? "agent of host " + host_name(e.host_id) + ": self-update " + (e.action == "failed" ? "failed" : "rolled back")
+                             : "update of " + name + " on " + host_name(e.host_id) + (kind == rule_kind::update_completed ? " completed" : " failed");
+  if (const auto words = said("message"); !words.empty()) message += ": " + words;
+  if (kind == rule_kind::update_completed && !e.image.empty()) message += ": now runs " + e.image;
+  if (const auto error = said("error"); !error.empty() && kind != rule_kind::update_completed) message += " (" + error + ")";
+  for (const auto& [id, r] : rules_) {
+    if (r.kind != kind || !r.scope.matches(t)) continue;
+    auto& state = track(r, e.host_id, self ? std::string() : e.container_id);
+    state.record.host_id = e.host_id;
+    state.record.container_id = self ? std::string() : e.container_id;
+    apply(state, r, state.state.occurrence(now), self ? host_name(e.host_id) : name, message, now);
   }
 }
 

@@ -38,7 +38,8 @@ class engine {
   void host_connected(const std::string& host_id, const std::string& name, time_point now);
   void host_disconnected(const std::string& host_id, time_point now);
 
-  // A Docker event, as telemetry kept it (checked ids and names, attributes as JSON text).
+  // An event as telemetry kept it (checked ids and names, attributes as JSON text): Docker's container
+  // events, and the outcomes of container updates and agent self-updates.
   void on_container_event(const store::event_record& e, time_point now);
   // A sample of a container's (container_id set) or a host's numbers, in percent.
   void on_sample(const std::string& host_id, const std::string& container_id, const std::string& name, double cpu,
@@ -78,6 +79,7 @@ class engine {
   tracked& track(const rule& r, const std::string& host_id, const std::string& container_id);
   tracked* firing_alert(const std::string& alert_id);  // nullptr when no firing alert has that id
   void apply(tracked& t, const rule& r, step s, std::string target_name, std::string message, time_point now);
+  void on_update_outcome(const store::event_record& e, time_point now);
   void tell(const rule& r, const store::alert_record& alert, std::string event);
   void end_alerts_of(const std::string& rule_id, time_point now);
   void host_sample(const std::string& host_id, double down, time_point now);

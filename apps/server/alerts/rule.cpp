@@ -24,6 +24,12 @@ constexpr std::array kinds{
     kind_info{rule_kind::host_down, "host_down"},
     kind_info{rule_kind::cpu_high, "cpu_high"},
     kind_info{rule_kind::memory_high, "memory_high"},
+    kind_info{rule_kind::update_completed, "update_completed"},
+    kind_info{rule_kind::update_failed, "update_failed"},
+    kind_info{rule_kind::self_update_failed, "self_update_failed"},
+    kind_info{rule_kind::health_check_failed, "health_check_failed"},
+    kind_info{rule_kind::auto_restart_gave_up, "auto_restart_gave_up"},
+    kind_info{rule_kind::update_available, "update_available"},
 };
 
 constexpr std::int64_t longest_span = 7 * 24 * 3600;  // a week, for every duration a rule takes
@@ -121,9 +127,15 @@ noise_controls defaults_for(rule_kind kind) {
     case rule_kind::cpu_high:
     case rule_kind::memory_high: c.fire_after = seconds(300); break;
     case rule_kind::container_started:
-    case rule_kind::container_oom: c.one_shot = true; break;
+    case rule_kind::container_oom:
+    case rule_kind::update_completed:
+    case rule_kind::update_failed:
+    case rule_kind::self_update_failed:
+    case rule_kind::auto_restart_gave_up:
+    case rule_kind::update_available: c.one_shot = true; break;
     case rule_kind::container_stopped:
-    case rule_kind::container_unhealthy: break;
+    case rule_kind::container_unhealthy:
+    case rule_kind::health_check_failed: break;
   }
   return c;
 }
@@ -157,6 +169,8 @@ std::variant<rule, std::string> parse_rule(std::string id, std::string name, con
     for (const auto& info : kinds) names += (names.empty() ? "" : ", ") + std::string(info.name);
     return "kind must be one of " + names;
   }
+  // News rather than trouble, unless the rule says otherwise.
+  if (r.kind == rule_kind::update_completed || r.kind == rule_kind::update_available) r.severity = "info";
   if (auto error = read_text(d, "severity", r.severity, 16)) return *error;
   if (r.severity != "info" && r.severity != "warning" && r.severity != "error" && r.severity != "critical")
     return std::string("severity must be info, warning, error or critical");

@@ -22,6 +22,13 @@ enum class rule_kind {
   host_down,
   cpu_high,     // a container's or a host's CPU percent above a threshold for a duration
   memory_high,  // the same for memory
+  update_completed,    // a container update through this server went through (one-shot)
+  update_failed,       // ... failed, and the original was brought back (one-shot)
+  self_update_failed,  // an agent's self-update failed or was rolled back (one-shot, on the host)
+  // Hooks: accepted and stored now, fired once the agent reports them (health checks, update checks).
+  health_check_failed,
+  auto_restart_gave_up,
+  update_available,
 };
 
 std::string_view kind_name(rule_kind k);
@@ -41,8 +48,8 @@ struct rule {
   std::vector<std::string> channel_ids;  // where its notifications go; none: the alerts are only shown
   std::string message_template;          // the notification's text, with {{fields}}; empty: the alert's message
 
-  // host_down, and metric rules on hosts.
-  bool watches_hosts() const { return kind == rule_kind::host_down || on_hosts; }
+  // host_down, self-updates, and metric rules on hosts.
+  bool watches_hosts() const { return kind == rule_kind::host_down || kind == rule_kind::self_update_failed || on_hosts; }
 };
 
 // The rule from its stored parts; the error says which field is wrong and what it takes.

@@ -220,7 +220,6 @@ void live_telemetry::on_container_event(const std::string& host_id, const json::
   frame["action"] = e.action;
   frame["timestamp"] = e.timestamp;
   publish(host_id, e.container_id, {}, json::serialize(frame), true);
-  if (event_listener_) event_listener_(e);
   keep_event(std::move(e));
 }
 
@@ -250,6 +249,7 @@ std::uint64_t live_telemetry::refused_by_limits() const {
 }
 
 void live_telemetry::keep_event(store::event_record e) {
+  if (event_listener_) event_listener_(e);
   ++events_ingested_;
   if (pending_events_.size() >= max_pending_events) {
     ++events_overflowed_;

@@ -70,7 +70,8 @@ class live_telemetry {
   void restore(const std::vector<store::stats_rollup_row>& rows);
 
   void subscribe(const std::shared_ptr<feed_subscriber>& s) { subscribers_.push_back(s); }
-  // Called with each container event that passed the checks and limits (the alert engine listens).
+  // Called with each event kept: container events that passed the checks and limits, and the outcomes of
+  // updates and self-updates (the alert engine listens).
   void on_event_kept(std::function<void(const store::event_record&)> listener) { event_listener_ = std::move(listener); }
   // Called with each sample kept: host id, container id and name (empty for the host's own), CPU and
   // memory percent.

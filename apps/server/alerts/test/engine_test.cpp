@@ -239,3 +239,60 @@ TEST(alert_engine, a_rule_with_channels_makes_a_notice_per_notified_change_and_n
   e.on_container_event(event("die"), t0 + 700s);
   EXPECT_EQ(e.take_notices().size(), 1u) << "after the cooldown";
 }
+
+TEST(alert_engine, update_outcomes_fire_one_shot_alerts_on_the_container_and_self_update_failures_on_the_host) {
+  engine e;
+  e.set_rule(make_rule("done", R"({"kind":"update_completed","scope":{"name":"web-*"}})"), t0);
+  e.set_rule(make_rule("bad", R"({"kind":"update_failed"})"), t0);
+  e.set_rule(make_rule("self", R"({"kind":"self_update_failed"})"), t0);
+  e.host_connected("h1", "node-a", t0);
+  e.on_container_event(event("start"), t0);  // the engine learns web-1's name from its events
+  e.take_changes();
+
+  store::event_record failed;
+  failed.host_id = "h1";
+  failed.container_id = web_id;
+  failed.type = "update";
+  failed.action = "failed";
+  failed.attributes = R"({"message":"update of web-1 to img:2 failed","error":"the healthcheck failed"})";
+  e.on_container_event(failed, t0 + 1s);
+  auto rollback = failed;
+  rollback.action = "rollback";
+  e.on_container_event(rollback, t0 + 2s);
+  auto changes = e.take_changes();
+  ASSERT_EQ(changes.size(), 1u) << "the rollback stage after the failure is the same story";
+  EXPECT_EQ(changes[0].kind, "update_failed");
+  EXPECT_EQ(changes[0].state, "resolved") << "one-shot";
+  EXPECT_EQ(changes[0].target_name, "web-1");
+  EXPECT_EQ(changes[0].message, "update of web-1 on node-a failed: update of web-1 to img:2 failed (the healthcheck failed)");
+
+  store::event_record complete;
+  complete.host_id = "h1";
+  complete.container_id = std::string(64, 'c');
+  complete.container_name = "web-1";
+  complete.image = "img:2";
+  complete.type = "update";
+  complete.action = "update_complete";
+  complete.attributes = "{}";
+  e.on_container_event(complete, t0 + 3s);
+  complete.container_name = "db";
+  e.on_container_event(complete, t0 + 4s);
+  changes = e.take_changes();
+  ASSERT_EQ(changes.size(), 1u) << "db is outside the rule's scope";
+  EXPECT_EQ(changes[0].severity, "info");
+  EXPECT_EQ(changes[0].container_id, std::string(64, 'c'));
+  EXPECT_EQ(changes[0].message, "update of web-1 on node-a completed: now runs img:2");
+
+  store::event_record self;
+  self.host_id = "h1";
+  self.type = "agent_update";
+  self.action = "rolled_back";
+  self.attributes = R"({"message":"1.2.0 did not register","version":"1.2.0"})";
+  e.on_container_event(self, t0 + 5s);
+  changes = e.take_changes();
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].kind, "self_update_failed");
+  EXPECT_EQ(changes[0].container_id, "");
+  EXPECT_EQ(changes[0].target_name, "node-a");
+  EXPECT_EQ(changes[0].message, "agent of host node-a: self-update rolled back: 1.2.0 did not register");
+}
