@@ -239,3 +239,37 @@ TEST(notify, an_email_goes_through_a_real_smtp_server_with_starttls) {
   ASSERT_EQ(patched.status, 200u) << patched.body;
   EXPECT_EQ(server.post("/api/notification-channels/" + id + "/test").status, 502u);
 }
+
+TEST(notify, a_blackout_window_and_a_snooze_keep_messages_back_while_alerts_still_fire) {
+  alert_host h;
+  receiver hook;
+  stopped_rule(h.server, "it-notify-quiet", webhook(h.server, hook), R"(,"cooldown_seconds":0)");
+  // All day, every day, in Berlin's time: whatever the hour of the test.
+  auto window = h.server.post("/api/blackouts", R"({"name":"all day","start":"00:00","end":"00:00","time_zone":"Europe/Berlin"})");
+  ASSERT_EQ(window.status, 201u) << window.body;
+  EXPECT_EQ(window.json().at("days").as_array().size(), 7u);
+  EXPECT_EQ(h.server.post("/api/blackouts", R"({"name":"x","start":"22:00","end":"06:00","time_zone":"Nowhere/Land"})").status, 400u);
+
+  scoped_container c("it-notify-quiet", "sleep 100000");
+  kill_when_watched(h, c);
+  ASSERT_TRUE(wait_until([&] { return h.server.get("/api/alerts?state=firing").body.find("it-notify-quiet") != std::string::npos; }, 20s));
+  std::this_thread::sleep_for(2s);
+  EXPECT_TRUE(hook.requests().empty()) << "the alert fired, and nobody was told";
+
+  ASSERT_EQ(h.server.del("/api/blackouts/" + std::string(window.json().at("id").as_string())).status, 200u);
+  EXPECT_EQ(h.server.get("/api/blackouts").json().as_array().size(), 0u);
+  ASSERT_EQ(docker_cli("start it-notify-quiet").exit_code, 0);
+  ASSERT_TRUE(wait_until([&] { return h.server.get("/api/alerts?state=firing").json().as_array().empty(); }, 20s));
+  std::this_thread::sleep_for(1s);
+  EXPECT_TRUE(hook.requests().empty()) << "no all-clear for an alarm nobody heard";
+
+  // Outside any window: told. Snoozed: the all-clear waits with everything else.
+  ASSERT_EQ(docker_cli("kill it-notify-quiet").exit_code, 0);
+  ASSERT_TRUE(hook.wait_for(1, 20s));
+  const std::string alert_id(hook.requests()[0].json().at("alert_id").as_string());
+  ASSERT_EQ(h.server.post("/api/alerts/" + alert_id + "/snooze", R"({"minutes":30})").status, 200u);
+  ASSERT_EQ(docker_cli("start it-notify-quiet").exit_code, 0);
+  ASSERT_TRUE(wait_until([&] { return h.server.get("/api/alerts?state=firing").json().as_array().empty(); }, 20s));
+  std::this_thread::sleep_for(2s);
+  EXPECT_EQ(hook.requests().size(), 1u) << "a snoozed alert's end is not announced";
+}

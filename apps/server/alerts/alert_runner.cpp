@@ -81,8 +81,24 @@ bool apply_stored_rule(server_context& ctx, const store::alert_rule_record& stor
   return true;
 }
 
+void apply_blackouts(server_context& ctx, const std::vector<store::blackout_record>& stored) {
+  std::vector<alerts::blackout> windows;
+  for (const auto& b : stored) {
+    error_code ec;
+    const auto definition = json::parse(b.definition, ec);
+    auto parsed = ec ? std::variant<alerts::blackout, std::string>(std::string("not JSON")) : alerts::parse_blackout(b.id, b.name, definition);
+    if (auto* error = std::get_if<std::string>(&parsed)) {
+      spdlog::error("blackout {} ({}) is left out: {}", b.id, b.name, *error);
+      continue;
+    }
+    windows.push_back(std::get<alerts::blackout>(std::move(parsed)));
+  }
+  ctx.alerts.set_blackouts(std::move(windows));
+}
+
 void start_alerts(server_context& ctx) {
   const auto now = sys_clock::now();
+  apply_blackouts(ctx, ctx.db->list_blackouts());
   for (const auto& stored : ctx.db->list_alert_rules()) apply_stored_rule(ctx, stored);
   for (const auto& h : ctx.db->list_hosts()) ctx.alerts.host_known(h.id, h.name, now);
   ctx.alerts.restore(ctx.db->list_alerts({"firing", "", store::max_alert_limit}), now);

@@ -16,6 +16,9 @@ net::awaitable<void> run_alert_engine(server_context& ctx);
 // The engine's changes and their notifications, stored now (blocking): at start and at shutdown.
 void save_alert_changes(server_context& ctx);
 
+// The stored blackout windows into the engine, replacing the ones it had; a broken one is left out (logged).
+void apply_blackouts(server_context& ctx, const std::vector<store::blackout_record>& stored);
+
 // A stored rule into the engine (enabled) or out of it (disabled); false when its definition is broken.
 bool apply_stored_rule(server_context& ctx, const store::alert_rule_record& stored);
 

@@ -66,6 +66,7 @@ step alert_state::fire(time_point now) {
   fired_at_ = now;
   clear_since_.reset();
   fire_notified_ = may_notify(now);
+  notified_before_ = last_notified_;
   if (fire_notified_) last_notified_ = now;
   return {change::fired, fire_notified_};
 }
@@ -79,6 +80,12 @@ step alert_state::resolve(time_point now) {
   const bool notify = controls_.notify_on_resolve && fire_notified_ && now >= snoozed_until_;
   fire_notified_ = false;
   return {change::resolved, notify};
+}
+
+void alert_state::withhold(const step& s) {
+  if (s.what != change::fired || !s.notify) return;
+  fire_notified_ = false;
+  last_notified_ = notified_before_;
 }
 
 void alert_state::forget_old_occurrences(time_point now) {

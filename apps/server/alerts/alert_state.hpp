@@ -54,6 +54,10 @@ class alert_state {
   // Back after a server restart: the alert fired before and stays firing without firing again.
   void restore_firing(time_point fired_at, bool notified);
 
+  // The notification a step asked for was not sent (a blackout window): the alert counts as unheard, so
+  // neither its cooldown starts nor its end is announced.
+  void withhold(const step& s);
+
   // Notifications are held back until then; the alert itself still fires and resolves.
   void snooze_until(time_point until) { snoozed_until_ = until; }
   bool firing() const { return firing_; }
@@ -70,6 +74,7 @@ class alert_state {
   time_point fired_at_{};
   bool fire_notified_ = false;                 // whether anyone heard of this firing (then of its end too)
   std::optional<time_point> last_notified_;
+  std::optional<time_point> notified_before_;  // last_notified_ before this firing, for withhold()
   std::optional<time_point> breach_since_;     // a metric above its threshold since
   std::optional<time_point> clear_since_;      // the condition gone since
   std::deque<time_point> occurrences_;         // within the window

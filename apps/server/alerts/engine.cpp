@@ -5,6 +5,7 @@
 #include "dockmon/common/crypto.hpp"
 #include "dockmon/common/time.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace dockmon::server::alerts {
@@ -107,7 +108,15 @@ engine::tracked& engine::track(const rule& r, const std::string& host_id, const 
   return it->second;
 }
 
+bool engine::blacked_out(const std::string& host_id, time_point now) const {
+  return std::any_of(blackouts_.begin(), blackouts_.end(), [&](const blackout& b) { return b.covers(host_id, now); });
+}
+
 void engine::apply(tracked& t, const rule& r, step s, std::string target_name, std::string message, time_point now) {
+  if (s.notify && blacked_out(t.record.host_id, now)) {
+    t.state.withhold(s);
+    s.notify = false;
+  }
   if (s.what == change::fired) {
     store::alert_record a;
     a.id = random_uuid();

@@ -3,6 +3,7 @@
 // the alert rows that changed, for the runner to store. Runs on the I/O thread; no I/O of its own.
 #pragma once
 
+#include "alerts/blackout.hpp"
 #include "alerts/rule.hpp"
 #include "dockmon/store/store.hpp"
 
@@ -32,6 +33,9 @@ class engine {
   // Firing alerts from the store, after a restart: they stay firing without firing again (their rule
   // must be set first; an alert whose rule is gone ends).
   void restore(const std::vector<store::alert_record>& firing, time_point now);
+
+  // Blackout windows, all of them at once: while one covers a host, its alerts tell no one.
+  void set_blackouts(std::vector<blackout> windows) { blackouts_ = std::move(windows); }
 
   // Hosts: known ones (all at start, offline until their agent comes), and their agents' links.
   void host_known(const std::string& host_id, const std::string& name, time_point now);
@@ -80,6 +84,7 @@ class engine {
   tracked* firing_alert(const std::string& alert_id);  // nullptr when no firing alert has that id
   void apply(tracked& t, const rule& r, step s, std::string target_name, std::string message, time_point now);
   void on_update_outcome(const store::event_record& e, time_point now);
+  bool blacked_out(const std::string& host_id, time_point now) const;
   void tell(const rule& r, const store::alert_record& alert, std::string event);
   void end_alerts_of(const std::string& rule_id, time_point now);
   void host_sample(const std::string& host_id, double down, time_point now);
@@ -98,6 +103,7 @@ class engine {
   std::vector<store::alert_record> changes_;
   std::vector<store::alert_record> in_flight_;
   std::vector<notice> notices_;
+  std::vector<blackout> blackouts_;
 };
 
 }  // namespace dockmon::server::alerts

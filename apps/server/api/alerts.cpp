@@ -45,6 +45,16 @@ json::object alert_json(const store::alert_record& a) {
   return o;
 }
 
+json::object blackout_json(const store::blackout_record& b) {
+  json::object o{{"id", b.id}, {"name", b.name}, {"created_at", b.created_at}};
+  error_code ec;
+  auto definition = json::parse(b.definition, ec);
+  if (!ec && definition.is_object()) {
+    for (const auto& [key, value] : definition.get_object()) o[key] = value;
+  }
+  return o;
+}
+
 // The rule a request describes: name and enabled beside the definition's fields ({name, enabled, kind,
 // severity, scope, ...}), on top of `base` (the stored rule, for a PATCH). The error says what is wrong.
 std::variant<store::alert_rule_record, std::string> rule_from_body(const json::object& body, store::alert_rule_record base) {
@@ -166,6 +176,50 @@ class alerts_api : private route_answers {
     co_return co_await answer_alert_change(std::move(alert_id), std::move(done), "snooze_alert", "snoozed until " + to_iso8601(until));
   }
 
+  net::awaitable<response> list_blackouts() {
+    auto read = ctx_.with_store([](store::store& s) { return s.list_blackouts(); });
+    const auto stored = co_await std::move(read);
+    json::array out;
+    for (const auto& b : stored) out.push_back(blackout_json(b));
+    co_return ok(out);
+  }
+
+  net::awaitable<response> create_blackout() {
+    auto body = json_body(req_);
+    if (!body) co_return fail(http::status::bad_request, "body must be a JSON object");
+    const auto* name = body->if_contains("name");
+    if (name == nullptr || !name->is_string() || name->get_string().empty() || name->get_string().size() > 100)
+      co_return fail(http::status::bad_request, "name must be text of 1 to 100 characters");
+    store::blackout_record record{random_uuid(), std::string(name->get_string()), {}, now_iso8601()};
+    auto definition = *body;
+    definition.erase("name");
+    auto parsed = alerts::parse_blackout(record.id, record.name, definition);
+    if (auto* error = std::get_if<std::string>(&parsed)) co_return fail(http::status::bad_request, *error);
+    record.definition = json::serialize(alerts::definition_json(std::get<alerts::blackout>(parsed)));
+    auto save = ctx_.with_store([record](store::store& s) {
+      if (s.list_blackouts().size() >= 100) return std::optional<std::vector<store::blackout_record>>();
+      s.save_blackout(record);
+      return std::optional(s.list_blackouts());
+    });
+    const auto all = co_await std::move(save);
+    if (!all) co_return fail(http::status::conflict, "there are 100 blackout windows already");
+    apply_blackouts(ctx_, *all);
+    record_audit(ctx_, who_, "create_blackout", record.id + " (" + record.name + ")", "ok");
+    co_return ok(blackout_json(record), http::status::created);
+  }
+
+  net::awaitable<response> delete_blackout(std::string blackout_id) {
+    auto forget = ctx_.with_store([blackout_id](store::store& s) {
+      const bool deleted = s.delete_blackout(blackout_id);
+      return std::pair(deleted, s.list_blackouts());
+    });
+    const auto [deleted, all] = co_await std::move(forget);
+    record_audit(ctx_, who_, "delete_blackout", blackout_id, deleted ? "ok" : "not found");
+    if (!deleted) co_return fail(http::status::not_found, "no such blackout window");
+    apply_blackouts(ctx_, all);
+    co_return ok(json::object{{"id", blackout_id}, {"deleted", true}});
+  }
+
  private:
   net::awaitable<response> store_rule(store::alert_rule_record rule, std::string action, http::status status) {
     // A rule never names a channel that is not there: its notifications would have nowhere to go.
@@ -214,5 +268,8 @@ net::awaitable<response> delete_alert_rule(route_call& c) { return serve<alerts_
 net::awaitable<response> list_alerts(route_call& c) { return serve<alerts_api, &alerts_api::list_alerts>(c); }
 net::awaitable<response> acknowledge_alert(route_call& c) { return serve<alerts_api, &alerts_api::acknowledge>(c); }
 net::awaitable<response> snooze_alert(route_call& c) { return serve<alerts_api, &alerts_api::snooze>(c); }
+net::awaitable<response> list_blackouts(route_call& c) { return serve<alerts_api, &alerts_api::list_blackouts>(c); }
+net::awaitable<response> create_blackout(route_call& c) { return serve<alerts_api, &alerts_api::create_blackout>(c); }
+net::awaitable<response> delete_blackout(route_call& c) { return serve<alerts_api, &alerts_api::delete_blackout>(c); }
 
 }  // namespace dockmon::server

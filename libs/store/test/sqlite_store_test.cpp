@@ -107,7 +107,7 @@ TEST_F(sqlite_store_test, newer_schema_version_is_refused) {
     open();
     FAIL() << "expected store_error";
   } catch (const store_error& e) {
-    EXPECT_NE(std::string(e.what()).find("database schema version 99 is newer than this build supports (8); "
+    EXPECT_NE(std::string(e.what()).find("database schema version 99 is newer than this build supports (9); "
                                          "upgrade dockmon-server"),
               std::string::npos)
         << e.what();
@@ -578,10 +578,10 @@ TEST_F(sqlite_store_test, concurrent_calls_from_four_threads_succeed) {
 
 // ---- migration 2: stats rollups and events ----
 
-TEST_F(sqlite_store_test, fresh_database_is_at_schema_version_8) {
+TEST_F(sqlite_store_test, fresh_database_is_at_schema_version_9) {
   open().reset();
-  EXPECT_EQ(raw_int("SELECT MAX(version) FROM schema_version"), 8);
-  EXPECT_EQ(raw_int("SELECT COUNT(*) FROM schema_version"), 8);
+  EXPECT_EQ(raw_int("SELECT MAX(version) FROM schema_version"), 9);
+  EXPECT_EQ(raw_int("SELECT COUNT(*) FROM schema_version"), 9);
   EXPECT_EQ(raw_int("SELECT COUNT(*) FROM pragma_table_info('notifications')"), 10);
   EXPECT_EQ(raw_int("SELECT COUNT(*) FROM pragma_table_info('alerts')"), 15);
   EXPECT_EQ(raw_int("SELECT COUNT(*) FROM pragma_table_info('stats_rollups')"), 12);
@@ -592,7 +592,9 @@ TEST_F(sqlite_store_test, version_1_database_upgrades_to_the_latest_and_keeps_it
   // Turns a fresh database back into what migration 1 alone left (SQLite 3.35+ drops columns), then puts
   // in data as a version 1 server would have.
   open().reset();
-  raw_exec("DROP TABLE notifications;"
+  raw_exec("DROP TABLE blackouts;"
+           "DELETE FROM schema_version WHERE version = 9;"
+           "DROP TABLE notifications;"
            "DROP TABLE notification_channels;"
            "DELETE FROM schema_version WHERE version = 8;"
            "DROP TABLE alerts;"
@@ -632,7 +634,7 @@ TEST_F(sqlite_store_test, version_1_database_upgrades_to_the_latest_and_keeps_it
   ASSERT_EQ(raw_int("SELECT COUNT(*) FROM sqlite_master WHERE name = 'stats_rollups'"), 0);
 
   auto s = open();
-  EXPECT_EQ(raw_int("SELECT MAX(version) FROM schema_version"), 8);
+  EXPECT_EQ(raw_int("SELECT MAX(version) FROM schema_version"), 9);
   EXPECT_TRUE(s->find_user_by_name("alice"));
   EXPECT_FALSE(s->find_user_by_name("alice")->disabled);
   auto events = s->list_events({});
@@ -1175,6 +1177,24 @@ TEST_F(sqlite_store_test, an_alert_is_one_row_from_firing_to_resolved) {
   EXPECT_TRUE(resolved->notified);
   EXPECT_EQ(s->list_alerts({"", "h2", 100}).size(), 1u);
   EXPECT_EQ(s->list_alerts({"", "", 1})[0].id, "a2") << "newest first";
+}
+
+// ---- migration 9: blackout windows ----
+
+TEST_F(sqlite_store_test, blackouts_are_kept_by_name_replaced_by_id_and_deleted) {
+  auto s = open();
+  s->save_blackout({"b1", "nightly", R"({"start":"22:00"})", "2026-12-01T00:00:00Z"});
+  s->save_blackout({"b2", "backup", R"({"start":"02:00"})", "2026-12-01T00:00:00Z"});
+  s->save_blackout({"b1", "nights", R"({"start":"23:00"})", "2026-12-09T00:00:00Z"});
+  auto all = s->list_blackouts();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].id, "b2") << "by name";
+  EXPECT_EQ(all[1].name, "nights");
+  EXPECT_EQ(all[1].definition, R"({"start":"23:00"})");
+  EXPECT_EQ(all[1].created_at, "2026-12-01T00:00:00Z");
+  EXPECT_TRUE(s->delete_blackout("b1"));
+  EXPECT_FALSE(s->delete_blackout("b1"));
+  EXPECT_EQ(s->list_blackouts().size(), 1u);
 }
 
 // ---- migration 8: notification channels and the outbox ----

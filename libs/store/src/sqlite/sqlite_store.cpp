@@ -252,6 +252,15 @@ CREATE TABLE notifications (
 CREATE INDEX notifications_due ON notifications(state, next_attempt_ms);
 CREATE INDEX notifications_alert ON notifications(alert_id);
 )sql"},
+    // Blackout windows: when alerts tell no one.
+    {9, R"sql(
+CREATE TABLE blackouts (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  definition TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+)sql"},
 };
 
 static_assert(std::size(migrations) == latest_schema_version, "every schema version needs its migration");
@@ -1155,6 +1164,29 @@ std::optional<alert_record> sqlite_store::find_alert(std::string_view alert_id) 
   s.bind_all(alert_id);
   if (!s.step()) return std::nullopt;
   return read_alert(s);
+}
+
+void sqlite_store::save_blackout(const blackout_record& b) {
+  std::lock_guard lock(mutex_);
+  statement s(conn_,
+              "INSERT INTO blackouts (id, name, definition, created_at) VALUES (?1, ?2, ?3, ?4) "
+              "ON CONFLICT (id) DO UPDATE SET name = ?2, definition = ?3");
+  s.bind_all(b.id, b.name, b.definition, b.created_at).run();
+}
+
+std::vector<blackout_record> sqlite_store::list_blackouts() {
+  std::lock_guard lock(mutex_);
+  statement s(conn_, "SELECT id, name, definition, created_at FROM blackouts ORDER BY name, id");
+  std::vector<blackout_record> out;
+  while (s.step()) out.push_back(blackout_record{s.text(0), s.text(1), s.text(2), s.text(3)});
+  return out;
+}
+
+bool sqlite_store::delete_blackout(std::string_view blackout_id) {
+  std::lock_guard lock(mutex_);
+  statement s(conn_, "DELETE FROM blackouts WHERE id = ?1");
+  s.bind_all(blackout_id).run();
+  return sqlite3_changes(conn_.get()) > 0;
 }
 
 void sqlite_store::save_channel(const channel_record& c) {

@@ -95,7 +95,7 @@ class transaction {
 };
 
 // The schema version this build migrates to.
-inline constexpr int latest_schema_version = 8;
+inline constexpr int latest_schema_version = 9;
 
 class sqlite_store final : public store {
  public:
@@ -164,6 +164,9 @@ class sqlite_store final : public store {
   void save_alerts(const std::vector<alert_record>& alerts, const std::vector<notification_record>& notifications) override;
   std::vector<alert_record> list_alerts(const alert_filter& f) override;
   std::optional<alert_record> find_alert(std::string_view alert_id) override;
+  void save_blackout(const blackout_record& b) override;
+  std::vector<blackout_record> list_blackouts() override;
+  bool delete_blackout(std::string_view blackout_id) override;
   void save_channel(const channel_record& channel) override;
   std::vector<channel_record> list_channels() override;
   std::optional<channel_record> find_channel(std::string_view channel_id) override;

@@ -200,6 +200,14 @@ struct alert_record {
   bool notified = false;                          // whether the firing was worth a notification
 };
 
+// A blackout window: its definition (days, start, end, time zone, hosts) is JSON the server checks.
+struct blackout_record {
+  std::string id;
+  std::string name;
+  std::string definition;
+  std::string created_at;
+};
+
 // A notification channel. The server seals its settings (they hold webhook URLs, tokens, passwords)
 // before they reach the store, so a copy of the database alone reveals none of them.
 struct channel_record {
@@ -357,6 +365,11 @@ class store {
   // Newest first (by fired_at); at most min(limit, max_alert_limit).
   virtual std::vector<alert_record> list_alerts(const alert_filter& f) = 0;
   virtual std::optional<alert_record> find_alert(std::string_view alert_id) = 0;
+
+  // blackout windows
+  virtual void save_blackout(const blackout_record& b) = 0;  // insert or replace by id
+  virtual std::vector<blackout_record> list_blackouts() = 0;  // by name
+  virtual bool delete_blackout(std::string_view blackout_id) = 0;
 
   // notification channels and the outbox
   virtual void save_channel(const channel_record& channel) = 0;  // insert or replace by id
