@@ -14,6 +14,7 @@
 #include "dockmon/store/store.hpp"
 #include "telemetry/live_telemetry.hpp"
 #include "http/tls_setup.hpp"
+#include "notify/bursts.hpp"
 #include "notify/outbox.hpp"
 
 #include <memory>
@@ -57,6 +58,7 @@ struct server_context {
   net::thread_pool notify_pool{4};  // libcurl's blocking sends (notify/outbox)
   wake_signal outbox_wake{executor};
   notify::delivery_counters notifications;
+  notify::burst_grouping bursts{config.notify_burst_window};  // a host's many changes at once: one message
 
   // A user's sessions or keys were ended (signed out everywhere, disabled, deleted, new password).
   void sessions_ended(const std::string& user_id) { feeds.wake(user_id); }

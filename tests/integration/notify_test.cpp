@@ -273,3 +273,38 @@ TEST(notify, a_blackout_window_and_a_snooze_keep_messages_back_while_alerts_stil
   std::this_thread::sleep_for(2s);
   EXPECT_EQ(hook.requests().size(), 1u) << "a snoozed alert's end is not announced";
 }
+
+TEST(notify, many_containers_of_a_host_going_down_together_make_one_message_after_the_first) {
+  // As a dockerd restart does: five watched containers die at once.
+  test_server server(env_map{{"DOCKMON_NOTIFY_BURST_WINDOW", "3s"}});
+  test_agent agent(server.port(), server.registration_token());
+  ASSERT_TRUE(server.wait_for_engine(engine_id())) << agent.log();
+  receiver hook;
+  stopped_rule(server, "it-notify-burst-*", webhook(server, hook));
+  std::vector<std::unique_ptr<scoped_container>> containers;
+  std::string names;
+  for (int i = 0; i < 5; ++i) {
+    containers.push_back(std::make_unique<scoped_container>("it-notify-burst-" + std::to_string(i), "sleep 100000"));
+    names += " " + containers.back()->name;
+  }
+  for (const auto& c : containers) ASSERT_TRUE(wait_until([&] { return event_seen(server, c->id, "start"); }, 20s));
+  const auto killed_at = std::chrono::steady_clock::now();
+  ASSERT_EQ(docker_cli("kill" + names).exit_code, 0);
+
+  ASSERT_TRUE(hook.wait_for(2, 20s)) << server.get("/api/notifications").body;
+  std::this_thread::sleep_for(4s);
+  const auto got = hook.requests();
+  ASSERT_EQ(got.size(), 2u) << "the first at once, the other four as one";
+  EXPECT_EQ(got[0].json().at("event").as_string(), "fired");
+  EXPECT_LT(got[0].at - killed_at, 2s);
+  const auto grouped = got[1].json().as_object();
+  EXPECT_EQ(grouped.at("event").as_string(), "grouped");
+  EXPECT_TRUE(std::string(grouped.at("title").as_string()).starts_with("[error] 4 alerts on ")) << grouped;
+  EXPECT_GE(got[1].at - got[0].at, 2500ms) << "at the end of the burst window";
+  std::size_t named = 0;
+  for (const auto& c : containers) named += grouped.at("text").as_string().find(c->name) != std::string::npos ? 1 : 0;
+  EXPECT_EQ(named, 4u) << grouped.at("text");
+  auto rows = notifications(server);
+  ASSERT_EQ(rows.size(), 5u) << "every alert keeps its own delivery record";
+  for (const auto& row : rows) EXPECT_EQ(row.at("state").as_string(), "sent");
+}

@@ -43,18 +43,22 @@ notify::message message_of(const alerts::notice& n, const std::string& public_ur
   return m;
 }
 
-// The outbox rows of the notices: one per notice and channel, due at once.
-std::vector<store::notification_record> outbox_rows(const std::vector<alerts::notice>& notices, const std::string& public_url) {
+// The outbox rows of the notices: one per notice and channel, due at once unless a burst about the same
+// host is under way on that channel (then due with the rest of the burst).
+std::vector<store::notification_record> outbox_rows(server_context& ctx, const std::vector<alerts::notice>& notices) {
   std::vector<store::notification_record> rows;
-  const auto now = now_iso8601();
+  const auto now = sys_clock::now();
+  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
   for (const auto& n : notices) {
-    const auto text = json::serialize(notify::message_json(message_of(n, public_url)));
+    const auto text = json::serialize(notify::message_json(message_of(n, ctx.config.public_url)));
     for (const auto& channel_id : n.channel_ids) {
       store::notification_record row;
       row.alert_id = n.alert.id;
       row.channel_id = channel_id;
       row.message = text;
-      row.created_at = now;
+      row.created_at = to_iso8601(now);
+      row.group_key = n.alert.host_id;
+      row.next_attempt_ms = ctx.bursts.due_ms(channel_id, n.alert.host_id, now_ms);
       rows.push_back(std::move(row));
     }
   }
@@ -116,7 +120,7 @@ void start_alerts(server_context& ctx) {
 }
 
 void save_alert_changes(server_context& ctx) {
-  ctx.db->save_alerts(ctx.alerts.take_changes(), outbox_rows(ctx.alerts.take_notices(), ctx.config.public_url));
+  ctx.db->save_alerts(ctx.alerts.take_changes(), outbox_rows(ctx, ctx.alerts.take_notices()));
   ctx.alerts.changes_stored();
 }
 
@@ -130,7 +134,7 @@ net::awaitable<void> run_alert_engine(server_context& ctx) {
     }
     auto changed = ctx.alerts.take_changes();
     if (changed.empty()) continue;
-    auto rows = outbox_rows(ctx.alerts.take_notices(), ctx.config.public_url);
+    auto rows = outbox_rows(ctx, ctx.alerts.take_notices());
     const bool to_send = !rows.empty();
     try {
       auto save = ctx.with_store([changed = std::move(changed), rows = std::move(rows)](store::store& s) { s.save_alerts(changed, rows); });

@@ -90,6 +90,10 @@ server_config parse_server_config(int argc, char** argv) {
   std::string agent_retention = "30d";
   app.add_option("--agent-retention", agent_retention, "remove agents offline for longer than this (e.g. 30d; 0: never)")
       ->envname("DOCKMON_AGENT_RETENTION");
+  std::string burst_window = "10s";
+  app.add_option("--notify-burst-window", burst_window,
+                 "messages about one host within this time after the first go to a channel as one (e.g. 10s; 0: each alone)")
+      ->envname("DOCKMON_NOTIFY_BURST_WINDOW");
   app.add_option("--public-url", cfg.public_url, "the URL browsers use (e.g. https://dockmon.example.com behind a TLS proxy)")
       ->envname("DOCKMON_PUBLIC_URL");
   std::string trusted_proxies;
@@ -115,6 +119,9 @@ server_config parse_server_config(int argc, char** argv) {
     throw config_error("--command-timeout/DOCKMON_COMMAND_TIMEOUT", "must be at least 100ms");
   cfg.log_json = parse_bool("LOG_JSON", log_json);
   cfg.agent_retention = parse_duration("--agent-retention/DOCKMON_AGENT_RETENTION", agent_retention);
+  cfg.notify_burst_window = parse_duration("--notify-burst-window/DOCKMON_NOTIFY_BURST_WINDOW", burst_window);
+  if (cfg.notify_burst_window > std::chrono::minutes(10))
+    throw config_error("--notify-burst-window/DOCKMON_NOTIFY_BURST_WINDOW", "must be at most 10m, so that no message waits longer");
   if (cfg.data_dir.empty()) throw config_error("--data-dir/DOCKMON_DATA_DIR", "must not be empty");
   if (cfg.database_url.empty()) cfg.database_url = "sqlite://" + cfg.data_dir + "/dockmon.db";
   if (cfg.tls_cert.empty() != cfg.tls_key.empty())

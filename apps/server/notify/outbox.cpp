@@ -2,6 +2,8 @@
 // pool (curl blocks) and records each outcome, so a row is only ever in one attempt at a time.
 #include "notify/outbox.hpp"
 
+#include "notify/bursts.hpp"
+
 #include "server_context.hpp"
 #include "dockmon/common/crypto.hpp"
 #include "dockmon/common/time.hpp"
@@ -12,6 +14,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <map>
 #include <set>
 
 namespace dockmon::server::notify {
@@ -21,6 +24,7 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr std::size_t most_in_flight = 4;    // sends at once: a dead service holds one slot, not the queue
+constexpr std::size_t most_due_read = 500;   // rows read at a time: a burst of a whole host's goes as one
 constexpr auto send_timeout = 15s;
 constexpr auto idle_poll = 5s;               // besides being woken: a retry's time coming round
 
@@ -48,50 +52,79 @@ send_result send_to(const opened_channel& channel, const message& m, const std::
   return send(render(channel.type, channel.config, m, message_id(unique), mail_date()), send_timeout);
 }
 
-// One outbox row, start to end: its channel, its message, the attempt, the outcome stored.
-net::awaitable<void> deliver(server_context& ctx, store::notification_record n) {
-  auto find = ctx.with_store([id = n.channel_id](store::store& s) { return s.find_channel(id); });
+// One message to a channel, start to end: its channel, what the rows say (one row, or a burst about one
+// host said together), the attempt, and the outcome stored in every row.
+net::awaitable<void> deliver(server_context& ctx, std::vector<store::notification_record> rows) {
+  auto find = ctx.with_store([id = rows.front().channel_id](store::store& s) { return s.find_channel(id); });
   const auto stored = co_await std::move(find);
-  ++n.attempts;
+  std::vector<message> parts;
+  for (const auto& n : rows) {
+    error_code ec;
+    const auto body = json::parse(n.message, ec);
+    if (!ec && body.is_object()) parts.push_back(message_from_json(body.get_object()));
+  }
   send_result result;
   if (!stored) {
     result = {send_result::outcome::give_up, "the channel was deleted", {}};
   } else if (!stored->enabled) {
     result = {send_result::outcome::give_up, "the channel is disabled", {}};
+  } else if (parts.size() != rows.size()) {
+    result = {send_result::outcome::give_up, "a stored message is not JSON", {}};
   } else {
     auto opened = open_channel(*stored, ctx.secrets);
-    error_code ec;
-    const auto body = json::parse(n.message, ec);
     if (auto* error = std::get_if<std::string>(&opened)) {
       result = {send_result::outcome::give_up, *error, {}};
-    } else if (ec || !body.is_object()) {
-      result = {send_result::outcome::give_up, "the stored message is not JSON", {}};
     } else {
-      auto attempt = run_blocking(ctx.notify_pool, [channel = std::get<opened_channel>(std::move(opened)),
-                                                    m = message_from_json(body.get_object()), unique = std::to_string(n.id) + "." +
-                                                                                                         std::to_string(n.attempts)] {
+      auto attempt = run_blocking(ctx.notify_pool, [channel = std::get<opened_channel>(std::move(opened)), m = grouped_message(parts),
+                                                    unique = std::to_string(rows.front().id) + "." +
+                                                             std::to_string(rows.front().attempts + 1)] {
         return send_to(channel, m, unique);
       });
       result = co_await std::move(attempt);
     }
   }
-  settle(n, result, now_ms(), retry_policy{});
+  const auto now = now_ms();
+  for (auto& n : rows) {
+    ++n.attempts;
+    settle(n, result, now, retry_policy{});
+  }
+  const auto& n = rows.front();
+  const auto what = rows.size() == 1 ? "notification " + std::to_string(n.id) : std::to_string(rows.size()) + " notifications from " + std::to_string(n.id);
   if (n.state == "sent") {
-    ++ctx.notifications.sent;
+    ctx.notifications.sent += rows.size();
   } else if (n.state == "failed") {
-    ++ctx.notifications.failed;
-    spdlog::warn("notification {} to channel {} given up after {} attempts: {}", n.id, n.channel_id, n.attempts, n.last_error);
+    ctx.notifications.failed += rows.size();
+    spdlog::warn("{} to channel {} given up after {} attempts: {}", what, n.channel_id, n.attempts, n.last_error);
   } else {
-    ++ctx.notifications.retried;
-    spdlog::info("notification {} to channel {} will be tried again: {}", n.id, n.channel_id, n.last_error);
+    ctx.notifications.retried += rows.size();
+    spdlog::info("{} to channel {} will be tried again: {}", what, n.channel_id, n.last_error);
   }
   try {
-    auto record = ctx.with_store([n](store::store& s) { s.record_attempt(n); });
+    auto record = ctx.with_store([rows](store::store& s) {
+      for (const auto& row : rows) s.record_attempt(row);
+    });
     co_await std::move(record);
   } catch (const std::exception& e) {
-    // Still pending in the store: it is tried again, the one case where a message may arrive twice.
-    spdlog::error("cannot record notification {}: {}", n.id, e.what());
+    // Still pending in the store: tried again, the one case where a message may arrive twice.
+    spdlog::error("cannot record {}: {}", what, e.what());
   }
+}
+
+// Due rows as messages to send: each row alone, but rows of one channel with the same group key together.
+std::vector<std::vector<store::notification_record>> as_messages(std::vector<store::notification_record> due) {
+  std::vector<std::vector<store::notification_record>> messages;
+  std::map<std::pair<std::string, std::string>, std::size_t> group_at;
+  for (auto& n : due) {
+    if (!n.group_key.empty()) {
+      auto [it, added] = group_at.try_emplace({n.channel_id, n.group_key}, messages.size());
+      if (!added) {
+        messages[it->second].push_back(std::move(n));
+        continue;
+      }
+    }
+    messages.push_back({std::move(n)});
+  }
+  return messages;
 }
 
 }  // namespace
@@ -150,22 +183,22 @@ net::awaitable<void> run_outbox(server_context& ctx) {
     std::vector<store::notification_record> due;
     std::optional<std::int64_t> next;
     try {
-      auto read = ctx.with_store([limit = most_in_flight * 2](store::store& s) {
-        return std::pair(s.due_notifications(now_ms(), limit), s.next_notification_due());
-      });
+      auto read = ctx.with_store([](store::store& s) { return std::pair(s.due_notifications(now_ms(), most_due_read), s.next_notification_due()); });
       std::tie(due, next) = co_await std::move(read);
     } catch (const std::exception& e) {
       spdlog::error("cannot read the notification outbox: {}", e.what());
     }
-    for (auto& n : due) {
-      if (in_flight >= most_in_flight || sending.contains(n.id)) continue;
+    std::erase_if(due, [&sending](const auto& n) { return sending.contains(n.id); });
+    for (auto& rows : as_messages(std::move(due))) {
+      if (in_flight >= most_in_flight) break;
       ++in_flight;
-      sending.insert(n.id);
-      const auto id = n.id;
-      net::co_spawn(ex, deliver(ctx, std::move(n)), [&ctx, &in_flight, &sending, id](std::exception_ptr e) {
-        if (e) spdlog::error("notification {}: delivery ended unexpectedly", id);
+      std::vector<std::int64_t> ids;
+      for (const auto& n : rows) ids.push_back(n.id);
+      sending.insert(ids.begin(), ids.end());
+      net::co_spawn(ex, deliver(ctx, std::move(rows)), [&ctx, &in_flight, &sending, ids](std::exception_ptr e) {
+        if (e) spdlog::error("notification {}: delivery ended unexpectedly", ids.front());
         --in_flight;
-        sending.erase(id);
+        for (auto id : ids) sending.erase(id);
         ctx.outbox_wake.wake();
       });
     }

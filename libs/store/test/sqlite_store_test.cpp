@@ -107,7 +107,7 @@ TEST_F(sqlite_store_test, newer_schema_version_is_refused) {
     open();
     FAIL() << "expected store_error";
   } catch (const store_error& e) {
-    EXPECT_NE(std::string(e.what()).find("database schema version 99 is newer than this build supports (9); "
+    EXPECT_NE(std::string(e.what()).find("database schema version 99 is newer than this build supports (10); "
                                          "upgrade dockmon-server"),
               std::string::npos)
         << e.what();
@@ -578,11 +578,11 @@ TEST_F(sqlite_store_test, concurrent_calls_from_four_threads_succeed) {
 
 // ---- migration 2: stats rollups and events ----
 
-TEST_F(sqlite_store_test, fresh_database_is_at_schema_version_9) {
+TEST_F(sqlite_store_test, fresh_database_is_at_schema_version_10) {
   open().reset();
-  EXPECT_EQ(raw_int("SELECT MAX(version) FROM schema_version"), 9);
-  EXPECT_EQ(raw_int("SELECT COUNT(*) FROM schema_version"), 9);
-  EXPECT_EQ(raw_int("SELECT COUNT(*) FROM pragma_table_info('notifications')"), 10);
+  EXPECT_EQ(raw_int("SELECT MAX(version) FROM schema_version"), 10);
+  EXPECT_EQ(raw_int("SELECT COUNT(*) FROM schema_version"), 10);
+  EXPECT_EQ(raw_int("SELECT COUNT(*) FROM pragma_table_info('notifications')"), 11);
   EXPECT_EQ(raw_int("SELECT COUNT(*) FROM pragma_table_info('alerts')"), 15);
   EXPECT_EQ(raw_int("SELECT COUNT(*) FROM pragma_table_info('stats_rollups')"), 12);
   EXPECT_EQ(raw_int("SELECT COUNT(*) FROM pragma_table_info('agent_builds')"), 7);
@@ -592,7 +592,8 @@ TEST_F(sqlite_store_test, version_1_database_upgrades_to_the_latest_and_keeps_it
   // Turns a fresh database back into what migration 1 alone left (SQLite 3.35+ drops columns), then puts
   // in data as a version 1 server would have.
   open().reset();
-  raw_exec("DROP TABLE blackouts;"
+  raw_exec("DELETE FROM schema_version WHERE version = 10;"
+           "DROP TABLE blackouts;"
            "DELETE FROM schema_version WHERE version = 9;"
            "DROP TABLE notifications;"
            "DROP TABLE notification_channels;"
@@ -634,7 +635,7 @@ TEST_F(sqlite_store_test, version_1_database_upgrades_to_the_latest_and_keeps_it
   ASSERT_EQ(raw_int("SELECT COUNT(*) FROM sqlite_master WHERE name = 'stats_rollups'"), 0);
 
   auto s = open();
-  EXPECT_EQ(raw_int("SELECT MAX(version) FROM schema_version"), 9);
+  EXPECT_EQ(raw_int("SELECT MAX(version) FROM schema_version"), 10);
   EXPECT_TRUE(s->find_user_by_name("alice"));
   EXPECT_FALSE(s->find_user_by_name("alice")->disabled);
   auto events = s->list_events({});
@@ -1248,6 +1249,7 @@ TEST_F(sqlite_store_test, notifications_are_stored_with_their_alert_and_come_due
   n.message = R"({"title":"first"})";
   n.next_attempt_ms = 1000;
   n.created_at = "2026-12-02T10:00:00Z";
+  n.group_key = "h1";
   auto later = n;
   later.channel_id = "c2";
   later.message = R"({"title":"second"})";
@@ -1261,6 +1263,7 @@ TEST_F(sqlite_store_test, notifications_are_stored_with_their_alert_and_come_due
   EXPECT_EQ(due[0].message, R"({"title":"first"})") << "the earliest due first";
   EXPECT_EQ(due[0].state, "pending");
   EXPECT_EQ(due[0].attempts, 0);
+  EXPECT_EQ(due[0].group_key, "h1");
 
   auto retry = due[0];
   retry.attempts = 1;

@@ -261,6 +261,10 @@ CREATE TABLE blackouts (
   created_at TEXT NOT NULL
 );
 )sql"},
+    // A burst of messages about one host (a dockerd restart) goes to a channel as one.
+    {10, R"sql(
+ALTER TABLE notifications ADD COLUMN group_key TEXT NOT NULL DEFAULT '';
+)sql"},
 };
 
 static_assert(std::size(migrations) == latest_schema_version, "every schema version needs its migration");
@@ -342,12 +346,12 @@ channel_record read_channel(const statement& s) {
 }
 
 const char* select_notification_sql =
-    "SELECT id, alert_id, channel_id, message, state, attempts, next_attempt_ms, last_error, created_at, sent_at "
+    "SELECT id, alert_id, channel_id, message, state, attempts, next_attempt_ms, last_error, created_at, sent_at, group_key "
     "FROM notifications ";
 
 notification_record read_notification(const statement& s) {
   return notification_record{s.int64(0), s.text(1), s.text(2), s.text(3), s.text(4), static_cast<int>(s.int64(5)),
-                             s.int64(6), s.text(7), s.text(8), s.text(9)};
+                             s.int64(6), s.text(7), s.text(8), s.text(9), s.text(10)};
 }
 
 const char* select_alert_sql =
@@ -1139,10 +1143,10 @@ void sqlite_store::save_alerts(const std::vector<alert_record>& alerts, const st
     s.reset();
   }
   statement add(conn_,
-                "INSERT INTO notifications (alert_id, channel_id, message, state, attempts, next_attempt_ms, created_at) "
-                "VALUES (?1, ?2, ?3, 'pending', 0, ?4, ?5)");
+                "INSERT INTO notifications (alert_id, channel_id, message, state, attempts, next_attempt_ms, created_at, group_key) "
+                "VALUES (?1, ?2, ?3, 'pending', 0, ?4, ?5, ?6)");
   for (const auto& n : notifications) {
-    add.bind_all(n.alert_id, n.channel_id, n.message, n.next_attempt_ms, n.created_at).run();
+    add.bind_all(n.alert_id, n.channel_id, n.message, n.next_attempt_ms, n.created_at, n.group_key).run();
     add.reset();
   }
   tx.commit();

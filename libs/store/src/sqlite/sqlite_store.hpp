@@ -95,7 +95,7 @@ class transaction {
 };
 
 // The schema version this build migrates to.
-inline constexpr int latest_schema_version = 9;
+inline constexpr int latest_schema_version = 10;
 
 class sqlite_store final : public store {
  public:

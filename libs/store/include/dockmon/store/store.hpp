@@ -230,6 +230,7 @@ struct notification_record {
   std::int64_t next_attempt_ms = 0;  // Unix time in milliseconds; due when reached
   std::string last_error;
   std::string created_at, sent_at;
+  std::string group_key;  // rows of one channel with the same key that are due together go as one message
 };
 
 struct notification_filter {
