@@ -339,6 +339,20 @@ alert_rule_record read_alert_rule(const statement& s) {
   return alert_rule_record{s.text(0), s.text(1), s.int64(2) != 0, s.text(3), s.text(4), s.text(5)};
 }
 
+event_record read_event(const statement& s) {
+  event_record e;
+  e.id = s.int64(0);
+  e.host_id = s.text(1);
+  e.container_id = s.text(2);
+  e.container_name = s.text(3);
+  e.image = s.text(4);
+  e.type = s.text(5);
+  e.action = s.text(6);
+  e.attributes = s.text(7);
+  e.timestamp = s.text(8);
+  return e;
+}
+
 const char* select_channel_sql = "SELECT id, name, type, sealed_config, enabled, created_at, updated_at FROM notification_channels ";
 
 channel_record read_channel(const statement& s) {
@@ -1042,19 +1056,18 @@ std::vector<event_record> sqlite_store::list_events(const event_filter& f) {
   if (!f.type.empty()) s.bind(6, f.type);
   s.bind(5, static_cast<std::int64_t>(std::min(f.limit, max_event_limit)));
   std::vector<event_record> events;
-  while (s.step()) {
-    event_record e;
-    e.id = s.int64(0);
-    e.host_id = s.text(1);
-    e.container_id = s.text(2);
-    e.container_name = s.text(3);
-    e.image = s.text(4);
-    e.type = s.text(5);
-    e.action = s.text(6);
-    e.attributes = s.text(7);
-    e.timestamp = s.text(8);
-    events.push_back(std::move(e));
-  }
+  while (s.step()) events.push_back(read_event(s));
+  return events;
+}
+
+std::vector<event_record> sqlite_store::events_since(std::string_view since, std::size_t limit) {
+  std::lock_guard lock(mutex_);
+  statement s(conn_,
+              "SELECT id, host_id, container_id, container_name, image, type, action, attributes, timestamp FROM events "
+              "WHERE timestamp >= ?1 ORDER BY timestamp, id LIMIT ?2");
+  s.bind_all(canonical_time(since), static_cast<std::int64_t>(std::min(limit, max_replay_events)));
+  std::vector<event_record> events;
+  while (s.step()) events.push_back(read_event(s));
   return events;
 }
 

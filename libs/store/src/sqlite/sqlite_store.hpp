@@ -151,6 +151,7 @@ class sqlite_store final : public store {
 
   void append_events(const std::vector<event_record>& events) override;
   std::vector<event_record> list_events(const event_filter& f) override;
+  std::vector<event_record> events_since(std::string_view since, std::size_t limit) override;
   std::size_t prune_events(std::string_view before_timestamp) override;
 
   bool add_agent_build(const agent_build_record& build) override;

@@ -246,6 +246,7 @@ struct alert_filter {
 };
 
 inline constexpr std::size_t max_event_limit = 1000;
+inline constexpr std::size_t max_replay_events = 1'000'000;
 inline constexpr std::size_t max_alert_limit = 1000;
 inline constexpr std::size_t max_audit_limit = 1000;
 inline constexpr std::size_t max_notification_limit = 1000;
@@ -350,6 +351,9 @@ class store {
   virtual void append_events(const std::vector<event_record>& events) = 0;
   // Newest first (by timestamp, then by id); at most min(limit, max_event_limit) rows.
   virtual std::vector<event_record> list_events(const event_filter& f) = 0;
+  // Events since `since` (inclusive), oldest first, at most min(limit, max_replay_events): what a rule's
+  // preview replays.
+  virtual std::vector<event_record> events_since(std::string_view since, std::size_t limit) = 0;
   // Deletes events with timestamp < before_timestamp; returns how many.
   virtual std::size_t prune_events(std::string_view before_timestamp) = 0;
 

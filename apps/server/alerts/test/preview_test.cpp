@@ -1,0 +1,76 @@
+// A rule's preview over events the test writes, against what the live engine does with them.
+#include "alerts/preview.hpp"
+
+#include "dockmon/common/time.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace dockmon;
+using namespace dockmon::server::alerts;
+using namespace std::chrono_literals;
+
+namespace {
+
+const time_point now = *parse_iso8601("2026-12-02T12:00:00Z");
+
+rule make_rule(const std::string& definition) {
+  auto parsed = parse_rule("r1", "r", json::parse(definition));
+  if (auto* error = std::get_if<std::string>(&parsed)) throw std::runtime_error(*error);
+  return std::get<rule>(parsed);
+}
+
+store::event_record event(const std::string& action, time_point at, const std::string& name = "web") {
+  store::event_record e;
+  e.host_id = "h1";
+  e.container_id = std::string(64, name == "web" ? 'a' : 'b');
+  e.container_name = name;
+  e.type = "container";
+  e.action = action;
+  e.attributes = R"({"name":")" + name + R"(","exitCode":"1"})";
+  e.timestamp = to_iso8601(at, true);
+  return e;
+}
+
+// A container that died and came back at each of these times (minutes before now).
+std::vector<store::event_record> crashes(std::initializer_list<int> minutes_ago) {
+  std::vector<store::event_record> events;
+  for (int m : minutes_ago) {
+    events.push_back(event("die", now - std::chrono::minutes(m)));
+    events.push_back(event("start", now - std::chrono::minutes(m) + 10s));
+  }
+  return events;
+}
+
+}  // namespace
+
+TEST(preview, counts_fired_and_notified_in_the_last_day_and_week_with_the_rules_cooldown) {
+  // Three days ago, then twice 30 and 20 minutes ago.
+  const auto events = crashes({3 * 24 * 60, 30, 20});
+  const auto eager = preview(make_rule(R"({"kind":"container_stopped","cooldown_seconds":0})"), {}, events, now);
+  EXPECT_EQ(eager.events_replayed, 6u);
+  EXPECT_EQ(eager.fired_7d, 3u);
+  EXPECT_EQ(eager.fired_24h, 2u);
+  EXPECT_EQ(eager.notified_7d, 6u) << "each alert and its all-clear";
+  EXPECT_EQ(eager.notified_24h, 4u);
+
+  const auto calm = preview(make_rule(R"({"kind":"container_stopped","cooldown_seconds":3600})"), {}, events, now);
+  EXPECT_EQ(calm.fired_24h, 2u) << "the alerts are the same";
+  EXPECT_EQ(calm.notified_24h, 2u) << "the second crash is within the first one's hour: neither it nor its end is sent";
+  EXPECT_EQ(calm.notified_7d, 4u);
+
+  const auto other = preview(make_rule(R"({"kind":"container_stopped","scope":{"name":"db"}})"), {}, events, now);
+  EXPECT_EQ(other.fired_7d, 0u) << "outside the scope";
+}
+
+TEST(preview, a_blackout_and_events_older_than_a_week_count_nothing) {
+  auto parsed = parse_blackout("b", "b", json::parse(R"({"start":"11:00","end":"12:00"})"));  // the last hour, UTC
+  const std::vector<blackout> windows{std::get<blackout>(parsed)};
+  const auto events = crashes({8 * 24 * 60, 30});
+  const auto counts = preview(make_rule(R"({"kind":"container_stopped"})"), windows, events, now);
+  EXPECT_EQ(counts.events_replayed, 2u) << "the crash of eight days ago is left out";
+  EXPECT_EQ(counts.fired_24h, 1u);
+  EXPECT_EQ(counts.notified_24h, 0u) << "inside the blackout";
+  EXPECT_TRUE(not_replayable(make_rule(R"({"kind":"host_down"})")));
+  EXPECT_TRUE(not_replayable(make_rule(R"({"kind":"cpu_high"})")));
+  EXPECT_FALSE(not_replayable(make_rule(R"({"kind":"container_restarting"})")));
+}
