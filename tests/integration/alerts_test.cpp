@@ -226,3 +226,58 @@ TEST(alerts, a_failed_update_raises_one_update_failed_alert_naming_the_container
   EXPECT_NE(failed->at("message").as_string().find("failed"), std::string::npos);
   EXPECT_EQ(alerts_on(h.server, "it-alert-update").size(), 1u);
 }
+
+TEST(alerts, a_rules_preview_over_the_recorded_events_counts_what_the_live_rule_did) {
+  docker_cli("rm -f it-alert-preview");  // a leftover of an earlier run, before the agent would see it go
+  alert_host h;
+  const std::string rule = R"({"name":"live","kind":"container_stopped","cooldown_seconds":3600,"scope":{"name":"it-alert-preview"}})";
+  add_rule(h.server, rule);
+  scoped_container c("it-alert-preview", "sleep 100000");
+  ASSERT_TRUE(wait_until([&] { return event_seen(h.server, c.id, "start"); }, 20s));
+  // Alerts of one second share their fired_at, so "the newest" is not told apart: count them instead.
+  // Only this container's: a leftover of an earlier run, removed as this one started, may have one too.
+  auto of_container = [&] {
+    auto list = alerts_on(h.server, "it-alert-preview");
+    std::erase_if(list, [&](const json::object& a) { return a.at("container_id").as_string() != c.id; });
+    return list;
+  };
+  auto firing_of = [&](std::size_t alerts, std::size_t firing) {
+    return wait_until([&] {
+      auto list = of_container();
+      std::size_t now_firing = 0;
+      for (const auto& a : list) now_firing += a.at("state").as_string() == "firing" ? 1 : 0;
+      return list.size() == alerts && now_firing == firing;
+    }, 20s);
+  };
+  for (std::size_t i = 0; i < 3; ++i) {
+    ASSERT_EQ(docker_cli("kill it-alert-preview").exit_code, 0);
+    ASSERT_TRUE(firing_of(i + 1, 1)) << i << h.server.get("/api/alerts").body;
+    ASSERT_EQ(docker_cli("start it-alert-preview").exit_code, 0);
+    ASSERT_TRUE(firing_of(i + 1, 0)) << i << h.server.get("/api/alerts").body;
+  }
+  const auto live = of_container();
+  ASSERT_EQ(live.size(), 3u);
+  std::size_t live_notified = 0;
+  for (const auto& a : live) live_notified += a.at("notified").as_bool() ? 1 : 0;
+  // The stored events are written in batches: wait until all six (3 die, 3 start after the first) are in.
+  ASSERT_TRUE(wait_until([&] {
+    auto res = h.server.get("/api/events?type=container&container_id=" + c.id + "&limit=100");
+    std::size_t dies = 0;
+    const auto events = res.json();
+    for (const auto& e : events.as_array()) dies += e.at("action").as_string() == "die" ? 1 : 0;
+    return dies == 3;
+  }, 20s));
+
+  auto preview = h.server.post("/api/alert-rules/preview", rule);
+  ASSERT_EQ(preview.status, 200u) << preview.body;
+  const auto counts = preview.json().as_object();
+  EXPECT_TRUE(counts.at("supported").as_bool());
+  EXPECT_EQ(counts.at("fired_24h").as_int64(), 3) << preview.body;
+  EXPECT_EQ(counts.at("fired_7d").as_int64(), 3);
+  EXPECT_EQ(live_notified, 1u) << "the live rule's cooldown let the first through";
+  EXPECT_EQ(counts.at("notified_24h").as_int64(), 2) << "the preview: that one and its all-clear, as the live rule would send";
+  auto host_rule = h.server.post("/api/alert-rules/preview", R"({"kind":"host_down"})");
+  ASSERT_EQ(host_rule.status, 200u);
+  EXPECT_FALSE(host_rule.json().at("supported").as_bool());
+  EXPECT_EQ(h.server.post("/api/alert-rules/preview", R"({"kind":"nope"})").status, 400u);
+}

@@ -36,6 +36,7 @@ class engine {
 
   // Blackout windows, all of them at once: while one covers a host, its alerts tell no one.
   void set_blackouts(std::vector<blackout> windows) { blackouts_ = std::move(windows); }
+  const std::vector<blackout>& blackouts() const { return blackouts_; }
 
   // Hosts: known ones (all at start, offline until their agent comes), and their agents' links.
   void host_known(const std::string& host_id, const std::string& name, time_point now);

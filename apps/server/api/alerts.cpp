@@ -3,6 +3,7 @@
 #include "api/handlers.hpp"
 
 #include "alerts/alert_runner.hpp"
+#include "alerts/preview.hpp"
 #include "auth/audit.hpp"
 #include "dockmon/common/crypto.hpp"
 #include "dockmon/common/json_fields.hpp"
@@ -176,6 +177,34 @@ class alerts_api : private route_answers {
     co_return co_await answer_alert_change(std::move(alert_id), std::move(done), "snooze_alert", "snoozed until " + to_iso8601(until));
   }
 
+  // The rule in the body replayed over the last week's events: how often it would have fired and sent.
+  net::awaitable<response> preview_rule() {
+    auto body = json_body(req_);
+    if (!body) co_return fail(http::status::bad_request, "body must be a JSON object");
+    store::alert_rule_record base;
+    base.id = "preview";
+    base.name = "preview";
+    auto made = rule_from_body(*body, std::move(base));
+    if (auto* error = std::get_if<std::string>(&made)) co_return fail(http::status::bad_request, *error);
+    const auto& record = std::get<store::alert_rule_record>(made);
+    auto parsed = alerts::parse_rule(record.id, record.name, json::parse(record.definition));
+    auto rule = std::get<alerts::rule>(std::move(parsed));
+    if (auto reason = alerts::not_replayable(rule)) co_return ok(json::object{{"supported", false}, {"reason", *reason}});
+    const auto now = sys_clock::now();
+    auto replay = ctx_.with_store([rule = std::move(rule), blackouts = ctx_.alerts.blackouts(), now](store::store& s) {
+      const auto events = s.events_since(to_iso8601(now - std::chrono::hours(24 * 7), true), store::max_replay_events);
+      return alerts::preview(rule, blackouts, events, now);
+    });
+    const auto counts = co_await std::move(replay);
+    co_return ok(json::object{{"supported", true},
+                              {"fired_24h", counts.fired_24h},
+                              {"notified_24h", counts.notified_24h},
+                              {"fired_7d", counts.fired_7d},
+                              {"notified_7d", counts.notified_7d},
+                              {"events_replayed", counts.events_replayed},
+                              {"complete", counts.events_replayed < store::max_replay_events}});
+  }
+
   net::awaitable<response> list_blackouts() {
     auto read = ctx_.with_store([](store::store& s) { return s.list_blackouts(); });
     const auto stored = co_await std::move(read);
@@ -268,6 +297,7 @@ net::awaitable<response> delete_alert_rule(route_call& c) { return serve<alerts_
 net::awaitable<response> list_alerts(route_call& c) { return serve<alerts_api, &alerts_api::list_alerts>(c); }
 net::awaitable<response> acknowledge_alert(route_call& c) { return serve<alerts_api, &alerts_api::acknowledge>(c); }
 net::awaitable<response> snooze_alert(route_call& c) { return serve<alerts_api, &alerts_api::snooze>(c); }
+net::awaitable<response> preview_alert_rule(route_call& c) { return serve<alerts_api, &alerts_api::preview_rule>(c); }
 net::awaitable<response> list_blackouts(route_call& c) { return serve<alerts_api, &alerts_api::list_blackouts>(c); }
 net::awaitable<response> create_blackout(route_call& c) { return serve<alerts_api, &alerts_api::create_blackout>(c); }
 net::awaitable<response> delete_blackout(route_call& c) { return serve<alerts_api, &alerts_api::delete_blackout>(c); }

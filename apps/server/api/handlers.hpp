@@ -50,6 +50,7 @@ net::awaitable<response> delete_alert_rule(route_call& c);
 net::awaitable<response> list_alerts(route_call& c);
 net::awaitable<response> acknowledge_alert(route_call& c);
 net::awaitable<response> snooze_alert(route_call& c);
+net::awaitable<response> preview_alert_rule(route_call& c);
 net::awaitable<response> list_blackouts(route_call& c);
 net::awaitable<response> create_blackout(route_call& c);
 net::awaitable<response> delete_blackout(route_call& c);

@@ -65,6 +65,7 @@ constexpr route table[] = {
     // Alerts
     {get, "/api/alert-rules", viewer, list_alert_rules},
     {post, "/api/alert-rules", admin, create_alert_rule},
+    {post, "/api/alert-rules/preview", admin, preview_alert_rule},
     {patch, "/api/alert-rules/{rule_id}", admin, update_alert_rule},
     {delete_, "/api/alert-rules/{rule_id}", admin, delete_alert_rule},
     {get, "/api/alerts", viewer, list_alerts},
