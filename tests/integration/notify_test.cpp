@@ -308,3 +308,44 @@ TEST(notify, many_containers_of_a_host_going_down_together_make_one_message_afte
   ASSERT_EQ(rows.size(), 5u) << "every alert keeps its own delivery record";
   for (const auto& row : rows) EXPECT_EQ(row.at("state").as_string(), "sent");
 }
+
+TEST(notify, an_acknowledge_link_in_a_message_asks_first_then_works_once) {
+  const auto port = free_port();
+  const auto url = "http://127.0.0.1:" + std::to_string(port);
+  test_server server(env_map{{"DOCKMON_PUBLIC_URL", url}, {"DOCKMON_NOTIFY_ACK_LINKS", "true"}}, {}, port);
+  test_agent agent(server.port(), server.registration_token());
+  ASSERT_TRUE(server.wait_for_engine(engine_id())) << agent.log();
+  receiver hook;
+  stopped_rule(server, "it-notify-ack", webhook(server, hook));
+  scoped_container c("it-notify-ack", "sleep 100000");
+  ASSERT_TRUE(wait_until([&] { return event_seen(server, c.id, "start"); }, 20s));
+  ASSERT_EQ(docker_cli("kill it-notify-ack").exit_code, 0);
+  ASSERT_TRUE(hook.wait_for(1, 20s));
+  const auto fired = hook.requests()[0].json().as_object();
+  EXPECT_EQ(fired.at("link").as_string(), url + "/#/alerts/" + std::string(fired.at("alert_id").as_string()));
+  const std::string text(fired.at("text").as_string());
+  const auto at = text.find(url + "/api/alerts/");
+  ASSERT_NE(at, std::string::npos) << text;
+  const auto link = text.substr(at + url.size(), text.find('\n', at) - at - url.size());  // the path and query
+
+  auto page = http_request(port, http::verb::get, link);
+  EXPECT_EQ(page.status, 200u) << page.body;
+  EXPECT_NE(page.body.find("Acknowledge this alert?"), std::string::npos);
+  EXPECT_NE(page.body.find("it-notify-ack"), std::string::npos);
+  EXPECT_NE(page.body.find("<form method=\"post\">"), std::string::npos);
+  auto alert = server.get("/api/alerts?state=firing").json().as_array().at(0).as_object();
+  EXPECT_TRUE(alert.at("acknowledged_at").is_null()) << "opening the link acknowledges nothing by itself";
+
+  auto forged = link;
+  forged[forged.size() - 5] = forged[forged.size() - 5] == 'A' ? 'B' : 'A';
+  EXPECT_EQ(http_request(port, http::verb::post, forged, {}, {{"Origin", url}}).status, 403u);
+  auto done = http_request(port, http::verb::post, link, {}, {{"Origin", url}});
+  EXPECT_EQ(done.status, 200u) << done.body;
+  EXPECT_NE(done.body.find("Acknowledged"), std::string::npos);
+  alert = server.get("/api/alerts?state=firing").json().as_array().at(0).as_object();
+  EXPECT_EQ(alert.at("acknowledged_by").as_string(), "a link in a notification");
+  EXPECT_EQ(http_request(port, http::verb::post, link, {}, {{"Origin", url}}).status, 409u) << "once";
+  EXPECT_EQ(http_request(port, http::verb::post, link, {}, {{"Origin", "https://evil.example"}}).status, 403u)
+      << "another site's page cannot post it";
+  EXPECT_NE(server.get("/api/audit").body.find("by a link in a notification"), std::string::npos);
+}

@@ -77,7 +77,9 @@ TEST(routes, the_table_lists_every_resource_with_a_role) {
   EXPECT_EQ(role_of["POST /api/agent/generate-token"], "admin");
   std::size_t open = 0;
   for (const auto& [route, role] : role_of) open += role == "open" ? 1 : 0;
-  EXPECT_EQ(open, 2u) << "only the health check and signing in are open";
+  EXPECT_EQ(role_of["GET /api/alerts/{alert_id}/ack-link"], "open");
+  EXPECT_EQ(role_of["POST /api/alerts/{alert_id}/ack-link"], "open");
+  EXPECT_EQ(open, 4u) << "only the health check, signing in and the sealed acknowledge links are open";
 }
 
 TEST(routes, every_route_refuses_strangers_and_lower_roles) {

@@ -3,6 +3,7 @@
 #include "alerts/alert_runner.hpp"
 
 #include "dockmon/common/time.hpp"
+#include "alerts/ack_link.hpp"
 #include "notify/message.hpp"
 
 #include <spdlog/spdlog.h>
@@ -14,7 +15,8 @@ namespace {
 using namespace std::chrono_literals;
 
 // What a notice says, fixed now: a retry tomorrow says the same.
-notify::message message_of(const alerts::notice& n, const std::string& public_url) {
+notify::message message_of(const server_context& ctx, const alerts::notice& n) {
+  const auto& public_url = ctx.config.public_url;
   const auto& a = n.alert;
   notify::message m;
   m.event = n.event;
@@ -40,6 +42,10 @@ notify::message message_of(const alerts::notice& n, const std::string& public_ur
     if (!m.resolved_at.empty()) m.text += "\nResolved: " + m.resolved_at;
     if (!m.link.empty()) m.text += "\n" + m.link;
   }
+  if (ctx.config.notify_ack_links && n.event == "fired" && a.state == "firing") {
+    m.text += "\nAcknowledge without signing in: " + public_url + "/api/alerts/" + a.id +
+              "/ack-link?token=" + alerts::make_ack_token(ctx.secrets, a.id, sys_clock::now() + alerts::ack_link_lifetime);
+  }
   return m;
 }
 
@@ -50,7 +56,7 @@ std::vector<store::notification_record> outbox_rows(server_context& ctx, const s
   const auto now = sys_clock::now();
   const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
   for (const auto& n : notices) {
-    const auto text = json::serialize(notify::message_json(message_of(n, ctx.config.public_url)));
+    const auto text = json::serialize(notify::message_json(message_of(ctx, n)));
     for (const auto& channel_id : n.channel_ids) {
       store::notification_record row;
       row.alert_id = n.alert.id;

@@ -365,9 +365,10 @@ engine::tracked* engine::firing_alert(const std::string& alert_id) {
   return nullptr;
 }
 
-std::optional<store::alert_record> engine::acknowledge(const std::string& alert_id, const std::string& username, time_point now) {
+std::optional<store::alert_record> engine::acknowledge(const std::string& alert_id, const std::string& username, time_point now,
+                                                       bool once) {
   auto* t = firing_alert(alert_id);
-  if (t == nullptr) return std::nullopt;
+  if (t == nullptr || (once && !t->record.acknowledged_at.empty())) return std::nullopt;
   t->record.acknowledged_at = to_iso8601(now);
   t->record.acknowledged_by = username;
   changes_.push_back(t->record);

@@ -55,7 +55,9 @@ class engine {
   void tick(time_point now);
 
   // The firing alert, acknowledged or snoozed; nullopt when no firing alert has that id.
-  std::optional<store::alert_record> acknowledge(const std::string& alert_id, const std::string& username, time_point now);
+  // once: only when nobody acknowledged it yet (an acknowledge link works one time).
+  std::optional<store::alert_record> acknowledge(const std::string& alert_id, const std::string& username, time_point now,
+                                                 bool once = false);
   std::optional<store::alert_record> snooze(const std::string& alert_id, time_point until);
 
   // The rows that changed since the last call, in the order they changed, for the one writer to store.

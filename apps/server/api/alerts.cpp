@@ -2,6 +2,7 @@
 // and apply at once; viewers read, operators acknowledge and snooze, admins edit; every change is audited.
 #include "api/handlers.hpp"
 
+#include "alerts/ack_link.hpp"
 #include "alerts/alert_runner.hpp"
 #include "alerts/preview.hpp"
 #include "auth/audit.hpp"
@@ -44,6 +45,37 @@ json::object alert_json(const store::alert_record& a) {
   optional_text("acknowledged_by", a.acknowledged_by);
   optional_text("snoozed_until", a.snoozed_until);
   return o;
+}
+
+std::string html_escaped(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+// A small page of its own (no script, no styles from elsewhere): what an acknowledge link shows.
+response ack_page(const request& req, http::status status, std::string_view title, std::string_view body_html) {
+  response res{status, req.version()};
+  res.set(http::field::content_type, "text/html; charset=utf-8");
+  res.set(http::field::cache_control, "no-store");
+  res.set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'");
+  res.set("Referrer-Policy", "no-referrer");  // the token is in the address
+  res.keep_alive(req.keep_alive());
+  res.body() = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">"
+               "<title>" + html_escaped(title) + "</title><style>body{font:16px system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem}"
+               "button{font-size:1rem;padding:.5rem 1rem}</style></head><body><h1>" + html_escaped(title) + "</h1>" +
+               std::string(body_html) + "</body></html>";
+  res.prepare_payload();
+  return res;
 }
 
 json::object blackout_json(const store::blackout_record& b) {
@@ -205,6 +237,39 @@ class alerts_api : private route_answers {
                               {"complete", counts.events_replayed < store::max_replay_events}});
   }
 
+  // An acknowledge link from a notification: a page that asks first (a mail scanner that follows every
+  // link must not acknowledge anything), whose button posts back to the same address.
+  net::awaitable<response> ack_link_page(std::string alert_id) {
+    const auto token = std::string(query_param(query_, "token").value_or(""));
+    if (!alerts::ack_token_valid(ctx_.secrets, token, alert_id, sys_clock::now()))
+      co_return ack_page(req_, http::status::forbidden, "This link does not work",
+                         "<p>The link is not one this server made for this alert, or it is older than 7 days. Sign in to acknowledge the alert.</p>");
+    auto find = ctx_.with_store([alert_id](store::store& s) { return s.find_alert(alert_id); });
+    auto stored = co_await std::move(find);
+    for (const auto& changed : ctx_.alerts.pending_changes())
+      if (changed.id == alert_id) stored = changed;
+    if (!stored) co_return ack_page(req_, http::status::not_found, "No such alert", "<p>The alert is gone.</p>");
+    if (stored->state != "firing" || !stored->acknowledged_at.empty())
+      co_return ack_page(req_, http::status::conflict, "Nothing to acknowledge",
+                         "<p>" + html_escaped(stored->message) + "</p><p>" +
+                             (stored->state != "firing" ? "It is resolved." : "It was acknowledged by " + html_escaped(stored->acknowledged_by) + ".") +
+                             "</p>");
+    co_return ack_page(req_, http::status::ok, "Acknowledge this alert?",
+                       "<p>" + html_escaped(stored->message) + "</p><form method=\"post\"><button type=\"submit\">Acknowledge</button></form>");
+  }
+
+  net::awaitable<response> ack_by_link(std::string alert_id) {
+    const auto token = std::string(query_param(query_, "token").value_or(""));
+    if (!alerts::ack_token_valid(ctx_.secrets, token, alert_id, sys_clock::now()))
+      co_return ack_page(req_, http::status::forbidden, "This link does not work",
+                         "<p>The link is not one this server made for this alert, or it is older than 7 days.</p>");
+    auto done = ctx_.alerts.acknowledge(alert_id, "a link in a notification", sys_clock::now(), true);
+    if (!done)
+      co_return ack_page(req_, http::status::conflict, "Nothing to acknowledge", "<p>The alert is resolved or was acknowledged already.</p>");
+    record_audit(ctx_, who_, "acknowledge_alert", alert_id, "by a link in a notification");
+    co_return ack_page(req_, http::status::ok, "Acknowledged", "<p>" + html_escaped(done->message) + "</p><p>Thank you.</p>");
+  }
+
   net::awaitable<response> list_blackouts() {
     auto read = ctx_.with_store([](store::store& s) { return s.list_blackouts(); });
     const auto stored = co_await std::move(read);
@@ -297,6 +362,8 @@ net::awaitable<response> delete_alert_rule(route_call& c) { return serve<alerts_
 net::awaitable<response> list_alerts(route_call& c) { return serve<alerts_api, &alerts_api::list_alerts>(c); }
 net::awaitable<response> acknowledge_alert(route_call& c) { return serve<alerts_api, &alerts_api::acknowledge>(c); }
 net::awaitable<response> snooze_alert(route_call& c) { return serve<alerts_api, &alerts_api::snooze>(c); }
+net::awaitable<response> alert_ack_link_page(route_call& c) { return serve<alerts_api, &alerts_api::ack_link_page>(c); }
+net::awaitable<response> acknowledge_alert_by_link(route_call& c) { return serve<alerts_api, &alerts_api::ack_by_link>(c); }
 net::awaitable<response> preview_alert_rule(route_call& c) { return serve<alerts_api, &alerts_api::preview_rule>(c); }
 net::awaitable<response> list_blackouts(route_call& c) { return serve<alerts_api, &alerts_api::list_blackouts>(c); }
 net::awaitable<response> create_blackout(route_call& c) { return serve<alerts_api, &alerts_api::create_blackout>(c); }

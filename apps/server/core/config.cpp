@@ -94,6 +94,10 @@ server_config parse_server_config(int argc, char** argv) {
   app.add_option("--notify-burst-window", burst_window,
                  "messages about one host within this time after the first go to a channel as one (e.g. 10s; 0: each alone)")
       ->envname("DOCKMON_NOTIFY_BURST_WINDOW");
+  std::string ack_links = "false";
+  app.add_option("--notify-ack-links", ack_links,
+                 "messages carry a link (valid 7 days, once) that acknowledges the alert without signing in; needs --public-url")
+      ->envname("DOCKMON_NOTIFY_ACK_LINKS");
   app.add_option("--public-url", cfg.public_url, "the URL browsers use (e.g. https://dockmon.example.com behind a TLS proxy)")
       ->envname("DOCKMON_PUBLIC_URL");
   std::string trusted_proxies;
@@ -119,6 +123,7 @@ server_config parse_server_config(int argc, char** argv) {
     throw config_error("--command-timeout/DOCKMON_COMMAND_TIMEOUT", "must be at least 100ms");
   cfg.log_json = parse_bool("LOG_JSON", log_json);
   cfg.agent_retention = parse_duration("--agent-retention/DOCKMON_AGENT_RETENTION", agent_retention);
+  cfg.notify_ack_links = parse_bool("--notify-ack-links/DOCKMON_NOTIFY_ACK_LINKS", ack_links);
   cfg.notify_burst_window = parse_duration("--notify-burst-window/DOCKMON_NOTIFY_BURST_WINDOW", burst_window);
   if (cfg.notify_burst_window > std::chrono::minutes(10))
     throw config_error("--notify-burst-window/DOCKMON_NOTIFY_BURST_WINDOW", "must be at most 10m, so that no message waits longer");
@@ -141,6 +146,9 @@ server_config parse_server_config(int argc, char** argv) {
     throw config_error("--public-url/DOCKMON_PUBLIC_URL", "must start with https:// or http://");
   if (!cfg.public_url.empty() && url_host(cfg.public_url).empty())
     throw config_error("--public-url/DOCKMON_PUBLIC_URL", "names no host");
+  while (cfg.public_url.ends_with('/')) cfg.public_url.pop_back();
+  if (cfg.notify_ack_links && cfg.public_url.empty())
+    throw config_error("--notify-ack-links/DOCKMON_NOTIFY_ACK_LINKS", "needs --public-url: the links must reach this server");
   for (std::string_view rest = trusted_proxies; !rest.empty();) {
     const auto comma = rest.find(',');
     auto one = std::string(rest.substr(0, comma));
