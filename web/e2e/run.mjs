@@ -6,6 +6,7 @@
 // live badge notices a silent connection.
 import { spawn, execFileSync } from "node:child_process";
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -462,6 +463,63 @@ try {
   await until("the kill to appear by itself", async () =>
     (await page.locator('table.events tr[data-event-action="kill"]').count()) > countBefore, 20000);
   check(true, "a new event appears on the events page without a reload");
+
+  // Alerts: a webhook channel made in the UI and its test button, a rule with a preview, and a killed
+  // container's alert appearing on the page by itself while the receiver gets the message.
+  const received = [];
+  const hook = createServer((req, res) => {
+    let body = "";
+    req.on("data", (d) => (body += d));
+    req.on("end", () => {
+      try { received.push(JSON.parse(body)); } catch { received.push({ unparsed: body }); }
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.end("{}");
+    });
+  });
+  await new Promise((r) => hook.listen(0, "127.0.0.1", r));
+  const hookUrl = `http://127.0.0.1:${hook.address().port}/hook`;
+  try { docker("rm", "-f", "ui-e2e-alert"); } catch { /* none */ }
+  containers.push("ui-e2e-alert");
+  const alertId = docker("run", "-d", "--name", "ui-e2e-alert", "--network", "none", "dockmon-test/busybox:latest", "sleep", "100000");
+  await page.getByRole("link", { name: "Alerts" }).click();
+  await page.getByRole("heading", { name: "Alerts" }).waitFor();
+  await page.locator('input[name="channel-name"]').fill("e2e-hook");
+  await page.locator('select[name="channel-type"]').selectOption("webhook");
+  await page.locator('input[name="channel-url"]').fill(hookUrl);
+  await page.getByRole("button", { name: "Add channel" }).click();
+  const channelRow = page.locator('table[aria-label="Channels"] tr', { hasText: "e2e-hook" });
+  await channelRow.waitFor();
+  await channelRow.getByRole("button", { name: "Send test" }).click();
+  await until("the test message at the receiver", async () => received.some((m) => m.event === "test"));
+  await page.getByText("Test message delivered to e2e-hook.").waitFor();
+  check(true, "a webhook channel made in the UI delivers its test message");
+
+  await page.locator('input[name="rule-name"]').fill("e2e stopped");
+  await page.locator('select[name="rule-kind"]').selectOption("container_stopped");
+  await page.locator('input[name="rule-pattern"]').fill("ui-e2e-alert");
+  await page.locator('input[name="rule-channel-e2e-hook"]').check();
+  await page.getByRole("button", { name: "Preview" }).click();
+  const preview = await page.getByLabel("Preview").textContent();
+  check(/would have fired \d+ times and sent \d+ messages in the last 24 hours/.test(preview), "the rule's preview says how often it would have fired: " + preview);
+  await page.getByRole("button", { name: "Add rule" }).click();
+  await page.locator('table[aria-label="Rules"] tr', { hasText: "e2e stopped" }).waitFor();
+  await until("the server to see ui-e2e-alert start", async () => {
+    const r = await page.request.get(`${base}/api/events?type=container&container_id=${alertId}`);
+    return (await r.text()).includes('"action":"start"');
+  });
+  docker("kill", "ui-e2e-alert");
+  await page.locator('table[aria-label="Firing alerts"] tr', { hasText: "ui-e2e-alert" }).waitFor({ timeout: 20000 });
+  check(true, "the killed container's alert appears on the alerts page by itself");
+  await until("the alert's message at the receiver", async () =>
+    received.some((m) => m.event === "fired" && m.container_name === "ui-e2e-alert"));
+  check(true, "the receiver got the alert naming the container");
+  await until("the header's badge of firing alerts", async () => Number(await page.locator(".alert-badge").getAttribute("data-firing")) >= 1, 20000);
+  check(true, "the header counts the firing alert");
+  await page.locator('table[aria-label="Firing alerts"] button.link', { hasText: "ui-e2e-alert" }).click();
+  await page.getByLabel("Timeline").getByText(/message sent/).waitFor({ timeout: 20000 });
+  check(true, "the alert's timeline shows the message sent");
+  await page.screenshot({ path: path.join(shots, "alerts.png"), fullPage: true });
+  hook.close();
 
   // Settings: an API key made in the UI works; a viewer is added there.
   await page.getByRole("link", { name: "Settings" }).click();

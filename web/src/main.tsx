@@ -2,6 +2,7 @@
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { api, apiPath, hashPath, Me, onUnauthorized, parseHash } from "./api";
+import { AlertsView, useFiringCount } from "./Alerts";
 import { ContainerView } from "./ContainerView";
 import { Dashboard } from "./Dashboard";
 import { EventsView } from "./EventsView";
@@ -36,6 +37,7 @@ function App() {
   const [me, setMe] = useState<Me | null | undefined>(undefined);
   const [live, setLive] = useState<LiveState>("connecting");
   const route = useHashRoute();
+  const firing = useFiringCount(!!me);
 
   useEffect(() => {
     api<Me>("GET", apiPath("auth", "me"))
@@ -69,11 +71,13 @@ function App() {
   const known =
     parts !== null &&
     (parts.length === 0 ||
-      (parts.length === 1 && (top === "events" || top === "settings" || top === "hosts")) ||
+      (parts.length === 1 && (top === "events" || top === "settings" || top === "hosts" || top === "alerts")) ||
+      (parts.length === 2 && top === "alerts") ||
       (top === "hosts" && (parts.length === 2 || (parts.length === 4 && sub === "containers"))));
-  const section = known && (top === "events" || top === "settings") ? top : "hosts";
+  const section = known && (top === "events" || top === "settings" || top === "alerts") ? top : "hosts";
   let page;
   if (!known) page = <NotFound />;
+  else if (section === "alerts") page = <AlertsView me={me} openId={hostId} />;
   else if (containerId) page = <ContainerView key={hostId + "/" + containerId} hostId={hostId} containerId={containerId} me={me} />;
   else if (hostId) page = <HostView key={hostId} hostId={hostId} me={me} />;
   else if (section === "events") page = <EventsView />;
@@ -93,6 +97,14 @@ function App() {
         <nav aria-label="Main">
           {link("hosts", hashPath(), "Hosts")}
           {link("events", hashPath("events"), "Events")}
+          <a href={hashPath("alerts")} aria-current={section === "alerts" ? "page" : undefined}>
+            Alerts
+            {firing > 0 && (
+              <span class="alert-badge" aria-label={firing + " firing"} data-firing={firing}>
+                {firing}
+              </span>
+            )}
+          </a>
           {link("settings", hashPath("settings"), "Settings")}
         </nav>
         <span class={"live-state " + live} data-live={live} role="status" aria-live="polite">
