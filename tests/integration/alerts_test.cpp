@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/statvfs.h>
+
 using namespace dockmon;
 using namespace dockmon::test;
 
@@ -142,6 +144,8 @@ TEST(alerts, a_host_whose_agent_stops_is_down_after_its_grace_and_up_when_it_ret
   ASSERT_TRUE(hook.wait_for(1, 10s));
   EXPECT_EQ(hook.requests()[0].json().at("kind").as_string(), "host_down");
   EXPECT_EQ(hook.requests()[0].json().at("host_name").as_string(), host_name);
+  EXPECT_NE(hook.requests()[0].body.find("alerts of its containers tell no one until it is back"), std::string::npos)
+      << "says once that its containers are held: " << hook.requests()[0].body;
 
   h.agent.restart();
   auto up = wait_for_alert(h.server, host_name, "resolved");
@@ -280,4 +284,36 @@ TEST(alerts, a_rules_preview_over_the_recorded_events_counts_what_the_live_rule_
   ASSERT_EQ(host_rule.status, 200u);
   EXPECT_FALSE(host_rule.json().at("supported").as_bool());
   EXPECT_EQ(h.server.post("/api/alert-rules/preview", R"({"kind":"nope"})").status, 400u);
+}
+
+TEST(alerts, a_host_disk_fuller_than_its_threshold_fires_for_that_mount_point) {
+  alert_host h;
+  // The agent reports the host's filesystems to this server (it advertised them): "/" among them.
+  std::optional<json::object> root;
+  ASSERT_TRUE(wait_until([&] {
+    const auto stats = h.server.get("/api/hosts/" + h.host_id + "/stats").json();
+    for (const auto& fs : stats.at("filesystems").as_array())
+      if (fs.at("mount").as_string() == "/") root = fs.as_object();
+    return root.has_value();
+  }, 20s)) << h.server.get("/api/hosts/" + h.host_id + "/stats").body;
+  struct statvfs st {};
+  ASSERT_EQ(::statvfs("/", &st), 0);
+  EXPECT_EQ(root->at("total_bytes").to_number<double>(), static_cast<double>(st.f_blocks) * st.f_frsize);
+  const double used = root->at("used_percent").to_number<double>();
+  EXPECT_GT(used, 0);
+  EXPECT_LT(used, 100);
+
+  // A line below what "/" uses fires; one above it would not.
+  add_rule(h.server, R"({"name":"disk","kind":"disk_low","mount":"/","fire_after_seconds":0,"threshold_percent":)" +
+                         std::to_string(used / 2) + "}");
+  add_rule(h.server, R"({"name":"roomy","kind":"disk_low","mount":"/","fire_after_seconds":0,"threshold_percent":99.99})");
+  EXPECT_EQ(h.server.post("/api/alert-rules", R"({"name":"x","kind":"disk_low","threshold_percent":150})").status, 400u);
+  auto fired = wait_for_alert(h.server, "/", "firing", 60s);
+  ASSERT_TRUE(fired) << h.server.get("/api/alerts").body;
+  EXPECT_EQ(fired->at("kind").as_string(), "disk_low");
+  EXPECT_EQ(fired->at("host_id").as_string(), h.host_id);
+  EXPECT_EQ(fired->at("container_id").as_string(), "");
+  EXPECT_NE(fired->at("message").as_string().find(": / is "), std::string::npos) << fired->at("message");
+  std::this_thread::sleep_for(3s);
+  EXPECT_EQ(alerts_on(h.server, "/").size(), 1u) << "one alert, from the rule whose line the disk is above";
 }

@@ -349,3 +349,36 @@ TEST(notify, an_acknowledge_link_in_a_message_asks_first_then_works_once) {
       << "another site's page cannot post it";
   EXPECT_NE(server.get("/api/audit").body.find("by a link in a notification"), std::string::npos);
 }
+
+TEST(notify, a_snoozed_rule_stays_quiet_across_a_restart_until_it_is_woken) {
+  alert_host h;
+  receiver hook;
+  stopped_rule(h.server, "it-notify-rule-snooze", webhook(h.server, hook), R"(,"cooldown_seconds":0)");
+  const std::string rule_id(h.server.get("/api/alert-rules").json().as_array().at(0).at("id").as_string());
+  EXPECT_EQ(h.server.post("/api/alert-rules/" + rule_id + "/snooze", R"({"minutes":-1})").status, 400u);
+  EXPECT_EQ(h.server.post("/api/alert-rules/no-such-rule/snooze", R"({"minutes":5})").status, 404u);
+  auto snoozed = h.server.post("/api/alert-rules/" + rule_id + "/snooze", R"({"minutes":30})");
+  ASSERT_EQ(snoozed.status, 200u) << snoozed.body;
+  EXPECT_TRUE(snoozed.json().at("snoozed_until").is_string()) << snoozed.body;
+
+  h.server.restart();  // the snooze is kept with the rule
+  ASSERT_TRUE(h.server.wait_for_host(h.host_id, "online", 20s));
+  EXPECT_TRUE(h.server.get("/api/alert-rules").json().as_array().at(0).at("snoozed_until").is_string());
+  scoped_container c("it-notify-rule-snooze", "sleep 100000");
+  kill_when_watched(h, c);
+  ASSERT_TRUE(wait_until([&] { return h.server.get("/api/alerts?state=firing").body.find("it-notify-rule-snooze") != std::string::npos; }, 20s));
+  std::this_thread::sleep_for(2s);
+  EXPECT_TRUE(hook.requests().empty()) << "the alert fired, and the snoozed rule told nobody";
+
+  auto woken = h.server.post("/api/alert-rules/" + rule_id + "/snooze", R"({"minutes":0})");
+  ASSERT_EQ(woken.status, 200u) << woken.body;
+  EXPECT_TRUE(woken.json().at("snoozed_until").is_null());
+  ASSERT_EQ(h.server.get("/api/alerts?state=firing").json().as_array().size(), 1u) << "waking a rule does not end its alerts";
+  ASSERT_EQ(docker_cli("start it-notify-rule-snooze").exit_code, 0);
+  ASSERT_TRUE(wait_until([&] { return event_seen(h.server, c.id, "start"); }, 20s));
+  ASSERT_EQ(docker_cli("kill it-notify-rule-snooze").exit_code, 0);
+  ASSERT_TRUE(hook.wait_for(1, 20s)) << "awake: told again";
+  EXPECT_EQ(hook.requests()[0].json().at("event").as_string(), "fired");
+  const auto audit = h.server.get("/api/audit").body;
+  EXPECT_NE(audit.find("snooze_alert_rule"), std::string::npos) << audit;
+}

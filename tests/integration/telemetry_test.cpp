@@ -380,6 +380,14 @@ TEST(telemetry, against_a_server_without_batches_the_agent_sends_dockmons_per_co
   for (const auto& f : server.frames)
     EXPECT_NE(f.contains("command") ? std::string(f.at("command").as_string()) : "", "container_stats_batch")
         << "a batch sent to a server that did not offer them";
+  // Nor the disks in the host frame: DockMon's backend refuses fields it does not know.
+  std::size_t host_frames = 0;
+  for (const auto& f : server.frames) {
+    if (!f.contains("type") || f.at("type") != "stats") continue;
+    ++host_frames;
+    EXPECT_FALSE(f.at("stats").as_object().contains("filesystems")) << json::serialize(f);
+  }
+  EXPECT_GT(host_frames, 0u);
 }
 
 TEST(telemetry, a_remote_engine_over_tcp_is_sampled_through_dockers_stats_api) {
@@ -407,4 +415,6 @@ TEST(telemetry, a_remote_engine_over_tcp_is_sampled_through_dockers_stats_api) {
   EXPECT_LT(sample->at("cpu_percent").to_number<double>(), 60.0) << "half a CPU";
   EXPECT_GT(sample->at("memory_usage").to_number<double>(), 0);
   EXPECT_NE(agent.log().find("using Docker's one-shot stats API"), std::string::npos) << agent.log();
+  // The agent's own disks are not the remote engine's host's.
+  EXPECT_TRUE(server.get("/api/hosts/" + host_id + "/stats").json().at("filesystems").as_array().empty());
 }

@@ -233,7 +233,7 @@ net::awaitable<connection::ended> connection::serve(std::shared_ptr<websocket::s
   net::co_spawn(executor_, ws_outbox<websocket::stream<Stream>>::run(outbox), net::detached);
   auto sink = std::make_shared<outbox_sink<websocket::stream<Stream>>>(outbox);
   telemetry_.attach(sink);
-  net::co_spawn(executor_, telemetry_.run_stats(sink, granted.stats_batch), net::detached);
+  net::co_spawn(executor_, telemetry_.run_stats(sink, {granted.stats_batch, granted.host_filesystems}), net::detached);
   auto in_flight = std::make_shared<std::size_t>(0);
   for (;;) {
     auto [ec, n] = co_await ws->async_read(buffer, use_tuple);

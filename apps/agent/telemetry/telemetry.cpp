@@ -4,6 +4,7 @@
 #include "dockmon/common/backoff.hpp"
 #include "dockmon/common/json_fields.hpp"
 #include "dockmon/common/time.hpp"
+#include "dockmon/docker/filesystems.hpp"
 #include "dockmon/protocol/envelope.hpp"
 
 #include <spdlog/spdlog.h>
@@ -49,11 +50,9 @@ telemetry::telemetry(net::any_io_executor ex, docker::client& docker, telemetry_
     : executor_(ex),
       docker_(docker),
       options_(std::move(options)),
-      host_(options_.proc_root.empty() ? docker::host_sampler::default_proc_root() : options_.proc_root) {
-  if (docker_.where().type == docker::endpoint::kind::unix_socket) {
-    auto proc = options_.proc_root.empty() ? docker::host_sampler::default_proc_root() : options_.proc_root;
-    sampler_ = docker::cgroup_sampler::open(options_.sys_fs_cgroup, proc);
-  }
+      host_(options_.proc_root.empty() ? docker::host_sampler::default_proc_root() : options_.proc_root),
+      proc_root_(options_.proc_root.empty() ? docker::host_sampler::default_proc_root() : options_.proc_root) {
+  if (docker_.where().type == docker::endpoint::kind::unix_socket) sampler_ = docker::cgroup_sampler::open(options_.sys_fs_cgroup, proc_root_);
   if (sampler_) {
     spdlog::info("stats: reading cgroup {} files every {} ms",
                  sampler_->version() == docker::cgroup_version::v2 ? "v2" : "v1", options_.stats_interval.count());
@@ -205,11 +204,11 @@ net::awaitable<void> telemetry::on_docker_event(const json::object& event) {
   emit_event(json::serialize(protocol::event_frame("container_event", std::move(payload))));
 }
 
-net::awaitable<void> telemetry::run_stats(std::shared_ptr<frame_sink> sink, bool batch) {
+net::awaitable<void> telemetry::run_stats(std::shared_ptr<frame_sink> sink, stats_features features) {
   net::steady_timer tick(executor_);
   auto next = std::chrono::steady_clock::now();
   while (sink->open()) {
-    co_await sample_once(*sink, batch);
+    co_await sample_once(*sink, features);
     next += options_.stats_interval;
     auto now = std::chrono::steady_clock::now();
     if (next < now) next = now + options_.stats_interval;  // a slow sweep skips ticks rather than bunching them
@@ -218,7 +217,23 @@ net::awaitable<void> telemetry::run_stats(std::shared_ptr<frame_sink> sink, bool
   }
 }
 
-net::awaitable<void> telemetry::sample_once(frame_sink& sink, bool batch) {
+const json::array& telemetry::filesystems() {
+  const auto now = std::chrono::steady_clock::now();
+  if (filesystems_at_ && now - *filesystems_at_ < std::chrono::seconds(30)) return filesystems_;
+  filesystems_at_ = now;
+  filesystems_.clear();
+  for (const auto& fs : docker::sample_filesystems(proc_root_)) {
+    json::object o;
+    o["mount"] = fs.mount_point;
+    o["total_bytes"] = fs.total_bytes;
+    o["used_bytes"] = fs.used_bytes;
+    filesystems_.push_back(std::move(o));
+  }
+  return filesystems_;
+}
+
+net::awaitable<void> telemetry::sample_once(frame_sink& sink, stats_features features) {
+  const bool batch = features.batch;
   std::vector<docker::container_sample> samples;
   if (sampler_) {
     auto sweep = sampler_->sweep();
@@ -268,7 +283,11 @@ net::awaitable<void> telemetry::sample_once(frame_sink& sink, bool batch) {
     sink.stats("containers", json::serialize(protocol::event_frame("container_stats_batch", std::move(payload))));
   }
   auto host = host_.sample();
-  sink.stats("host", json::serialize(protocol::host_stats_frame(host.cpu_percent, host.mem_percent, host.net_bytes_per_sec)));
+  auto host_frame = protocol::host_stats_frame(host.cpu_percent, host.mem_percent, host.net_bytes_per_sec);
+  // The disks of the engine's host: known only when the engine is this machine's.
+  if (features.filesystems && docker_.where().type == docker::endpoint::kind::unix_socket)
+    host_frame.at("stats").as_object()["filesystems"] = filesystems();
+  sink.stats("host", json::serialize(host_frame));
 
   // Cumulative, so the stats lane's latest-wins cannot lose any of it.
   backlog_dropped_ += sink.take_dropped_events();

@@ -24,14 +24,20 @@ struct telemetry_options {
   std::string proc_root;  // empty: /host/proc when mounted, else /proc
 };
 
+// What the server said it takes (auth_success).
+struct stats_features {
+  bool batch = false;        // container_stats_batch rather than one frame per container
+  bool filesystems = false;  // the host frame's `filesystems`
+};
+
 class telemetry {
  public:
   telemetry(net::any_io_executor ex, docker::client& docker, telemetry_options options);
 
   // Follows Docker's events for as long as the agent runs.
   net::awaitable<void> run_events_forever();
-  // Samples on the timer while `sink` is open. batch: the server advertised container_stats_batch.
-  net::awaitable<void> run_stats(std::shared_ptr<frame_sink> sink, bool batch);
+  // Samples on the timer while `sink` is open, in the forms the server advertised.
+  net::awaitable<void> run_stats(std::shared_ptr<frame_sink> sink, stats_features features);
 
   // The connection in use; events wait in a bounded backlog while there is none.
   void attach(std::shared_ptr<frame_sink> sink);
@@ -54,13 +60,18 @@ class telemetry {
   net::awaitable<void> on_docker_event(const json::object& event);
   net::awaitable<void> follow(const std::string& id);
   void forget(const std::string& id);
-  net::awaitable<void> sample_once(frame_sink& sink, bool batch);
+  net::awaitable<void> sample_once(frame_sink& sink, stats_features features);
+  // The host's filesystems, read again every 30 s (they fill slowly; the mounts table of a busy host is long).
+  const json::array& filesystems();
 
   net::any_io_executor executor_;
   docker::client& docker_;
   telemetry_options options_;
   std::optional<docker::cgroup_sampler> sampler_;
   docker::host_sampler host_;
+  std::string proc_root_;
+  json::array filesystems_;
+  std::optional<std::chrono::steady_clock::time_point> filesystems_at_;
   std::map<std::string, container_info> running_;
   std::set<std::string> via_docker_api_;  // running containers whose cgroup files are out of reach
   std::map<std::string, json::object> previous_docker_stats_;  // their last one-shot answers, for CPU%

@@ -148,6 +148,7 @@ net::awaitable<registered> authenticate(server_context& ctx, const protocol::reg
   r.reply.permanent_token = permanent;
   r.reply.server_version = DOCKMON_VERSION;
   r.reply.stats_batch = true;
+  r.reply.host_filesystems = true;
   co_return r;
 }
 

@@ -123,6 +123,13 @@ void start_alerts(server_context& ctx) {
     ctx.alerts.on_sample(host_id, container_id, name, cpu, memory, sys_clock::now());
     if (ctx.alerts.has_changes()) ctx.alerts_wake.wake();
   });
+  ctx.telemetry.on_disks_kept([&ctx](const std::string& host_id, const std::vector<filesystem_point>& disks) {
+    std::vector<std::pair<std::string, double>> used;
+    used.reserve(disks.size());
+    for (const auto& d : disks) used.emplace_back(d.mount, d.used_percent);
+    ctx.alerts.on_disk_sample(host_id, used, sys_clock::now());
+    if (ctx.alerts.has_changes()) ctx.alerts_wake.wake();
+  });
 }
 
 void save_alert_changes(server_context& ctx) {

@@ -64,8 +64,25 @@ void engine::remove_rule(const std::string& rule_id, time_point now) {
 
 void engine::rebuild_metric_rules() {
   metric_rules_.clear();
-  for (const auto& [id, r] : rules_)
+  disk_rules_.clear();
+  sample_rules_.clear();
+  for (const auto& [id, r] : rules_) {
     if (is_metric_kind(r.kind)) metric_rules_.push_back(&r);
+    if (r.kind == rule_kind::disk_low) disk_rules_.push_back(&r);
+  }
+}
+
+const std::vector<const rule*>& engine::sample_rules(const std::string& host_id, const std::string& container_id,
+                                                     const std::string& name) {
+  auto [it, added] = sample_rules_.try_emplace(host_id + '\n' + container_id);
+  if (!added) return it->second;
+  const bool of_host = container_id.empty();
+  auto labels = labels_.find(container_id);
+  const target t = of_host ? target{host_id, {}, {}, {}}
+                           : target{host_id, name, labels != labels_.end() ? labels->second : std::map<std::string, std::string>{}, {}};
+  for (const auto* r : metric_rules_)
+    if (r->on_hosts == of_host && r->scope.matches(t)) it->second.push_back(r);
+  return it->second;
 }
 
 void engine::end_alerts_of(const std::string& rule_id, time_point now) {
@@ -97,7 +114,8 @@ void engine::restore(const std::vector<store::alert_record>& firing, time_point 
       changes_.push_back(std::move(ended));
       continue;
     }
-    auto& t = track(rule_it->second, record.host_id, record.container_id);
+    // A disk alert is the host's, one per mount point (its target name).
+    auto& t = track(rule_it->second, record.host_id, record.kind == "disk_low" ? "disk:" + record.target_name : record.container_id);
     t.state.restore_firing(*fired_at, record.notified);
     t.record = record;
   }
@@ -113,7 +131,11 @@ bool engine::blacked_out(const std::string& host_id, time_point now) const {
 }
 
 void engine::apply(tracked& t, const rule& r, step s, std::string target_name, std::string message, time_point now) {
-  if (s.notify && blacked_out(t.record.host_id, now)) {
+  // A host that is away speaks for its containers: their alerts are kept, their messages held (the
+  // host-down message says so once).
+  auto host = hosts_.find(t.record.host_id);
+  const bool host_away = !t.record.container_id.empty() && host != hosts_.end() && !host->second.online;
+  if (s.notify && (blacked_out(t.record.host_id, now) || r.snoozed_until > now || host_away)) {
     t.state.withhold(s);
     s.notify = false;
   }
@@ -180,7 +202,9 @@ void engine::host_sample(const std::string& host_id, double down, time_point now
     const auto s = t.state.sample(down, host_down_threshold, now);
     if (s.what == change::none) continue;
     apply(t, r, s, host_name(host_id),
-          "host " + host_name(host_id) + " is down: its agent has been away for " + span_text(r.controls.fire_after), now);
+          "host " + host_name(host_id) + " is down: its agent has been away for " + span_text(r.controls.fire_after) +
+              "; alerts of its containers tell no one until it is back",
+          now);
   }
 }
 
@@ -195,6 +219,7 @@ void engine::on_container_event(const store::event_record& e, time_point now) {
   const bool gone = verb == "die" || verb == "destroy";
   if (verb == "destroy") labels_.erase(e.container_id);
   else labels_[e.container_id] = attributes;  // for the scope of rules on this container's samples
+  sample_rules_.erase(e.host_id + '\n' + e.container_id);  // its name or labels may have changed
   for (const auto& [id, r] : rules_) {
     if (r.watches_hosts() || !r.scope.matches(container)) continue;
     if (is_metric_kind(r.kind)) {
@@ -296,18 +321,30 @@ void engine::on_update_outcome(const store::event_record& e, time_point now) {
   }
 }
 
+void engine::on_disk_sample(const std::string& host_id, const std::vector<std::pair<std::string, double>>& used_percent,
+                            time_point now) {
+  const target host{host_id, {}, {}, {}};
+  for (const auto* r : disk_rules_) {
+    if (!r->scope.matches(host)) continue;
+    for (const auto& [mount, used] : used_percent) {
+      if (!glob_match(r->mount_pattern, mount)) continue;
+      auto& t = track(*r, host_id, "disk:" + mount);
+      t.record.host_id = host_id;
+      t.record.container_id.clear();
+      const auto s = t.state.sample(used, r->limit, now);
+      if (s.what == change::none) continue;
+      apply(t, *r, s, mount,
+            "host " + host_name(host_id) + ": " + mount + " is " + percent_text(used) + " full (above " + percent_text(r->limit.above) +
+                " for " + span_text(r->controls.fire_after) + ")",
+            now);
+    }
+  }
+}
+
 void engine::on_sample(const std::string& host_id, const std::string& container_id, const std::string& name, double cpu,
                        double memory, time_point now) {
   const bool of_host = container_id.empty();
-  for (const auto* r : metric_rules_) {
-    if (r->on_hosts != of_host) continue;
-    if (of_host) {
-      if (!r->scope.matches(target{host_id, {}, {}, {}})) continue;
-    } else {
-      auto labels = labels_.find(container_id);
-      if (!r->scope.matches(target{host_id, name, labels != labels_.end() ? labels->second : std::map<std::string, std::string>{}, {}}))
-        continue;
-    }
+  for (const auto* r : sample_rules(host_id, container_id, name)) {
     const double value = r->kind == rule_kind::cpu_high ? cpu : memory;
     auto& t = track(*r, host_id, container_id);
     t.record.host_id = host_id;
@@ -382,6 +419,13 @@ std::optional<store::alert_record> engine::snooze(const std::string& alert_id, t
   t->record.snoozed_until = to_iso8601(until);
   changes_.push_back(t->record);
   return t->record;
+}
+
+bool engine::snooze_rule(const std::string& rule_id, time_point until) {
+  auto it = rules_.find(rule_id);
+  if (it == rules_.end()) return false;
+  it->second.snoozed_until = until;
+  return true;
 }
 
 std::map<std::string, std::size_t> engine::firing_by_severity() const {

@@ -49,6 +49,8 @@ class engine {
   // A sample of a container's (container_id set) or a host's numbers, in percent.
   void on_sample(const std::string& host_id, const std::string& container_id, const std::string& name, double cpu,
                  double memory, time_point now);
+  // A host's filesystems: each mount point's used percent (disk_low rules).
+  void on_disk_sample(const std::string& host_id, const std::vector<std::pair<std::string, double>>& used_percent, time_point now);
   // This server stops, kills, restarts, removes or updates the container: its "die" until then is expected.
   void expect_stop(const std::string& host_id, const std::string& container_id, time_point until);
   // Each second: durations, clear delays and windows move on.
@@ -59,6 +61,8 @@ class engine {
   std::optional<store::alert_record> acknowledge(const std::string& alert_id, const std::string& username, time_point now,
                                                  bool once = false);
   std::optional<store::alert_record> snooze(const std::string& alert_id, time_point until);
+  // The whole rule tells no one until then (a time in the past wakes it); false when there is no such rule.
+  bool snooze_rule(const std::string& rule_id, time_point until);
 
   // The rows that changed since the last call, in the order they changed, for the one writer to store.
   // They stay visible in pending_changes() until it says they are stored.
@@ -96,9 +100,14 @@ class engine {
   std::string host_name(const std::string& host_id) const;
 
   void rebuild_metric_rules();
+  // The metric rules whose scope takes this container (or host, with no container id), worked out once
+  // per target: a sample costs a lookup and the rules that match it, however many rules there are.
+  const std::vector<const rule*>& sample_rules(const std::string& host_id, const std::string& container_id, const std::string& name);
 
   std::map<std::string, rule> rules_;
   std::vector<const rule*> metric_rules_;  // samples are many: only these rules look at them
+  std::vector<const rule*> disk_rules_;
+  std::unordered_map<std::string, std::vector<const rule*>> sample_rules_;  // host id, container id -> matching
   std::unordered_map<std::string, std::map<std::string, std::string>> labels_;  // by container id, from events
   std::unordered_map<std::string, tracked> tracked_;  // rule id, host id, container id
   std::unordered_map<std::string, host_info> hosts_;

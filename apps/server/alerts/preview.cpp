@@ -11,6 +11,7 @@ namespace dockmon::server::alerts {
 
 std::optional<std::string> not_replayable(const rule& r) {
   if (is_metric_kind(r.kind)) return std::string("CPU and memory rules follow samples, which the preview does not replay yet");
+  if (r.kind == rule_kind::disk_low) return std::string("disk_low follows the agents' disk samples, which are not kept");
   if (r.kind == rule_kind::host_down) return std::string("host_down follows the agents' links, which are not kept as events");
   return std::nullopt;
 }

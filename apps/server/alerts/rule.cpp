@@ -3,6 +3,8 @@
 // messages).
 #include "alerts/rule.hpp"
 
+#include "dockmon/common/time.hpp"
+
 #include <algorithm>
 #include <array>
 
@@ -24,6 +26,7 @@ constexpr std::array kinds{
     kind_info{rule_kind::host_down, "host_down"},
     kind_info{rule_kind::cpu_high, "cpu_high"},
     kind_info{rule_kind::memory_high, "memory_high"},
+    kind_info{rule_kind::disk_low, "disk_low"},
     kind_info{rule_kind::update_completed, "update_completed"},
     kind_info{rule_kind::update_failed, "update_failed"},
     kind_info{rule_kind::self_update_failed, "self_update_failed"},
@@ -114,6 +117,28 @@ std::optional<std::string> read_metric(const json::object& d, rule& r) {
   return std::nullopt;
 }
 
+// A disk rule's mount points and thresholds: fires above threshold_percent used (90), clears below
+// clear_percent (5 under the threshold unless given).
+std::optional<std::string> read_disk(const json::object& d, rule& r) {
+  if (r.kind != rule_kind::disk_low) return std::nullopt;
+  if (auto error = read_text(d, "mount", r.mount_pattern, 256)) return error;
+  if (r.mount_pattern.empty()) r.mount_pattern = "*";
+  auto percent = [&d](std::string_view key, double fallback) -> std::optional<double> {
+    const auto* v = d.if_contains(key);
+    if (v == nullptr || v->is_null()) return fallback;
+    if (!v->is_number()) return std::nullopt;
+    const double value = v->to_number<double>();
+    if (value < 0 || value > 100) return std::nullopt;
+    return value;
+  };
+  const auto above = percent("threshold_percent", 90);
+  if (!above || *above <= 0) return std::string("threshold_percent must be a number above 0 and at most 100");
+  const auto below = percent("clear_percent", std::max(0.0, *above - 5));
+  if (!below || *below > *above) return std::string("clear_percent must be a number from 0 to threshold_percent");
+  r.limit = threshold{*above, *below};
+  return std::nullopt;
+}
+
 // Quiet defaults per kind; the definition may change each.
 noise_controls defaults_for(rule_kind kind) {
   noise_controls c;
@@ -123,7 +148,8 @@ noise_controls defaults_for(rule_kind kind) {
       c.window = seconds(300);
       c.clear_after = seconds(60);
       break;
-    case rule_kind::host_down: c.fire_after = seconds(60); break;
+    case rule_kind::host_down:
+    case rule_kind::disk_low: c.fire_after = seconds(60); break;
     case rule_kind::cpu_high:
     case rule_kind::memory_high: c.fire_after = seconds(300); break;
     case rule_kind::container_started:
@@ -176,6 +202,7 @@ std::variant<rule, std::string> parse_rule(std::string id, std::string name, con
     return std::string("severity must be info, warning, error or critical");
   if (auto error = read_scope(d, r.scope)) return *error;
   if (auto error = read_metric(d, r)) return *error;
+  if (auto error = read_disk(d, r)) return *error;
   if (r.watches_hosts() && (!r.scope.name_pattern.empty() || !r.scope.label.empty()))
     return std::string("a host rule's scope takes hosts and tag, not a container name or label");
   r.controls = defaults_for(r.kind);
@@ -192,6 +219,11 @@ std::variant<rule, std::string> parse_rule(std::string id, std::string name, con
   if (auto error = read_flag(d, "only_unexpected", r.only_unexpected)) return *error;
   if (auto error = read_channels(d, r.channel_ids)) return *error;
   if (auto error = read_text(d, "template", r.message_template, 2000)) return *error;
+  if (const auto* v = d.if_contains("snoozed_until"); v != nullptr && !v->is_null()) {
+    const auto until = v->is_string() ? parse_iso8601(v->get_string()) : std::nullopt;
+    if (!until) return std::string("snoozed_until must be an ISO 8601 time or null");
+    r.snoozed_until = *until;
+  }
   return r;
 }
 
@@ -223,6 +255,12 @@ json::object definition_json(const rule& r) {
     d["threshold_percent"] = r.limit.above;
     d["clear_percent"] = r.limit.clear_below;
   }
+  if (r.kind == rule_kind::disk_low) {
+    d["mount"] = r.mount_pattern;
+    d["threshold_percent"] = r.limit.above;
+    d["clear_percent"] = r.limit.clear_below;
+  }
+  d["snoozed_until"] = r.snoozed_until == time_point{} ? json::value(nullptr) : json::value(to_iso8601(r.snoozed_until));
   return d;
 }
 

@@ -22,6 +22,7 @@ enum class rule_kind {
   host_down,
   cpu_high,     // a container's or a host's CPU percent above a threshold for a duration
   memory_high,  // the same for memory
+  disk_low,     // a host's filesystem fuller than a threshold (used percent) for a duration
   update_completed,    // a container update through this server went through (one-shot)
   update_failed,       // ... failed, and the original was brought back (one-shot)
   self_update_failed,  // an agent's self-update failed or was rolled back (one-shot, on the host)
@@ -44,12 +45,16 @@ struct rule {
   noise_controls controls;
   bool only_unexpected = true;  // container_stopped: not after a stop, kill, restart or update through this server
   bool on_hosts = false;        // metric rules: the host's numbers rather than its containers'
-  threshold limit;              // metric rules: fire above, clear below
+  threshold limit;              // metric and disk rules: fire above, clear below
+  std::string mount_pattern = "*";  // disk_low: which mount points, '*' and '?' as in a shell
+  time_point snoozed_until{};   // the whole rule tells no one until then (its alerts still fire)
   std::vector<std::string> channel_ids;  // where its notifications go; none: the alerts are only shown
   std::string message_template;          // the notification's text, with {{fields}}; empty: the alert's message
 
-  // host_down, self-updates, and metric rules on hosts.
-  bool watches_hosts() const { return kind == rule_kind::host_down || kind == rule_kind::self_update_failed || on_hosts; }
+  // host_down, self-updates, disks, and metric rules on hosts.
+  bool watches_hosts() const {
+    return kind == rule_kind::host_down || kind == rule_kind::self_update_failed || kind == rule_kind::disk_low || on_hosts;
+  }
 };
 
 // The rule from its stored parts; the error says which field is wrong and what it takes.

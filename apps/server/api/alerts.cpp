@@ -209,6 +209,31 @@ class alerts_api : private route_answers {
     co_return co_await answer_alert_change(std::move(alert_id), std::move(done), "snooze_alert", "snoozed until " + to_iso8601(until));
   }
 
+  // The whole rule quiet for a while (minutes 0 wakes it): its alerts still fire and are kept, and it
+  // stays quiet across a restart; its alerts do not end, as they would for an edit.
+  net::awaitable<response> snooze_rule(std::string rule_id) {
+    auto body = json_body(req_);
+    const auto* minutes = body ? body->if_contains("minutes") : nullptr;
+    if (minutes == nullptr || !minutes->is_int64() || minutes->as_int64() < 0 || minutes->as_int64() > 7 * 24 * 60)
+      co_return fail(http::status::bad_request, "minutes must be 0 (wake) to 10080 (a week)");
+    const auto until = minutes->as_int64() == 0 ? sys_clock::time_point{} : sys_clock::now() + std::chrono::minutes(minutes->as_int64());
+    auto save = ctx_.with_store([rule_id, until](store::store& s) -> std::optional<store::alert_rule_record> {
+      auto stored = s.find_alert_rule(rule_id);
+      if (!stored) return std::nullopt;
+      auto definition = json::parse(stored->definition).as_object();
+      definition["snoozed_until"] = until == sys_clock::time_point{} ? json::value(nullptr) : json::value(to_iso8601(until));
+      stored->definition = json::serialize(definition);
+      s.save_alert_rule(*stored);
+      return stored;
+    });
+    const auto saved = co_await std::move(save);
+    if (!saved) co_return fail(http::status::not_found, "no such rule");
+    ctx_.alerts.snooze_rule(rule_id, until);
+    record_audit(ctx_, who_, "snooze_alert_rule", rule_id + " (" + saved->name + ")",
+                 until == sys_clock::time_point{} ? std::string("woken") : "snoozed until " + to_iso8601(until));
+    co_return ok(rule_json(*saved));
+  }
+
   // The rule in the body replayed over the last week's events: how often it would have fired and sent.
   net::awaitable<response> preview_rule() {
     auto body = json_body(req_);
@@ -364,6 +389,7 @@ net::awaitable<response> acknowledge_alert(route_call& c) { return serve<alerts_
 net::awaitable<response> snooze_alert(route_call& c) { return serve<alerts_api, &alerts_api::snooze>(c); }
 net::awaitable<response> alert_ack_link_page(route_call& c) { return serve<alerts_api, &alerts_api::ack_link_page>(c); }
 net::awaitable<response> acknowledge_alert_by_link(route_call& c) { return serve<alerts_api, &alerts_api::ack_by_link>(c); }
+net::awaitable<response> snooze_alert_rule(route_call& c) { return serve<alerts_api, &alerts_api::snooze_rule>(c); }
 net::awaitable<response> preview_alert_rule(route_call& c) { return serve<alerts_api, &alerts_api::preview_rule>(c); }
 net::awaitable<response> list_blackouts(route_call& c) { return serve<alerts_api, &alerts_api::list_blackouts>(c); }
 net::awaitable<response> create_blackout(route_call& c) { return serve<alerts_api, &alerts_api::create_blackout>(c); }

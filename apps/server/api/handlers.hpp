@@ -51,6 +51,7 @@ net::awaitable<response> list_alerts(route_call& c);
 net::awaitable<response> acknowledge_alert(route_call& c);
 net::awaitable<response> snooze_alert(route_call& c);
 net::awaitable<response> preview_alert_rule(route_call& c);
+net::awaitable<response> snooze_alert_rule(route_call& c);
 net::awaitable<response> alert_ack_link_page(route_call& c);        // open: the link's token is the credential
 net::awaitable<response> acknowledge_alert_by_link(route_call& c);
 net::awaitable<response> list_blackouts(route_call& c);

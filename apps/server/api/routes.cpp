@@ -68,6 +68,7 @@ constexpr route table[] = {
     {post, "/api/alert-rules/preview", admin, preview_alert_rule},
     {patch, "/api/alert-rules/{rule_id}", admin, update_alert_rule},
     {delete_, "/api/alert-rules/{rule_id}", admin, delete_alert_rule},
+    {post, "/api/alert-rules/{rule_id}/snooze", operator_, snooze_alert_rule},
     {get, "/api/alerts", viewer, list_alerts},
     {post, "/api/alerts/{alert_id}/acknowledge", operator_, acknowledge_alert},
     {post, "/api/alerts/{alert_id}/snooze", operator_, snooze_alert},

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 namespace dockmon::server {
 
@@ -17,6 +18,8 @@ namespace {
 
 constexpr std::size_t max_containers_per_host = 5000;
 constexpr std::size_t max_pending_events = 10000;
+constexpr std::size_t max_filesystems_per_host = 64;
+
 
 // A finite, non-negative number from an agent, or 0.
 double number(const json::object& o, std::string_view key) {
@@ -26,6 +29,26 @@ double number(const json::object& o, std::string_view key) {
   double d = v->to_number<double>(ec);
   if (ec || !std::isfinite(d) || d < 0) return 0;
   return d;
+}
+
+// The host frame's `filesystems`: at most 64, each with an absolute mount point and sizes that add up;
+// anything else is left out.
+std::optional<std::vector<filesystem_point>> filesystems_of(const json::object& stats) {
+  auto* list = stats.if_contains("filesystems");
+  if (list == nullptr || !list->is_array()) return std::nullopt;
+  std::vector<filesystem_point> out;
+  for (const auto& item : list->get_array()) {
+    if (out.size() >= max_filesystems_per_host) break;
+    if (!item.is_object()) continue;
+    filesystem_point fs;
+    fs.mount = protocol::sanitize_text(string_field(item.get_object(), "mount"), 512);
+    fs.total_bytes = number(item.get_object(), "total_bytes");
+    fs.used_bytes = number(item.get_object(), "used_bytes");
+    if (!fs.mount.starts_with('/') || fs.total_bytes <= 0 || fs.used_bytes > fs.total_bytes) continue;
+    fs.used_percent = fs.used_bytes * 100 / fs.total_bytes;
+    out.push_back(std::move(fs));
+  }
+  return out;
 }
 
 std::int64_t now_seconds() { return unix_seconds(sys_clock::now()); }
@@ -174,6 +197,10 @@ void live_telemetry::on_host_stats(const std::string& host_id, const json::objec
   history_.add(key, s);
   ++samples_ingested_;
   if (sample_listener_) sample_listener_(host_id, {}, {}, s.cpu_percent, s.memory_percent);
+  if (auto disks = filesystems_of(stats)) {
+    if (disk_listener_) disk_listener_(host_id, *disks);
+    filesystems_[host_id] = std::move(*disks);
+  }
   if (subscribers_.empty()) return;
   json::object frame = host_point_json(s);
   frame["type"] = "host_stats";
@@ -341,6 +368,18 @@ json::object live_telemetry::host_stats_json(const std::string& host_id) const {
   out["host_id"] = host_id;
   auto h = hosts_.find(host_id);
   out["host"] = h == hosts_.end() ? json::value(nullptr) : json::value(host_point_json(h->second));
+  json::array disks;
+  if (auto f = filesystems_.find(host_id); f != filesystems_.end()) {
+    for (const auto& fs : f->second) {
+      json::object o;
+      o["mount"] = fs.mount;
+      o["total_bytes"] = fs.total_bytes;
+      o["used_bytes"] = fs.used_bytes;
+      o["used_percent"] = fs.used_percent;
+      disks.push_back(std::move(o));
+    }
+  }
+  out["filesystems"] = std::move(disks);
   json::array list;
   if (auto c = containers_.find(host_id); c != containers_.end()) {
     for (const auto& [id, latest] : c->second) {

@@ -29,6 +29,13 @@ class feed_subscriber {
   virtual void send_stats(const std::string& key, std::string frame) = 0;
 };
 
+// One filesystem of a host, as its agent reported it (the host frame's `filesystems`).
+struct filesystem_point {
+  std::string mount;
+  double total_bytes = 0, used_bytes = 0;
+  double used_percent = 0;  // worked out here from the bytes, not taken from the agent
+};
+
 class live_telemetry {
  public:
   live_telemetry() = default;
@@ -77,6 +84,9 @@ class live_telemetry {
   // memory percent.
   using sample_listener = std::function<void(const std::string&, const std::string&, const std::string&, double, double)>;
   void on_sample_kept(sample_listener listener) { sample_listener_ = std::move(listener); }
+  // Called with each host sample that carried its filesystems.
+  using disk_listener = std::function<void(const std::string&, const std::vector<filesystem_point>&)>;
+  void on_disks_kept(disk_listener listener) { disk_listener_ = std::move(listener); }
 
   std::uint64_t samples_ingested() const { return samples_ingested_; }
   // How many samples and events the per-host limits refused, across hosts.
@@ -86,6 +96,7 @@ class live_telemetry {
  private:
   std::function<void(const store::event_record&)> event_listener_;
   sample_listener sample_listener_;
+  disk_listener disk_listener_;
   struct container_latest {
     std::string name;
     stats_point point;
@@ -99,6 +110,7 @@ class live_telemetry {
   stats_history history_;
   std::map<std::string, std::map<std::string, container_latest>> containers_;  // host -> container -> latest
   std::map<std::string, stats_point> hosts_;
+  std::map<std::string, std::vector<filesystem_point>> filesystems_;  // per host, the latest
   std::map<std::string, std::string> host_names_;
   std::map<std::string, std::uint64_t> events_dropped_;  // per host, as the agents report them
   std::map<std::string, agent_limits> limits_;           // per host

@@ -148,12 +148,13 @@ TEST(registration, keeps_utf8_and_drops_broken_sequences) {
 }
 
 TEST(auth_reply, success_round_trips) {
-  auth_success s{"agent-1", "host-1", "tok_en", "0.1.0", true};
+  auth_success s{"agent-1", "host-1", "tok_en", "0.1.0", true, true};
   auto r = parse_auth_reply(json::value(to_json(s)));
   ASSERT_TRUE(r.has_value());
   EXPECT_TRUE(r->ok);
   EXPECT_EQ(r->success.host_id, "host-1");
   EXPECT_TRUE(r->success.stats_batch);
+  EXPECT_TRUE(r->success.host_filesystems);
 }
 
 TEST(auth_reply, error_carries_the_reason) {
@@ -167,4 +168,5 @@ TEST(auth_reply, dockmon_reply_without_extras_is_understood) {
   auto r = parse_auth_reply(json::parse(R"({"type":"auth_success","agent_id":"a","host_id":"h","permanent_token":"a"})"));
   ASSERT_TRUE(r.has_value());
   EXPECT_FALSE(r->success.stats_batch);
+  EXPECT_FALSE(r->success.host_filesystems);
 }

@@ -296,3 +296,96 @@ TEST(alert_engine, update_outcomes_fire_one_shot_alerts_on_the_container_and_sel
   EXPECT_EQ(changes[0].target_name, "node-a");
   EXPECT_EQ(changes[0].message, "agent of host node-a: self-update rolled back: 1.2.0 did not register");
 }
+
+TEST(alert_engine, a_full_disk_fires_per_mount_point_and_clears_below_its_clear_line_and_survives_a_restart) {
+  engine e;
+  e.set_rule(make_rule("disk", R"({"kind":"disk_low","threshold_percent":90,"fire_after_seconds":60,"mount":"/srv/*"})"), t0);
+  e.host_connected("h1", "node-a", t0);
+  const std::vector<std::pair<std::string, double>> full{{"/", 99}, {"/srv/data", 95}, {"/srv/logs", 40}};
+  e.on_disk_sample("h1", full, t0);
+  e.on_disk_sample("h1", full, t0 + 59s);
+  EXPECT_TRUE(e.take_changes().empty()) << "not before 60 s";
+  e.on_disk_sample("h1", full, t0 + 60s);
+  auto fired = e.take_changes();
+  ASSERT_EQ(fired.size(), 1u) << "/ is not under /srv, /srv/logs is not full";
+  EXPECT_EQ(fired[0].kind, "disk_low");
+  EXPECT_EQ(fired[0].target_name, "/srv/data");
+  EXPECT_EQ(fired[0].container_id, "");
+  EXPECT_EQ(fired[0].message, "host node-a: /srv/data is 95.0% full (above 90.0% for 1 min)");
+
+  engine after;  // the server restarts: the alert stays firing, one row
+  after.set_rule(make_rule("disk", R"({"kind":"disk_low","threshold_percent":90,"fire_after_seconds":60,"mount":"/srv/*"})"), t0);
+  after.restore(fired, t0 + 70s);
+  after.on_disk_sample("h1", {{"/srv/data", 96}}, t0 + 71s);
+  EXPECT_TRUE(after.take_changes().empty()) << "still firing: no second alert";
+  after.on_disk_sample("h1", {{"/srv/data", 87}}, t0 + 72s);
+  EXPECT_TRUE(after.take_changes().empty()) << "above the clear line of 85";
+  after.on_disk_sample("h1", {{"/srv/data", 60}}, t0 + 73s);
+  auto cleared = after.take_changes();
+  ASSERT_EQ(cleared.size(), 1u);
+  EXPECT_EQ(cleared[0].id, fired[0].id);
+  EXPECT_EQ(cleared[0].state, "resolved");
+}
+
+TEST(alert_engine, a_snoozed_rule_keeps_its_alerts_but_tells_no_one_until_it_wakes) {
+  engine e;
+  e.set_rule(make_rule("r1", R"({"kind":"container_stopped","channel_ids":["c1"]})"), t0);
+  e.host_connected("h1", "node-a", t0);
+  ASSERT_TRUE(e.snooze_rule("r1", t0 + 1h));
+  EXPECT_FALSE(e.snooze_rule("nope", t0 + 1h));
+  e.on_container_event(event("die"), t0 + 1s);
+  auto fired = e.take_changes();
+  ASSERT_EQ(fired.size(), 1u) << "the alert is kept";
+  EXPECT_FALSE(fired[0].notified);
+  EXPECT_TRUE(e.take_notices().empty());
+  e.on_container_event(event("start"), t0 + 2s);
+  e.take_changes();
+  EXPECT_TRUE(e.take_notices().empty()) << "an unheard alert has no all-clear";
+  e.snooze_rule("r1", time_point{});  // woken
+  e.on_container_event(event("die"), t0 + 3s);
+  e.take_changes();
+  EXPECT_EQ(e.take_notices().size(), 1u);
+
+  auto snoozed = make_rule("r2", R"({"kind":"container_stopped","snoozed_until":"2030-01-01T00:00:00Z"})");
+  EXPECT_EQ(definition_json(snoozed).at("snoozed_until").as_string(), "2030-01-01T00:00:00Z") << "kept across a restart";
+}
+
+TEST(alert_engine, a_host_that_is_away_holds_the_messages_of_its_containers_and_says_so) {
+  engine e;
+  e.set_rule(make_rule("stop", R"({"kind":"container_stopped","channel_ids":["c1"]})"), t0);
+  e.set_rule(make_rule("down", R"({"kind":"host_down","fire_after_seconds":30,"channel_ids":["c1"]})"), t0);
+  e.host_connected("h1", "node-a", t0);
+  e.host_disconnected("h1", t0 + 1s);
+  e.on_container_event(event("die"), t0 + 2s);  // from the backlog of an agent on its way down
+  ASSERT_EQ(e.take_changes().size(), 1u) << "the container's alert is kept";
+  EXPECT_TRUE(e.take_notices().empty()) << "but tells no one";
+  e.tick(t0 + 32s);
+  auto down = e.take_notices();
+  ASSERT_EQ(down.size(), 1u);
+  EXPECT_EQ(down[0].alert.kind, "host_down");
+  EXPECT_NE(down[0].alert.message.find("alerts of its containers tell no one until it is back"), std::string::npos)
+      << down[0].alert.message;
+  e.host_connected("h1", "node-a", t0 + 40s);
+  e.on_container_event(event("die", "db-1"), t0 + 41s);
+  e.take_changes();
+  const auto after = e.take_notices();
+  ASSERT_EQ(after.size(), 2u) << "the host's all-clear, then its containers speak again";
+  EXPECT_EQ(after[1].alert.kind, "container_stopped");
+}
+
+TEST(alert_engine, a_sample_is_weighed_only_against_the_rules_whose_scope_takes_it) {
+  engine e;
+  for (int i = 0; i < 100; ++i)
+    e.set_rule(make_rule("r" + std::to_string(i), R"({"kind":"cpu_high","fire_after_seconds":0,"scope":{"hosts":["other-)" +
+                                                       std::to_string(i) + R"("]}})"),
+               t0);
+  e.set_rule(make_rule("mine", R"({"kind":"cpu_high","fire_after_seconds":0,"scope":{"name":"web-*"}})"), t0);
+  e.on_sample("h1", web_id, "web-1", 99, 10, t0);
+  auto fired = e.take_changes();
+  ASSERT_EQ(fired.size(), 1u);
+  EXPECT_EQ(fired[0].rule_id, "mine");
+  // A renamed container is weighed again under its new name.
+  e.on_container_event(event("rename", "db-1"), t0 + 1s);
+  e.on_sample("h1", std::string(64, 'b'), "db-1", 99, 10, t0 + 2s);
+  EXPECT_TRUE(e.take_changes().empty());
+}

@@ -61,6 +61,8 @@ struct auth_success {
   // This server's own additions; DockMon agents ignore them.
   std::string server_version;
   bool stats_batch = false;
+  // The agent may add `filesystems` (each mounted filesystem's use) to its host stats frame.
+  bool host_filesystems = false;
 };
 
 json::object to_json(const auth_success& s);
