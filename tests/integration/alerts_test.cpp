@@ -317,3 +317,51 @@ TEST(alerts, a_host_disk_fuller_than_its_threshold_fires_for_that_mount_point) {
   std::this_thread::sleep_for(3s);
   EXPECT_EQ(alerts_on(h.server, "/").size(), 1u) << "one alert, from the rule whose line the disk is above";
 }
+
+TEST(alerts, tags_on_hosts_and_containers_show_in_the_lists_scope_rules_and_survive_a_restart) {
+  alert_host h;
+  scoped_container shop("it-tag-shop", "sleep 100000", "--label com.docker.compose.project=shop");
+  scoped_container plain("it-tag-plain", "sleep 100000");
+  const std::string host_path = "/api/hosts/" + h.host_id;
+  auto host_tags = h.server.put(host_path + "/tags", R"({"tags":["prod","eu","prod"]})");
+  ASSERT_EQ(host_tags.status, 200u) << host_tags.body;
+  EXPECT_EQ(json::serialize(host_tags.json().at("tags")), R"(["eu","prod"])");
+  EXPECT_EQ(h.server.put(host_path + "/tags", R"({"tags":["not a tag"]})").status, 400u);
+  EXPECT_EQ(h.server.put("/api/hosts/no-such-host/tags", R"({"tags":[]})").status, 404u);
+  // By id: the agent says which name it stands for, and the tag follows the name.
+  auto mine = h.server.put(host_path + "/containers/" + plain.id + "/tags", R"({"tags":["mine"]})");
+  ASSERT_EQ(mine.status, 200u) << mine.body;
+  EXPECT_EQ(mine.json().at("container_name").as_string(), "it-tag-plain");
+
+  auto tags_of = [&](const std::string& name) {
+    const auto list = h.server.get(host_path + "/containers").json();
+    for (const auto& c : list.as_array())
+      if (c.at("name").as_string() == name) return json::serialize(c.at("tags"));
+    return std::string("(not listed)");
+  };
+  EXPECT_EQ(tags_of("it-tag-shop"), R"(["shop"])") << "the compose project is a tag";
+  EXPECT_EQ(tags_of("it-tag-plain"), R"(["mine"])");
+
+  const auto shop_rule = add_rule(h.server, R"({"name":"shop","kind":"container_stopped","scope":{"tag":"shop"}})");
+  const auto mine_rule = add_rule(h.server, R"({"name":"mine","kind":"container_stopped","scope":{"tag":"mine"}})");
+  const auto prod_rule = add_rule(h.server, R"({"name":"prod","kind":"container_started","scope":{"tag":"prod"}})");
+  h.server.restart();  // the tags are kept
+  ASSERT_TRUE(h.server.wait_for_host(h.host_id, "online", 20s));
+  EXPECT_EQ(json::serialize(h.server.get(host_path).json().at("tags")), R"(["eu","prod"])");
+  ASSERT_TRUE(wait_until([&] { return event_seen(h.server, shop.id, "start") && event_seen(h.server, plain.id, "start"); }, 20s));
+  ASSERT_EQ(docker_cli("kill it-tag-shop it-tag-plain").exit_code, 0);
+  auto shop_alert = wait_for_alert(h.server, "it-tag-shop", "firing");
+  auto plain_alert = wait_for_alert(h.server, "it-tag-plain", "firing");
+  ASSERT_TRUE(shop_alert && plain_alert) << h.server.get("/api/alerts").body;
+  EXPECT_EQ(shop_alert->at("rule_id").as_string(), shop_rule);
+  EXPECT_EQ(plain_alert->at("rule_id").as_string(), mine_rule);
+  EXPECT_EQ(alerts_on(h.server, "it-tag-shop").size(), 1u) << "not the rule of the other tag";
+  EXPECT_EQ(alerts_on(h.server, "it-tag-plain").size(), 1u);
+  ASSERT_EQ(docker_cli("start it-tag-plain").exit_code, 0);
+  ASSERT_TRUE(wait_until([&] {
+    for (const auto& a : alerts_on(h.server, "it-tag-plain"))
+      if (a.at("rule_id").as_string() == prod_rule) return true;
+    return false;
+  }, 20s)) << "the host's tag is its containers' too: " << h.server.get("/api/alerts").body;
+  EXPECT_NE(h.server.get("/api/audit").body.find("set_tags"), std::string::npos);
+}

@@ -338,6 +338,10 @@ http_response test_server::get(const std::string& target) { return request(http:
 http_response test_server::post(const std::string& target, const std::string& body) {
   return request(http::verb::post, target, body, {{"Cookie", cookie_}});
 }
+http_response test_server::put(const std::string& target, const std::string& body) {
+  return request(http::verb::put, target, body, {{"Cookie", cookie_}});
+}
+
 http_response test_server::del(const std::string& target) { return request(http::verb::delete_, target, {}, {{"Cookie", cookie_}}); }
 
 std::string test_server::registration_token() {

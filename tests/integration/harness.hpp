@@ -130,6 +130,7 @@ class test_server {
   http_response get(const std::string& target);
   http_response post(const std::string& target, const std::string& body = "{}");
   http_response del(const std::string& target);
+  http_response put(const std::string& target, const std::string& body);
   http_response request(http::verb method, const std::string& target, const std::string& body,
                         const std::map<std::string, std::string>& headers);
 

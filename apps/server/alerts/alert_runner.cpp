@@ -109,6 +109,8 @@ void apply_blackouts(server_context& ctx, const std::vector<store::blackout_reco
 void start_alerts(server_context& ctx) {
   const auto now = sys_clock::now();
   apply_blackouts(ctx, ctx.db->list_blackouts());
+  ctx.tags.load(ctx.db->list_tags());
+  ctx.alerts.set_tags(ctx.tags);
   for (const auto& stored : ctx.db->list_alert_rules()) apply_stored_rule(ctx, stored);
   for (const auto& h : ctx.db->list_hosts()) ctx.alerts.host_known(h.id, h.name, now);
   ctx.alerts.restore(ctx.db->list_alerts({"firing", "", store::max_alert_limit}), now);

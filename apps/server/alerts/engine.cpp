@@ -78,8 +78,8 @@ const std::vector<const rule*>& engine::sample_rules(const std::string& host_id,
   if (!added) return it->second;
   const bool of_host = container_id.empty();
   auto labels = labels_.find(container_id);
-  const target t = of_host ? target{host_id, {}, {}, {}}
-                           : target{host_id, name, labels != labels_.end() ? labels->second : std::map<std::string, std::string>{}, {}};
+  const target t = of_host ? host_target(host_id)
+                           : container_target(host_id, name, labels != labels_.end() ? labels->second : std::map<std::string, std::string>{});
   for (const auto* r : metric_rules_)
     if (r->on_hosts == of_host && r->scope.matches(t)) it->second.push_back(r);
   return it->second;
@@ -192,7 +192,7 @@ void engine::host_disconnected(const std::string& host_id, time_point now) {
 }
 
 void engine::host_sample(const std::string& host_id, double down, time_point now) {
-  const target host{host_id, {}, {}, {}};
+  const target host = host_target(host_id);
   for (const auto& [id, r] : rules_) {
     if (r.kind != rule_kind::host_down || !r.scope.matches(host)) continue;
     auto& t = track(r, host_id, {});
@@ -213,7 +213,7 @@ void engine::on_container_event(const store::event_record& e, time_point now) {
   if (e.type != "container") return;
   const std::string verb = e.action.substr(0, e.action.find(':'));
   const auto attributes = attributes_of(e.attributes);
-  const target container{e.host_id, e.container_name, attributes, {}};
+  const target container = container_target(e.host_id, e.container_name, attributes);
   const std::string where = e.container_name + " on " + host_name(e.host_id);
   const bool asked_for = verb == "die" && stop_expected(e.host_id, e.container_id, now);
   const bool gone = verb == "die" || verb == "destroy";
@@ -306,7 +306,7 @@ void engine::on_update_outcome(const store::event_record& e, time_point now) {
   const std::string name = !e.container_name.empty() ? e.container_name
                            : name_label != container_labels.end() ? name_label->second
                                                                   : e.container_id.substr(0, 12);
-  const target t = self ? target{e.host_id, {}, {}, {}} : target{e.host_id, name, container_labels, {}};
+  const target t = self ? host_target(e.host_id) : container_target(e.host_id, name, container_labels);
   std::string message = self ? "agent of host " + host_name(e.host_id) + ": self-update " + (e.action == "failed" ? "failed" : "rolled back")
                              : "update of " + name + " on " + host_name(e.host_id) + (kind == rule_kind::update_completed ? " completed" : " failed");
   if (const auto words = said("message"); !words.empty()) message += ": " + words;
@@ -323,7 +323,7 @@ void engine::on_update_outcome(const store::event_record& e, time_point now) {
 
 void engine::on_disk_sample(const std::string& host_id, const std::vector<std::pair<std::string, double>>& used_percent,
                             time_point now) {
-  const target host{host_id, {}, {}, {}};
+  const target host = host_target(host_id);
   for (const auto* r : disk_rules_) {
     if (!r->scope.matches(host)) continue;
     for (const auto& [mount, used] : used_percent) {

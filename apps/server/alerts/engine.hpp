@@ -6,6 +6,7 @@
 #include "alerts/blackout.hpp"
 #include "alerts/rule.hpp"
 #include "dockmon/store/store.hpp"
+#include "tags/tag_book.hpp"
 
 #include <map>
 #include <optional>
@@ -37,6 +38,12 @@ class engine {
   // Blackout windows, all of them at once: while one covers a host, its alerts tell no one.
   void set_blackouts(std::vector<blackout> windows) { blackouts_ = std::move(windows); }
   const std::vector<blackout>& blackouts() const { return blackouts_; }
+
+  // Tags of hosts and containers, all of them at once: rules scoped by tag see them from now on.
+  void set_tags(tag_book tags) {
+    tags_ = std::move(tags);
+    sample_rules_.clear();
+  }
 
   // Hosts: known ones (all at start, offline until their agent comes), and their agents' links.
   void host_known(const std::string& host_id, const std::string& name, time_point now);
@@ -98,6 +105,11 @@ class engine {
   // Whether this die was asked for; an expectation is spent by the die it explains.
   bool stop_expected(const std::string& host_id, const std::string& container_id, time_point now);
   std::string host_name(const std::string& host_id) const;
+  target host_target(const std::string& host_id) const { return target{host_id, {}, {}, tags_.all_for(host_id, {}, {})}; }
+  target container_target(const std::string& host_id, const std::string& name, std::map<std::string, std::string> labels) const {
+    auto tags = tags_.all_for(host_id, name, labels);
+    return target{host_id, name, std::move(labels), std::move(tags)};
+  }
 
   void rebuild_metric_rules();
   // The metric rules whose scope takes this container (or host, with no container id), worked out once
@@ -116,6 +128,7 @@ class engine {
   std::vector<store::alert_record> in_flight_;
   std::vector<notice> notices_;
   std::vector<blackout> blackouts_;
+  tag_book tags_;
 };
 
 }  // namespace dockmon::server::alerts

@@ -4,6 +4,8 @@
 // the values of a container's environment.
 #include "api/handlers.hpp"
 
+#include "tags/tag_book.hpp"
+
 #include "auth/audit.hpp"
 #include "auth/auth.hpp"
 #include "dockmon/common/json_fields.hpp"
@@ -190,6 +192,7 @@ class containers_api : private route_answers {
     for (const auto& c : list->get_array()) {
       if (auto summary = container_summary(c)) {
         ids.emplace_back(summary->at("id").as_string());
+        add_tags(*summary);
         out.push_back(std::move(*summary));
       } else {
         ++dropped;
@@ -251,6 +254,18 @@ class containers_api : private route_answers {
     json::object& operator*() { return *container; }
     response& error() { return error_answer; }
   };
+  // PUT .../containers/{cid}/tags {tags}: tags follow the container's name (through updates and
+  // re-creation), so its agent says which name an id or a name stands for.
+  net::awaitable<response> set_tags(route_call& c) {
+    if (!has_role(principal_, role::operator_)) co_return fail(http::status::forbidden, "your role may only look");
+    auto inspected = co_await inspect_container();
+    if (!inspected) co_return std::move(inspected.error());
+    std::string name = string_field(*inspected, "Name");
+    if (!name.empty() && name.front() == '/') name.erase(0, 1);
+    if (!valid_container_name(name)) co_return fail(http::status::bad_gateway, "the agent's reply has no usable name");
+    co_return co_await set_container_tags_by_name(c, host_id_, name);
+  }
+
   net::awaitable<inspected_container> inspect_container() {
     protocol::container_operation inspect;
     inspect.action = "inspect";
@@ -334,6 +349,16 @@ class containers_api : private route_answers {
   }
 
  private:
+  // The tags users set on the container, and its compose project's (or the chosen label's).
+  void add_tags(json::object& summary) const {
+    json::array tags;
+    for (const auto& t : ctx_.tags.of(host_id_, std::string(summary.at("name").as_string()))) tags.emplace_back(t);
+    if (auto from = ctx_.tags.from_label(summary.at("labels").as_object()); !from.empty()) {
+      if (std::find(tags.begin(), tags.end(), json::value(from)) == tags.end()) tags.emplace_back(from);
+    }
+    summary["tags"] = std::move(tags);
+  }
+
   server_context& ctx_;
   const request& req_;
   std::string_view query_;
@@ -343,6 +368,12 @@ class containers_api : private route_answers {
 };
 
 }  // namespace
+
+net::awaitable<response> set_container_tags(route_call& c) {
+  containers_api api(c);
+  if (auto refused = co_await api.refusal(true)) co_return std::move(*refused);
+  co_return co_await api.set_tags(c);
+}
 
 net::awaitable<response> list_containers(route_call& c) {
   containers_api api(c);

@@ -31,6 +31,9 @@ net::awaitable<response> host_stats(route_call& c);
 net::awaitable<response> new_registration_token(route_call& c);
 net::awaitable<response> new_reattach_token(route_call& c);
 net::awaitable<response> revoke_agent(route_call& c);
+net::awaitable<response> set_host_tags(route_call& c);
+// Replaces the tags of the host's container of that name (containers.cpp resolves an id to it).
+net::awaitable<response> set_container_tags_by_name(route_call& c, std::string host_id, std::string container_name);
 
 // containers.cpp: containers through the host's agent, and their stats history.
 net::awaitable<response> list_containers(route_call& c);
@@ -41,6 +44,7 @@ net::awaitable<response> remove_container(route_call& c);
 net::awaitable<response> power_container(route_call& c);  // start, stop, restart, kill: the path's last part
 net::awaitable<response> rename_container(route_call& c);
 net::awaitable<response> update_container(route_call& c);
+net::awaitable<response> set_container_tags(route_call& c);
 
 // alerts.cpp: alert rules and alerts.
 net::awaitable<response> list_alert_rules(route_call& c);

@@ -4,6 +4,7 @@
 
 #include "auth/audit.hpp"
 #include "auth/auth.hpp"
+#include "tags/tag_book.hpp"
 #include "dockmon/common/crypto.hpp"
 
 namespace dockmon::server {
@@ -19,6 +20,12 @@ json::value capabilities_json(const std::string& text) {
 }
 
 // Engine ids are for admins only: with one, a registration token used to be enough to take a host over.
+json::array tags_json(const std::vector<std::string>& tags) {
+  json::array out;
+  for (const auto& t : tags) out.emplace_back(t);
+  return out;
+}
+
 json::object host_json(const store::host_record& h, bool online, bool show_engine_id) {
   json::object o;
   o["id"] = h.id;
@@ -56,13 +63,31 @@ json::object host_json(const store::host_record& h, bool online, bool show_engin
 
 class hosts_api : private route_answers {
  public:
-  explicit hosts_api(route_call& c) : route_answers(c.req), ctx_(c.ctx), principal_(c.who) {}
+  explicit hosts_api(route_call& c) : route_answers(c.req), ctx_(c.ctx), req_(c.req), principal_(c.who) {}
 
   // A page that lists hosts can show numbers at once instead of waiting a stats interval for the feed.
   json::object host_with_stats(const store::host_record& h) const {
     auto o = host_json(h, ctx_.hub.is_online(h.id), has_role(principal_, role::admin));
     o["stats"] = ctx_.telemetry.latest_host_point(h.id);
+    o["tags"] = tags_json(ctx_.tags.of(h.id));
     return o;
+  }
+
+  // Replaces the host's tags (container_name empty) or a container's; rules scoped by tag see them at once.
+  net::awaitable<response> set_tags(std::string host_id, std::string container_name, std::string target) {
+    auto body = json_body(req_);
+    if (!body) co_return fail(http::status::bad_request, "body must be a JSON object: {tags:[...]}");
+    auto parsed = parse_tags(*body);
+    if (auto* error = std::get_if<std::string>(&parsed)) co_return fail(http::status::bad_request, *error);
+    auto tags = std::get<std::vector<std::string>>(std::move(parsed));
+    auto save = ctx_.with_store([host_id, container_name, tags](store::store& s) { s.set_tags(host_id, container_name, tags); });
+    co_await std::move(save);
+    ctx_.tags.set(host_id, container_name, tags);
+    ctx_.alerts.set_tags(ctx_.tags);
+    std::string list;
+    for (const auto& t : tags) list += (list.empty() ? "" : ",") + t;
+    audit("set_tags", std::move(target), "[" + list + "]");
+    co_return ok(json::object{{"host_id", host_id}, {"container_name", container_name}, {"tags", tags_json(tags)}});
   }
 
   // A single-use registration token, 15 minutes: for a new host, or (host_id set) one that may only
@@ -101,6 +126,7 @@ class hosts_api : private route_answers {
   }
 
   server_context& ctx_;
+  const request& req_;
   const store::principal& principal_;
 };
 
@@ -144,6 +170,18 @@ net::awaitable<response> new_reattach_token(route_call& c) {
   if (!host) co_return c.fail(http::status::not_found, "no such host");
   hosts_api api(c);
   co_return co_await api.mint_registration_token(host->id);
+}
+
+net::awaitable<response> set_host_tags(route_call& c) {
+  auto host = co_await find_host(c.ctx, c.param(0));
+  if (!host) co_return c.fail(http::status::not_found, "no such host");
+  hosts_api api(c);
+  co_return co_await api.set_tags(host->id, {}, host->id);
+}
+
+net::awaitable<response> set_container_tags_by_name(route_call& c, std::string host_id, std::string container_name) {
+  hosts_api api(c);
+  co_return co_await api.set_tags(host_id, container_name, host_id + "/" + container_name);
 }
 
 net::awaitable<response> revoke_agent(route_call& c) {

@@ -48,6 +48,8 @@ constexpr route table[] = {
 
     // Containers, through the host's agent
     {get, "/api/hosts/{host_id}/containers", viewer, list_containers},
+    {put, "/api/hosts/{host_id}/tags", operator_, set_host_tags},
+    {put, "/api/hosts/{host_id}/containers/{container_id}/tags", operator_, set_container_tags},
     {get, "/api/hosts/{host_id}/containers/{container_id}", viewer, inspect_container},
     {get, "/api/hosts/{host_id}/containers/{container_id}/stats", viewer, container_stats},
     {get, "/api/hosts/{host_id}/containers/{container_id}/logs", viewer, container_logs},

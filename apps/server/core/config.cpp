@@ -94,6 +94,9 @@ server_config parse_server_config(int argc, char** argv) {
   app.add_option("--notify-burst-window", burst_window,
                  "messages about one host within this time after the first go to a channel as one (e.g. 10s; 0: each alone)")
       ->envname("DOCKMON_NOTIFY_BURST_WINDOW");
+  app.add_option("--tag-label", cfg.tag_label,
+                 "the Docker label whose value is a container's tag too (default com.docker.compose.project; empty: none)")
+      ->envname("DOCKMON_TAG_LABEL");
   std::string ack_links = "false";
   app.add_option("--notify-ack-links", ack_links,
                  "messages carry a link (valid 7 days, once) that acknowledges the alert without signing in; needs --public-url")
@@ -124,6 +127,8 @@ server_config parse_server_config(int argc, char** argv) {
   cfg.log_json = parse_bool("LOG_JSON", log_json);
   cfg.agent_retention = parse_duration("--agent-retention/DOCKMON_AGENT_RETENTION", agent_retention);
   cfg.notify_ack_links = parse_bool("--notify-ack-links/DOCKMON_NOTIFY_ACK_LINKS", ack_links);
+  if (cfg.tag_label.size() > 255 || cfg.tag_label.find_first_of(" \t\r\n") != std::string::npos)
+    throw config_error("--tag-label/DOCKMON_TAG_LABEL", "must be a Docker label key: at most 255 characters, no spaces");
   cfg.notify_burst_window = parse_duration("--notify-burst-window/DOCKMON_NOTIFY_BURST_WINDOW", burst_window);
   if (cfg.notify_burst_window > std::chrono::minutes(10))
     throw config_error("--notify-burst-window/DOCKMON_NOTIFY_BURST_WINDOW", "must be at most 10m, so that no message waits longer");

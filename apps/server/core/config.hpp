@@ -26,7 +26,8 @@ struct server_config {
   // Agents offline longer than this are removed with their hosts (0: never).
   std::chrono::milliseconds agent_retention{std::chrono::hours(24 * 30)};
   std::chrono::milliseconds notify_burst_window{std::chrono::seconds(10)};
-  bool notify_ack_links = false;  // messages carry a link that acknowledges the alert without signing in
+  bool notify_ack_links = false;
+  std::string tag_label = "com.docker.compose.project";  // a container's tag from this label's value; empty: none  // messages carry a link that acknowledges the alert without signing in
   std::string log_level = "info";
   bool log_json = false;
   // The address browsers use, when a TLS proxy sits in front (--tls off): https here makes cookies Secure

@@ -107,7 +107,7 @@ TEST_F(sqlite_store_test, newer_schema_version_is_refused) {
     open();
     FAIL() << "expected store_error";
   } catch (const store_error& e) {
-    EXPECT_NE(std::string(e.what()).find("database schema version 99 is newer than this build supports (10); "
+    EXPECT_NE(std::string(e.what()).find("database schema version 99 is newer than this build supports (11); "
                                          "upgrade dockmon-server"),
               std::string::npos)
         << e.what();
@@ -578,10 +578,11 @@ TEST_F(sqlite_store_test, concurrent_calls_from_four_threads_succeed) {
 
 // ---- migration 2: stats rollups and events ----
 
-TEST_F(sqlite_store_test, fresh_database_is_at_schema_version_10) {
+TEST_F(sqlite_store_test, fresh_database_is_at_schema_version_11) {
   open().reset();
-  EXPECT_EQ(raw_int("SELECT MAX(version) FROM schema_version"), 10);
-  EXPECT_EQ(raw_int("SELECT COUNT(*) FROM schema_version"), 10);
+  EXPECT_EQ(raw_int("SELECT MAX(version) FROM schema_version"), 11);
+  EXPECT_EQ(raw_int("SELECT COUNT(*) FROM schema_version"), 11);
+  EXPECT_EQ(raw_int("SELECT COUNT(*) FROM pragma_table_info('tags')"), 3);
   EXPECT_EQ(raw_int("SELECT COUNT(*) FROM pragma_table_info('notifications')"), 11);
   EXPECT_EQ(raw_int("SELECT COUNT(*) FROM pragma_table_info('alerts')"), 15);
   EXPECT_EQ(raw_int("SELECT COUNT(*) FROM pragma_table_info('stats_rollups')"), 12);
@@ -592,7 +593,9 @@ TEST_F(sqlite_store_test, version_1_database_upgrades_to_the_latest_and_keeps_it
   // Turns a fresh database back into what migration 1 alone left (SQLite 3.35+ drops columns), then puts
   // in data as a version 1 server would have.
   open().reset();
-  raw_exec("DELETE FROM schema_version WHERE version = 10;"
+  raw_exec("DELETE FROM schema_version WHERE version = 11;"
+           "DROP TABLE tags;"
+           "DELETE FROM schema_version WHERE version = 10;"
            "DROP TABLE blackouts;"
            "DELETE FROM schema_version WHERE version = 9;"
            "DROP TABLE notifications;"
@@ -635,7 +638,7 @@ TEST_F(sqlite_store_test, version_1_database_upgrades_to_the_latest_and_keeps_it
   ASSERT_EQ(raw_int("SELECT COUNT(*) FROM sqlite_master WHERE name = 'stats_rollups'"), 0);
 
   auto s = open();
-  EXPECT_EQ(raw_int("SELECT MAX(version) FROM schema_version"), 10);
+  EXPECT_EQ(raw_int("SELECT MAX(version) FROM schema_version"), 11);
   EXPECT_TRUE(s->find_user_by_name("alice"));
   EXPECT_FALSE(s->find_user_by_name("alice")->disabled);
   auto events = s->list_events({});
@@ -1287,6 +1290,28 @@ TEST_F(sqlite_store_test, notifications_are_stored_with_their_alert_and_come_due
   failed.sent_at = "2026-12-02T10:00:09Z";
   s->record_attempt(failed);
   EXPECT_FALSE(s->next_notification_due()) << "nothing pending";
+}
+
+// ---- migration 11: tags ----
+
+TEST_F(sqlite_store_test, tags_are_replaced_per_host_or_container_and_go_with_their_host) {
+  auto s = open();
+  s->create_registration_token("r1", "admin-id", now_ + 15min);
+  auto host = s->register_with_token("r1", "p1", sample_registration(), now_);
+  s->set_tags(host.host_id, "", {"prod", "eu"});
+  s->set_tags(host.host_id, "web", {"frontend"});
+  s->set_tags(host.host_id, "web", {"frontend", "team-a"});  // replaces
+  s->set_tags(host.host_id, "db", {});
+  auto all = s->list_tags();
+  ASSERT_EQ(all.size(), 4u);
+  EXPECT_EQ(all[0].container_name, "");
+  EXPECT_EQ(all[0].tag, "eu");
+  EXPECT_EQ(all[2].container_name, "web");
+  EXPECT_EQ(all[3].tag, "team-a");
+  EXPECT_THROW(s->set_tags("no-such-host", "", {"x"}), store_error) << "a tag on a host that is not there";
+  s->set_agent_status(host.agent_id, "offline", now_ - 40 * 24h);
+  ASSERT_EQ(s->remove_agents_offline_since(now_ - 30 * 24h).size(), 1u);
+  EXPECT_TRUE(s->list_tags().empty()) << "the removed host's tags went with it";
 }
 
 }  // namespace

@@ -389,3 +389,31 @@ TEST(alert_engine, a_sample_is_weighed_only_against_the_rules_whose_scope_takes_
   e.on_sample("h1", std::string(64, 'b'), "db-1", 99, 10, t0 + 2s);
   EXPECT_TRUE(e.take_changes().empty());
 }
+
+TEST(alert_engine, rules_scoped_by_tag_see_host_tags_container_tags_and_the_compose_project) {
+  engine e;
+  e.set_rule(make_rule("shop", R"({"kind":"container_stopped","scope":{"tag":"shop"}})"), t0);
+  e.set_rule(make_rule("prod", R"({"kind":"container_oom","scope":{"tag":"prod"}})"), t0);
+  e.set_rule(make_rule("mine", R"({"kind":"container_started","scope":{"tag":"mine"}})"), t0);
+  auto composed = event("die");
+  composed.attributes = R"({"name":"web-1","exitCode":"1","com.docker.compose.project":"shop"})";
+  e.on_container_event(composed, t0);
+  auto fired = e.take_changes();
+  ASSERT_EQ(fired.size(), 1u) << "its compose project is a tag";
+  EXPECT_EQ(fired[0].rule_id, "shop");
+  e.on_container_event(event("oom"), t0 + 1s);
+  EXPECT_TRUE(e.take_changes().empty()) << "the host has no tags yet";
+  server::tag_book tags;
+  tags.load({{"h1", "", "prod"}, {"h1", "db-1", "mine"}});
+  e.set_tags(tags);
+  e.on_container_event(event("oom"), t0 + 2s);
+  auto oom = e.take_changes();
+  ASSERT_EQ(oom.size(), 1u) << "the host's tag is its containers' too";
+  EXPECT_EQ(oom[0].rule_id, "prod");
+  e.on_container_event(event("start"), t0 + 3s);
+  for (const auto& change : e.take_changes()) EXPECT_NE(change.rule_id, "mine") << "web-1 is not tagged mine";
+  e.on_container_event(event("start", "db-1"), t0 + 4s);
+  auto started = e.take_changes();
+  ASSERT_EQ(started.size(), 1u);
+  EXPECT_EQ(started[0].rule_id, "mine");
+}

@@ -265,6 +265,16 @@ CREATE TABLE blackouts (
     {10, R"sql(
 ALTER TABLE notifications ADD COLUMN group_key TEXT NOT NULL DEFAULT '';
 )sql"},
+    // Tags users set on hosts (container_name empty) and on containers, by name so that they follow a
+    // container through updates and re-creation; a removed host takes its tags with it.
+    {11, R"sql(
+CREATE TABLE tags (
+  host_id TEXT NOT NULL REFERENCES docker_hosts(id) ON DELETE CASCADE,
+  container_name TEXT NOT NULL DEFAULT '',
+  tag TEXT NOT NULL,
+  PRIMARY KEY (host_id, container_name, tag)
+);
+)sql"},
 };
 
 static_assert(std::size(migrations) == latest_schema_version, "every schema version needs its migration");
@@ -1204,6 +1214,26 @@ bool sqlite_store::delete_blackout(std::string_view blackout_id) {
   statement s(conn_, "DELETE FROM blackouts WHERE id = ?1");
   s.bind_all(blackout_id).run();
   return sqlite3_changes(conn_.get()) > 0;
+}
+
+void sqlite_store::set_tags(std::string_view host_id, std::string_view container_name, const std::vector<std::string>& tags) {
+  std::lock_guard lock(mutex_);
+  transaction tx(conn_);
+  statement clear(conn_, "DELETE FROM tags WHERE host_id = ?1 AND container_name = ?2");
+  clear.bind_all(host_id, container_name).run();
+  for (const auto& tag : tags) {
+    statement add(conn_, "INSERT OR IGNORE INTO tags (host_id, container_name, tag) VALUES (?1, ?2, ?3)");
+    add.bind_all(host_id, container_name, tag).run();
+  }
+  tx.commit();
+}
+
+std::vector<tag_record> sqlite_store::list_tags() {
+  std::lock_guard lock(mutex_);
+  statement s(conn_, "SELECT host_id, container_name, tag FROM tags ORDER BY host_id, container_name, tag");
+  std::vector<tag_record> out;
+  while (s.step()) out.push_back(tag_record{s.text(0), s.text(1), s.text(2)});
+  return out;
 }
 
 void sqlite_store::save_channel(const channel_record& c) {

@@ -95,7 +95,7 @@ class transaction {
 };
 
 // The schema version this build migrates to.
-inline constexpr int latest_schema_version = 10;
+inline constexpr int latest_schema_version = 11;
 
 class sqlite_store final : public store {
  public:
@@ -168,6 +168,8 @@ class sqlite_store final : public store {
   void save_blackout(const blackout_record& b) override;
   std::vector<blackout_record> list_blackouts() override;
   bool delete_blackout(std::string_view blackout_id) override;
+  void set_tags(std::string_view host_id, std::string_view container_name, const std::vector<std::string>& tags) override;
+  std::vector<tag_record> list_tags() override;
   void save_channel(const channel_record& channel) override;
   std::vector<channel_record> list_channels() override;
   std::optional<channel_record> find_channel(std::string_view channel_id) override;

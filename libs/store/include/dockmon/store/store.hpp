@@ -208,6 +208,13 @@ struct blackout_record {
   std::string created_at;
 };
 
+// A tag a user set on a host (container_name empty) or on a container of it, by the container's name.
+struct tag_record {
+  std::string host_id;
+  std::string container_name;
+  std::string tag;
+};
+
 // A notification channel. The server seals its settings (they hold webhook URLs, tokens, passwords)
 // before they reach the store, so a copy of the database alone reveals none of them.
 struct channel_record {
@@ -375,6 +382,11 @@ class store {
   virtual void save_blackout(const blackout_record& b) = 0;  // insert or replace by id
   virtual std::vector<blackout_record> list_blackouts() = 0;  // by name
   virtual bool delete_blackout(std::string_view blackout_id) = 0;
+
+  // tags
+  // Replaces the tags of a host (container_name empty) or of a container of it, in one transaction.
+  virtual void set_tags(std::string_view host_id, std::string_view container_name, const std::vector<std::string>& tags) = 0;
+  virtual std::vector<tag_record> list_tags() = 0;  // by host, container name, tag
 
   // notification channels and the outbox
   virtual void save_channel(const channel_record& channel) = 0;  // insert or replace by id
