@@ -300,6 +300,8 @@ TEST(alerts, a_host_disk_fuller_than_its_threshold_fires_for_that_mount_point) {
   ASSERT_EQ(::statvfs("/", &st), 0);
   EXPECT_EQ(root->at("total_bytes").to_number<double>(), static_cast<double>(st.f_blocks) * st.f_frsize);
   const double used = root->at("used_percent").to_number<double>();
+  const double df_use = 100.0 * static_cast<double>(st.f_blocks - st.f_bfree) / static_cast<double>(st.f_blocks - st.f_bfree + st.f_bavail);
+  EXPECT_NEAR(used, df_use, 1.0) << "df's Use%";
   EXPECT_GT(used, 0);
   EXPECT_LT(used, 100);
 

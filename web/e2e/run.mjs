@@ -253,6 +253,18 @@ try {
   await page.locator('tr[data-container="ui-e2e-web2"]').waitFor();
   check(true, "rename from the table renames the real container");
 
+  // Tags: one set from the container's row shows as a chip, and the tag filter keeps only that row.
+  const tagged = page.locator('tr[data-container="ui-e2e-web2"]');
+  await until("the buttons to be usable again", () => tagged.getByRole("button", { name: "tags" }).isEnabled());
+  promptAnswer = "e2e-tag, team-a";
+  await tagged.getByRole("button", { name: "tags" }).click();
+  await tagged.locator('.tag[data-tag="e2e-tag"]').waitFor({ timeout: 10000 });
+  await page.locator('select[name="tag-filter"]').selectOption("team-a");
+  await until("the filter to keep only the tagged container", async () => (await page.locator("table.containers tbody tr").count()) === 1);
+  check((await page.locator("table.containers tbody tr").getAttribute("data-container")) === "ui-e2e-web2",
+        "a tag set in the UI shows on its container and filters the list");
+  await page.locator('select[name="tag-filter"]').selectOption("");
+
   // An error from the server reaches the user as it came: renaming to a name another container has is
   // refused by Docker, and Docker's words are shown.
   const web2 = page.locator('tr[data-container="ui-e2e-web2"]');
@@ -516,9 +528,41 @@ try {
   await until("the header's badge of firing alerts", async () => Number(await page.locator(".alert-badge").getAttribute("data-firing")) >= 1, 20000);
   check(true, "the header counts the firing alert");
   await page.locator('table[aria-label="Firing alerts"] button.link', { hasText: "ui-e2e-alert" }).click();
-  await page.getByLabel("Timeline").getByText(/message sent/).waitFor({ timeout: 20000 });
-  check(true, "the alert's timeline shows the message sent");
+  await page.getByLabel("Timeline").getByText(/message sent to e2e-hook/).waitFor({ timeout: 20000 });
+  check(true, "the alert's timeline shows the message sent, naming the channel");
   await page.screenshot({ path: path.join(shots, "alerts.png"), fullPage: true });
+
+  // A rule edited in the UI: its form fills, and saving changes the rule; a snooze of the rule and a wake.
+  const ruleRow = page.locator('table[aria-label="Rules"] tr', { hasText: "e2e stopped" });
+  await ruleRow.getByRole("button", { name: "Edit" }).click();
+  check((await page.locator('input[name="rule-pattern"]').inputValue()) === "ui-e2e-alert", "editing a rule fills its form");
+  await page.locator('input[name="rule-name"]').fill("e2e stopped, edited");
+  await page.locator('select[name="rule-severity"]').selectOption("critical");
+  await page.getByRole("button", { name: "Save rule" }).click();
+  await page.locator('table[aria-label="Rules"] tr', { hasText: "e2e stopped, edited" }).waitFor();
+  const rules = await (await page.request.get(`${base}/api/alert-rules`)).json();
+  const edited = rules.find((r) => r.name === "e2e stopped, edited");
+  check(rules.length === 1 && edited?.severity === "critical" && edited?.scope.name === "ui-e2e-alert",
+        "saving an edited rule changes it, not a copy: " + JSON.stringify(rules));
+  const editedRow = page.locator('tr[data-rule="e2e stopped, edited"]');
+  await editedRow.getByRole("button", { name: "Snooze 1 h" }).click();
+  await editedRow.getByText(/snoozed until/).waitFor();
+  const snoozedRule = (await (await page.request.get(`${base}/api/alert-rules`)).json())[0];
+  check(typeof snoozedRule.snoozed_until === "string", "a rule snoozed in the UI is snoozed on the server");
+  await editedRow.getByRole("button", { name: "Wake" }).click();
+  await editedRow.getByRole("button", { name: "Snooze 1 h" }).waitFor();
+
+  // A channel edited in the UI keeps its secret (shown masked, sent back masked) and still delivers.
+  await channelRow.getByRole("button", { name: "Edit" }).click();
+  check((await page.locator('input[name="channel-url"]').inputValue()) === "********", "an edited channel's secret stays masked");
+  await page.locator('input[name="channel-name"]').fill("e2e-hook-renamed");
+  await page.getByRole("button", { name: "Save channel" }).click();
+  const renamedRow = page.locator('table[aria-label="Channels"] tr', { hasText: "e2e-hook-renamed" });
+  await renamedRow.waitFor();
+  const tests = received.filter((m) => m.event === "test").length;
+  await renamedRow.getByRole("button", { name: "Send test" }).click();
+  await until("a second test message at the receiver", async () => received.filter((m) => m.event === "test").length > tests);
+  check(true, "a renamed channel keeps its stored URL and delivers");
   hook.close();
 
   // Settings: an API key made in the UI works; a viewer is added there.

@@ -45,6 +45,9 @@ interface Rule {
   scope: { hosts: string[]; name: string; label: string; tag: string };
   cooldown_seconds: number;
   channel_ids: string[];
+  threshold_percent?: number;
+  mount?: string;
+  snoozed_until?: string | null;
 }
 
 interface Channel {
@@ -73,6 +76,7 @@ const kinds = [
   "container_oom",
   "cpu_high",
   "memory_high",
+  "disk_low",
   "host_down",
   "update_completed",
   "update_failed",
@@ -114,37 +118,45 @@ const channelFields: Record<string, [string, string, boolean][]> = {
   ],
 };
 
-// Firing alerts now, for the header (once signed in): asked every 10 s and after container events.
-export function useFiringCount(signedIn: boolean): number {
-  const [count, setCount] = useState(0);
+// Calls load now, every `every` ms, and soon (after `delay` ms) after a container event, which is when
+// alerts fire and end; stops when the component goes.
+function useReload(load: () => void, every: number, delay: number, active = true) {
   useEffect(() => {
-    if (!signedIn) return;
-    let alive = true;
-    const load = () =>
-      api<Alert[]>("GET", apiPath("alerts") + query({ state: "firing", limit: 1000 }))
-        .then((a) => alive && setCount(a.length))
-        .catch(() => undefined);
+    if (!active) return;
     load();
-    const timer = setInterval(load, 10000);
+    const timer = setInterval(load, every);
     let soon: ReturnType<typeof setTimeout> | null = null;
     const off = onFrame((f) => {
       if (f.type !== "container_event" || soon) return;
       soon = setTimeout(() => {
         soon = null;
         load();
-      }, 1500);
+      }, delay);
     });
     return () => {
-      alive = false;
       clearInterval(timer);
       if (soon) clearTimeout(soon);
       off();
     };
-  }, [signedIn]);
+  }, [active]);
+}
+
+// Firing alerts now, for the header (once signed in): asked every 10 s and after container events.
+export function useFiringCount(signedIn: boolean): number {
+  const [count, setCount] = useState(0);
+  useReload(
+    () =>
+      api<Alert[]>("GET", apiPath("alerts") + query({ state: "firing", limit: 1000 }))
+        .then((a) => setCount(a.length))
+        .catch(() => undefined),
+    10000,
+    1500,
+    signedIn,
+  );
   return count;
 }
 
-function Timeline({ alert }: { alert: Alert }) {
+function Timeline({ alert, channelName }: { alert: Alert; channelName: (id: string) => string }) {
   const [sent, setSent] = useState<Delivery[] | null>(null);
   // Asked again while open: a message still pending or being retried changes by itself.
   useEffect(() => {
@@ -159,9 +171,9 @@ function Timeline({ alert }: { alert: Alert }) {
   const steps: [string, string][] = [[alert.fired_at, "fired: " + alert.message]];
   for (const d of sent ?? []) {
     const what = d.event === "resolved" ? "all-clear" : "message";
-    if (d.state === "sent") steps.push([d.sent_at ?? d.created_at, `${what} sent (channel ${d.channel_id.slice(0, 8)})`]);
-    else if (d.state === "failed") steps.push([d.created_at, `${what} not delivered after ${d.attempts} attempts: ${d.last_error}`]);
-    else steps.push([d.created_at, `${what} pending, next attempt ${when(d.next_attempt_at)}${d.last_error ? ": " + d.last_error : ""}`]);
+    if (d.state === "sent") steps.push([d.sent_at ?? d.created_at, `${what} sent to ${channelName(d.channel_id)}`]);
+    else if (d.state === "failed") steps.push([d.created_at, `${what} to ${channelName(d.channel_id)} not delivered after ${d.attempts} attempts: ${d.last_error}`]);
+    else steps.push([d.created_at, `${what} to ${channelName(d.channel_id)} pending, next attempt ${when(d.next_attempt_at)}${d.last_error ? ": " + d.last_error : ""}`]);
   }
   if (alert.acknowledged_at) steps.push([alert.acknowledged_at, "acknowledged by " + alert.acknowledged_by]);
   if (alert.snoozed_until) steps.push([alert.snoozed_until, "snoozed until then"]);
@@ -178,7 +190,7 @@ function Timeline({ alert }: { alert: Alert }) {
   );
 }
 
-function AlertList({ me, hosts, openId }: { me: Me; hosts: Map<string, string>; openId?: string }) {
+function AlertList({ me, hosts, openId, channelName }: { me: Me; hosts: Map<string, string>; openId?: string; channelName: (id: string) => string }) {
   const [alerts, setAlerts] = useState<Alert[] | null>(null);
   const [open, setOpen] = useState<string>(openId ?? "");
   const [error, setError] = useState("");
@@ -189,23 +201,7 @@ function AlertList({ me, hosts, openId }: { me: Me; hosts: Map<string, string>; 
         setError("");
       })
       .catch((e) => setError((e as Error).message));
-  useEffect(() => {
-    load();
-    const timer = setInterval(load, 5000);
-    let soon: ReturnType<typeof setTimeout> | null = null;
-    const off = onFrame((f) => {
-      if (f.type !== "container_event" || soon) return;
-      soon = setTimeout(() => {
-        soon = null;
-        load();
-      }, 1000);
-    });
-    return () => {
-      clearInterval(timer);
-      if (soon) clearTimeout(soon);
-      off();
-    };
-  }, []);
+  useReload(load, 5000, 1000);
   async function act(a: Alert, action: "acknowledge" | "snooze") {
     try {
       await api("POST", apiPath("alerts", a.id, action), action === "snooze" ? { minutes: 60 } : {});
@@ -248,7 +244,7 @@ function AlertList({ me, hosts, openId }: { me: Me; hosts: Map<string, string>; 
       {open === a.id && (
         <tr key={a.id + "-t"}>
           <td colSpan={6}>
-            <Timeline alert={a} />
+            <Timeline alert={a} channelName={channelName} />
           </td>
         </tr>
       )}
@@ -287,36 +283,77 @@ function AlertList({ me, hosts, openId }: { me: Me; hosts: Map<string, string>; 
   );
 }
 
-function Rules({ me, channels }: { me: Me; channels: Channel[] }) {
+// The form's fields; a rule being edited fills them, and saving sends them as a PATCH.
+interface RuleForm {
+  name: string;
+  kind: string;
+  severity: string;
+  pattern: string;
+  tag: string;
+  mount: string;
+  threshold: string;
+  cooldown: number;
+  chosen: string[];
+}
+const emptyForm: RuleForm = { name: "", kind: kinds[0], severity: "error", pattern: "", tag: "", mount: "", threshold: "", cooldown: 300, chosen: [] };
+const withThreshold = (kind: string) => kind === "cpu_high" || kind === "memory_high" || kind === "disk_low";
+const onHosts = (kind: string) => kind === "host_down" || kind === "disk_low" || kind === "self_update_failed";
+
+function Rules({ me, channels, channelName }: { me: Me; channels: Channel[]; channelName: (id: string) => string }) {
   const [rules, setRules] = useState<Rule[]>([]);
-  const [name, setName] = useState("");
-  const [kind, setKind] = useState(kinds[0]);
-  const [severity, setSeverity] = useState("error");
-  const [pattern, setPattern] = useState("");
-  const [cooldown, setCooldown] = useState(300);
-  const [chosen, setChosen] = useState<string[]>([]);
+  const [form, setForm] = useState<RuleForm>(emptyForm);
+  const [editing, setEditing] = useState<string | null>(null);
   const [preview, setPreview] = useState<Preview | null>(null);
   const [error, setError] = useState("");
   const admin = me.role === "admin";
+  const set = (part: Partial<RuleForm>) => setForm({ ...form, ...part });
   const load = () => api<Rule[]>("GET", apiPath("alert-rules")).then(setRules).catch((e) => setError((e as Error).message));
   useEffect(() => void load(), []);
-  const body = () => ({
-    name: name.trim() || "preview",
-    kind,
-    severity,
-    cooldown_seconds: cooldown,
-    scope: pattern.trim() ? { name: pattern.trim() } : {},
-    channel_ids: chosen,
-  });
+  const body = () => {
+    const scope: Record<string, string> = {};
+    if (form.pattern.trim() && !onHosts(form.kind)) scope.name = form.pattern.trim();
+    if (form.tag.trim()) scope.tag = form.tag.trim();
+    const b: Record<string, unknown> = {
+      name: form.name.trim() || "preview",
+      kind: form.kind,
+      severity: form.severity,
+      cooldown_seconds: form.cooldown,
+      scope,
+      channel_ids: form.chosen,
+    };
+    if (withThreshold(form.kind) && form.threshold.trim()) b.threshold_percent = Number(form.threshold);
+    if (form.kind === "disk_low" && form.mount.trim()) b.mount = form.mount.trim();
+    return b;
+  };
+  function edit(r: Rule) {
+    setEditing(r.id);
+    setPreview(null);
+    setForm({
+      name: r.name,
+      kind: r.kind,
+      severity: r.severity,
+      pattern: r.scope.name,
+      tag: r.scope.tag,
+      mount: r.mount ?? "",
+      threshold: r.threshold_percent !== undefined ? String(r.threshold_percent) : "",
+      cooldown: r.cooldown_seconds,
+      chosen: r.channel_ids,
+    });
+  }
+  function done() {
+    setEditing(null);
+    setForm(emptyForm);
+    setPreview(null);
+  }
   async function run(what: "preview" | "save", e?: Event) {
     e?.preventDefault();
     setError("");
     try {
       if (what === "preview") setPreview(await api<Preview>("POST", apiPath("alert-rules", "preview"), body()));
       else {
-        await api("POST", apiPath("alert-rules"), body());
-        setName("");
-        setPreview(null);
+        if (editing) await api("PATCH", apiPath("alert-rules", editing), body());
+        else await api("POST", apiPath("alert-rules"), body());
+        done();
         await load();
       }
     } catch (err) {
@@ -326,9 +363,14 @@ function Rules({ me, channels }: { me: Me; channels: Channel[] }) {
   async function remove(r: Rule) {
     if (!confirm(`Delete the rule "${r.name}"? Its firing alerts end.`)) return;
     await api("DELETE", apiPath("alert-rules", r.id)).catch((e) => setError((e as Error).message));
+    if (editing === r.id) done();
     await load();
   }
-  const channelName = (id: string) => channels.find((c) => c.id === id)?.name ?? id.slice(0, 8);
+  async function snooze(r: Rule, minutes: number) {
+    await api("POST", apiPath("alert-rules", r.id, "snooze"), { minutes }).catch((e) => setError((e as Error).message));
+    await load();
+  }
+  const snoozed = (r: Rule) => r.snoozed_until !== null && r.snoozed_until !== undefined && new Date(r.snoozed_until) > new Date();
   return (
     <section aria-label="Alert rules">
       <h3>Rules</h3>
@@ -339,40 +381,60 @@ function Rules({ me, channels }: { me: Me; channels: Channel[] }) {
             <th>Name</th>
             <th>Kind</th>
             <th>Severity</th>
-            <th>Containers</th>
+            <th>Scope</th>
             <th>Channels</th>
             <th />
           </tr>
         </thead>
         <tbody>
           {rules.map((r) => (
-            <tr key={r.id}>
-              <td>{r.name}</td>
+            <tr key={r.id} data-rule={r.name}>
+              <td>
+                {r.name}
+                {snoozed(r) && <small class="muted"> snoozed until {when(r.snoozed_until)}</small>}
+              </td>
               <td>{r.kind}</td>
               <td>
                 <span class={"chip severity-" + r.severity}>{r.severity}</span>
               </td>
-              <td>{r.scope.name || "all"}</td>
+              <td>{[r.scope.name, r.scope.tag && "tag " + r.scope.tag, r.mount && r.mount !== "*" && r.mount].filter(Boolean).join(", ") || "all"}</td>
               <td>{r.channel_ids.map(channelName).join(", ") || "–"}</td>
               <td>
-                {admin && (
-                  <button type="button" onClick={() => remove(r)}>
-                    Delete
-                  </button>
-                )}
+                <span class="actions">
+                  {canChange(me) &&
+                    (snoozed(r) ? (
+                      <button type="button" onClick={() => snooze(r, 0)}>
+                        Wake
+                      </button>
+                    ) : (
+                      <button type="button" onClick={() => snooze(r, 60)}>
+                        Snooze 1 h
+                      </button>
+                    ))}
+                  {admin && (
+                    <button type="button" onClick={() => edit(r)}>
+                      Edit
+                    </button>
+                  )}
+                  {admin && (
+                    <button type="button" onClick={() => remove(r)}>
+                      Delete
+                    </button>
+                  )}
+                </span>
               </td>
             </tr>
           ))}
         </tbody>
       </table>
       {admin && (
-        <form class="rule-form" aria-label="New rule" onSubmit={(e) => run("save", e)}>
+        <form class="rule-form" aria-label={editing ? "Edit rule" : "New rule"} onSubmit={(e) => run("save", e)}>
           <label>
-            Name <input name="rule-name" value={name} maxLength={100} required onInput={(e) => setName(e.currentTarget.value)} />
+            Name <input name="rule-name" value={form.name} maxLength={100} required onInput={(e) => set({ name: e.currentTarget.value })} />
           </label>
           <label>
             Kind{" "}
-            <select name="rule-kind" value={kind} onChange={(e) => setKind(e.currentTarget.value)}>
+            <select name="rule-kind" value={form.kind} onChange={(e) => set({ kind: e.currentTarget.value })}>
               {kinds.map((k) => (
                 <option key={k}>{k}</option>
               ))}
@@ -380,18 +442,35 @@ function Rules({ me, channels }: { me: Me; channels: Channel[] }) {
           </label>
           <label>
             Severity{" "}
-            <select name="rule-severity" value={severity} onChange={(e) => setSeverity(e.currentTarget.value)}>
+            <select name="rule-severity" value={form.severity} onChange={(e) => set({ severity: e.currentTarget.value })}>
               {severities.map((s) => (
                 <option key={s}>{s}</option>
               ))}
             </select>
           </label>
+          {!onHosts(form.kind) && (
+            <label>
+              Container names{" "}
+              <input name="rule-pattern" placeholder="web-* (all when empty)" value={form.pattern} onInput={(e) => set({ pattern: e.currentTarget.value })} />
+            </label>
+          )}
           <label>
-            Container names <input name="rule-pattern" placeholder="web-* (all when empty)" value={pattern} onInput={(e) => setPattern(e.currentTarget.value)} />
+            Tag <input name="rule-tag" placeholder="any" value={form.tag} maxLength={32} onInput={(e) => set({ tag: e.currentTarget.value })} />
           </label>
+          {withThreshold(form.kind) && (
+            <label>
+              Above (%){" "}
+              <input name="rule-threshold" type="number" min={0} step="any" placeholder="90" value={form.threshold} onInput={(e) => set({ threshold: e.currentTarget.value })} />
+            </label>
+          )}
+          {form.kind === "disk_low" && (
+            <label>
+              Mount points <input name="rule-mount" placeholder="* (all)" value={form.mount} onInput={(e) => set({ mount: e.currentTarget.value })} />
+            </label>
+          )}
           <label>
             Cooldown (s){" "}
-            <input name="rule-cooldown" type="number" min={0} max={604800} value={cooldown} onInput={(e) => setCooldown(Number(e.currentTarget.value))} />
+            <input name="rule-cooldown" type="number" min={0} max={604800} value={form.cooldown} onInput={(e) => set({ cooldown: Number(e.currentTarget.value) })} />
           </label>
           <fieldset>
             <legend>Channels</legend>
@@ -401,8 +480,8 @@ function Rules({ me, channels }: { me: Me; channels: Channel[] }) {
                 <input
                   type="checkbox"
                   name={"rule-channel-" + c.name}
-                  checked={chosen.includes(c.id)}
-                  onChange={(e) => setChosen(e.currentTarget.checked ? [...chosen, c.id] : chosen.filter((x) => x !== c.id))}
+                  checked={form.chosen.includes(c.id)}
+                  onChange={(e) => set({ chosen: e.currentTarget.checked ? [...form.chosen, c.id] : form.chosen.filter((x) => x !== c.id) })}
                 />{" "}
                 {c.name}
               </label>
@@ -411,7 +490,12 @@ function Rules({ me, channels }: { me: Me; channels: Channel[] }) {
           <button type="button" onClick={() => run("preview")}>
             Preview
           </button>
-          <button type="submit">Add rule</button>
+          <button type="submit">{editing ? "Save rule" : "Add rule"}</button>
+          {editing && (
+            <button type="button" onClick={done}>
+              Cancel
+            </button>
+          )}
           {preview && (
             <p class="preview" role="status" aria-label="Preview">
               {preview.supported
@@ -431,20 +515,39 @@ function Channels({ me, channels, reload }: { me: Me; channels: Channel[]; reloa
   const [values, setValues] = useState<Record<string, string>>({});
   const [result, setResult] = useState("");
   const [error, setError] = useState("");
+  const [editing, setEditing] = useState<Channel | null>(null);
   const admin = me.role === "admin";
-  async function create(e: Event) {
+  // A channel being edited fills the form; its secrets stay masked, and a mask sent back keeps them.
+  function edit(c: Channel) {
+    setEditing(c);
+    setName(c.name);
+    setType(c.type in channelFields ? c.type : "webhook");
+    const shown: Record<string, string> = {};
+    for (const [field, v] of Object.entries(c.config)) shown[field] = Array.isArray(v) ? v.join(", ") : v === null ? "" : String(v);
+    setValues(shown);
+  }
+  function done() {
+    setEditing(null);
+    setName("");
+    setValues({});
+  }
+  async function save(e: Event) {
     e.preventDefault();
     setError("");
-    const config: Record<string, unknown> = {};
+    // Settings the form does not show (a webhook's headers, SMTP's security) are kept as they were.
+    const config: Record<string, unknown> = editing ? { ...editing.config } : {};
     for (const [field] of channelFields[type]) {
       const v = (values[field] ?? "").trim();
-      if (!v) continue;
+      if (!v) {
+        delete config[field];
+        continue;
+      }
       config[field] = field === "port" ? Number(v) : field === "to" ? v.split(",").map((s) => s.trim()) : v;
     }
     try {
-      await api("POST", apiPath("notification-channels"), { name: name.trim(), type, config });
-      setName("");
-      setValues({});
+      if (editing) await api("PATCH", apiPath("notification-channels", editing.id), { name: name.trim(), config });
+      else await api("POST", apiPath("notification-channels"), { name: name.trim(), type, config });
+      done();
       reload();
     } catch (err) {
       setError((err as Error).message);
@@ -496,6 +599,9 @@ function Channels({ me, channels, reload }: { me: Me; channels: Channel[]; reloa
                     <button type="button" onClick={() => test(c)}>
                       Send test
                     </button>
+                    <button type="button" onClick={() => edit(c)}>
+                      Edit
+                    </button>
                     <button type="button" onClick={() => remove(c)}>
                       Delete
                     </button>
@@ -507,13 +613,13 @@ function Channels({ me, channels, reload }: { me: Me; channels: Channel[]; reloa
         </tbody>
       </table>
       {admin && (
-        <form class="rule-form" aria-label="New channel" onSubmit={create}>
+        <form class="rule-form" aria-label={editing ? "Edit channel" : "New channel"} onSubmit={save}>
           <label>
             Name <input name="channel-name" value={name} maxLength={100} required onInput={(e) => setName(e.currentTarget.value)} />
           </label>
           <label>
             Type{" "}
-            <select name="channel-type" value={type} onChange={(e) => setType(e.currentTarget.value)}>
+            <select name="channel-type" value={type} disabled={editing !== null} onChange={(e) => setType(e.currentTarget.value)}>
               {Object.keys(channelFields).map((t) => (
                 <option key={t}>{t}</option>
               ))}
@@ -531,7 +637,12 @@ function Channels({ me, channels, reload }: { me: Me; channels: Channel[]; reloa
               />
             </label>
           ))}
-          <button type="submit">Add channel</button>
+          <button type="submit">{editing ? "Save channel" : "Add channel"}</button>
+          {editing && (
+            <button type="button" onClick={done}>
+              Cancel
+            </button>
+          )}
         </form>
       )}
     </section>
@@ -549,10 +660,11 @@ export function AlertsView({ me, openId }: { me: Me; openId?: string }) {
       .catch(() => undefined);
     loadChannels();
   }, []);
+  const channelName = (id: string) => channels.find((c) => c.id === id)?.name ?? "channel " + id.slice(0, 8);
   return (
     <>
-      <AlertList me={me} hosts={hosts} openId={openId} />
-      <Rules me={me} channels={channels} />
+      <AlertList me={me} hosts={hosts} openId={openId} channelName={channelName} />
+      <Rules me={me} channels={channels} channelName={channelName} />
       <Channels me={me} channels={channels} reload={loadChannels} />
     </>
   );

@@ -4,6 +4,7 @@ import { AddHost } from "./AddHost";
 import { api, apiPath, Container, hashPath, health, Host, HostPoint, Me } from "./api";
 import { bytes, percent, rate } from "./format";
 import { batchPerFrame, onFrame, useSubscription } from "./live";
+import { hasTag, TagChips, TagFilter } from "./Tags";
 
 interface Counts {
   running: number;
@@ -28,6 +29,7 @@ export function Dashboard({ me }: { me: Me }) {
   const [points, setPoints] = useState<Record<string, HostPoint>>({});
   const [counts, setCounts] = useState<Record<string, Counts | "offline" | "error">>({});
   const [adding, setAdding] = useState(false);
+  const [tag, setTag] = useState("");
   const known = useRef<Host[]>([]);
   useSubscription({ container_stats: false });
 
@@ -121,6 +123,11 @@ export function Dashboard({ me }: { me: Me }) {
         )}
       </div>
       {adding && <AddHost knownHosts={hosts ?? []} />}
+      {hosts && hosts.length > 0 && (
+        <div class="toolbar">
+          <TagFilter items={hosts} value={tag} onChange={setTag} />
+        </div>
+      )}
       {error && <p class="error" role="alert">{error}</p>}
       {!hosts ? (
         <p>Loading hosts…</p>
@@ -143,13 +150,14 @@ export function Dashboard({ me }: { me: Me }) {
               </tr>
             </thead>
             <tbody>
-              {hosts.map((h) => {
+              {hosts.filter((h) => hasTag(h, tag)).map((h) => {
                 const p = h.status === "online" ? points[h.id] : undefined;  // an offline host has no current numbers
                 const c = counts[h.id];
                 return (
                   <tr key={h.id} data-host-id={h.id} data-host-name={h.name}>
                     <td class="name" title={h.name}>
                       <a href={hashPath("hosts", h.id)}>{h.name}</a>
+                      <TagChips tags={h.tags} />
                     </td>
                     <td>
                       <span class={"badge " + h.status}>{h.status}</span>

@@ -1,9 +1,13 @@
 // A host's page: its containers in a table that fits the page, with the actions a role allows.
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import { api, apiPath, canChange, Container, ContainerPoint, hashPath, health, Host, HostStats, Me, query, uptime } from "./api";
+import { api, apiPath, canChange, Container, ContainerPoint, Filesystem, hashPath, health, Host, HostStats, Me, query, uptime } from "./api";
 import { bytes, percent } from "./format";
 import { batchPerFrame, onFrame } from "./live";
 import { pushHistory, Sparkline } from "./Sparkline";
+import { editTags, hasTag, TagChips, TagFilter } from "./Tags";
+
+// The tags a user set on a container: its list without the one its label gives (its compose project's).
+const userTags = (c: Container) => (c.tags ?? []).filter((t) => t !== c.label_tag);
 
 type Action = "start" | "stop" | "restart" | "kill" | "remove" | "rename";
 const destructive: Action[] = ["stop", "kill", "remove"];
@@ -14,6 +18,8 @@ export function HostView({ hostId, me }: { hostId: string; me: Me }) {
   const [containers, setContainers] = useState<Container[] | null>(null);
   const [stats, setStats] = useState<Record<string, ContainerPoint>>({});
   const [filter, setFilter] = useState("");
+  const [tag, setTag] = useState("");
+  const [disks, setDisks] = useState<Filesystem[]>([]);
   const [sort, setSort] = useState<"name" | "state" | "image">("name");
   const cpuHistory = useRef<Record<string, number[]>>({});
   const memHistory = useRef<Record<string, number[]>>({});
@@ -27,6 +33,7 @@ export function HostView({ hostId, me }: { hostId: string; me: Me }) {
       setContainers(await api<Container[]>("GET", apiPath("hosts", hostId, "containers")));
       const s = await api<HostStats>("GET", apiPath("hosts", hostId, "stats"));
       setStats((old) => ({ ...old, ...Object.fromEntries(s.containers.map((c) => [c.container_id, c])) }));
+      setDisks(s.filesystems ?? []);
     } catch (e) {
       setMessage({ text: (e as Error).message, error: true });
     }
@@ -66,8 +73,18 @@ export function HostView({ hostId, me }: { hostId: string; me: Me }) {
     const f = filter.toLowerCase();
     return (containers ?? [])
       .filter((c) => !f || c.name.toLowerCase().includes(f) || c.image.toLowerCase().includes(f))
+      .filter((c) => hasTag(c, tag))
       .sort((a, b) => a[sort].localeCompare(b[sort]));
-  }, [containers, filter, sort]);
+  }, [containers, filter, tag, sort]);
+
+  // Only the tags users set are edited: a compose project's tag comes from its label.
+  async function retag(path: string[], what: string, current: string[]) {
+    try {
+      if ((await editTags(path, what, current)) !== null) await load();
+    } catch (e) {
+      setMessage({ text: `tags of ${what}: ${(e as Error).message}`, error: true });
+    }
+  }
 
   async function run(c: Container, action: Action) {
     if (destructive.includes(action) && !confirm(`${action} ${c.name}?`)) return;
@@ -102,6 +119,23 @@ export function HostView({ hostId, me }: { hostId: string; me: Me }) {
         <p class="facts">
           <span class={"badge " + host.status}>{host.status}</span> {host.os_version} · Docker {host.docker_version} ·{" "}
           {host.num_cpus} CPUs · {bytes(host.total_memory)} · agent {host.agent?.version ?? "–"}
+          <TagChips tags={host.tags} />
+          {allowed && (
+            <button type="button" class="link" onClick={() => retag(["hosts", hostId], host.name, host.tags ?? [])}>
+              {host.tags?.length ? "edit tags" : "add tags"}
+            </button>
+          )}
+        </p>
+      )}
+      {disks.length > 0 && (
+        <p class="disks" aria-label="Disks">
+          Disks:{" "}
+          {disks.map((d, i) => (
+            <span key={d.mount} class={d.used_percent >= 90 ? "full" : undefined} title={`${bytes(d.used_bytes)} of ${bytes(d.total_bytes)}`}>
+              {i > 0 && " · "}
+              {d.mount} {Math.round(d.used_percent)}%
+            </span>
+          ))}
         </p>
       )}
       {message && (
@@ -113,6 +147,7 @@ export function HostView({ hostId, me }: { hostId: string; me: Me }) {
         <label>
           Filter <input type="search" value={filter} onInput={(e) => setFilter(e.currentTarget.value)} />
         </label>
+        <TagFilter items={containers ?? []} value={tag} onChange={setTag} />
         <label>
           Sort by{" "}
           <select value={sort} onChange={(e) => setSort(e.currentTarget.value as typeof sort)}>
@@ -160,6 +195,7 @@ export function HostView({ hostId, me }: { hostId: string; me: Me }) {
                   <tr key={c.id} data-container={c.name}>
                     <td class="name" title={`${c.name}\n${c.id}`}>
                       <a href={hashPath("hosts", hostId, "containers", c.id)}>{c.name}</a>
+                      <TagChips tags={c.tags} />
                     </td>
                     <td>
                       <span class={"badge " + c.state} data-state={c.state}>
@@ -189,6 +225,11 @@ export function HostView({ hostId, me }: { hostId: string; me: Me }) {
                           {a}
                         </button>
                       ))}
+                      {allowed && (
+                        <button type="button" disabled={busy !== null} onClick={() => retag(["hosts", hostId, "containers", c.id], c.name, userTags(c))}>
+                          tags
+                        </button>
+                      )}
                     </td>
                   </tr>
                 );

@@ -113,6 +113,7 @@ export interface Host {
   total_memory: number;
   agent: Agent | null;
   stats?: HostPoint | null;  // the latest sample the server has, so a page has numbers before the feed's next one
+  tags?: string[];
 }
 
 export interface Container {
@@ -123,6 +124,8 @@ export interface Container {
   state: string;
   status: string;
   created?: string;
+  tags?: string[];  // set by users, and its compose project
+  label_tag?: string | null;  // the one of those its label (com.docker.compose.project) gives
 }
 
 export interface HostPoint {
@@ -138,9 +141,17 @@ export interface ContainerPoint {
   memory_percent: number;
 }
 
+export interface Filesystem {
+  mount: string;
+  total_bytes: number;
+  used_bytes: number;
+  used_percent: number;
+}
+
 export interface HostStats {
   host: HostPoint | null;
   containers: ContainerPoint[];
+  filesystems?: Filesystem[];
 }
 
 export const canChange = (me: Me | null) => me !== null && (me.role === "admin" || me.role === "operator");

@@ -227,6 +227,7 @@ const json::array& telemetry::filesystems() {
     o["mount"] = fs.mount_point;
     o["total_bytes"] = fs.total_bytes;
     o["used_bytes"] = fs.used_bytes;
+    o["available_bytes"] = fs.available_bytes;
     filesystems_.push_back(std::move(o));
   }
   return filesystems_;

@@ -353,10 +353,10 @@ class containers_api : private route_answers {
   void add_tags(json::object& summary) const {
     json::array tags;
     for (const auto& t : ctx_.tags.of(host_id_, std::string(summary.at("name").as_string()))) tags.emplace_back(t);
-    if (auto from = ctx_.tags.from_label(summary.at("labels").as_object()); !from.empty()) {
-      if (std::find(tags.begin(), tags.end(), json::value(from)) == tags.end()) tags.emplace_back(from);
-    }
+    const auto from = ctx_.tags.from_label(summary.at("labels").as_object());
+    if (!from.empty() && std::find(tags.begin(), tags.end(), json::value(from)) == tags.end()) tags.emplace_back(from);
     summary["tags"] = std::move(tags);
+    summary["label_tag"] = from.empty() ? json::value(nullptr) : json::value(from);  // not the user's to edit
   }
 
   server_context& ctx_;

@@ -44,8 +44,10 @@ std::optional<std::vector<filesystem_point>> filesystems_of(const json::object& 
     fs.mount = protocol::sanitize_text(string_field(item.get_object(), "mount"), 512);
     fs.total_bytes = number(item.get_object(), "total_bytes");
     fs.used_bytes = number(item.get_object(), "used_bytes");
-    if (!fs.mount.starts_with('/') || fs.total_bytes <= 0 || fs.used_bytes > fs.total_bytes) continue;
-    fs.used_percent = fs.used_bytes * 100 / fs.total_bytes;
+    fs.available_bytes = number(item.get_object(), "available_bytes");
+    if (!fs.mount.starts_with('/') || fs.total_bytes <= 0 || fs.used_bytes + fs.available_bytes > fs.total_bytes) continue;
+    const double usable = fs.used_bytes + fs.available_bytes;
+    fs.used_percent = fs.available_bytes > 0 ? fs.used_bytes * 100 / usable : fs.used_bytes * 100 / fs.total_bytes;
     out.push_back(std::move(fs));
   }
   return out;
@@ -375,6 +377,7 @@ json::object live_telemetry::host_stats_json(const std::string& host_id) const {
       o["mount"] = fs.mount;
       o["total_bytes"] = fs.total_bytes;
       o["used_bytes"] = fs.used_bytes;
+      o["available_bytes"] = fs.available_bytes;
       o["used_percent"] = fs.used_percent;
       disks.push_back(std::move(o));
     }

@@ -32,8 +32,10 @@ class feed_subscriber {
 // One filesystem of a host, as its agent reported it (the host frame's `filesystems`).
 struct filesystem_point {
   std::string mount;
-  double total_bytes = 0, used_bytes = 0;
-  double used_percent = 0;  // worked out here from the bytes, not taken from the agent
+  double total_bytes = 0, used_bytes = 0, available_bytes = 0;
+  // Worked out here from the bytes, as df's Use% is: used / (used + available), so blocks reserved for
+  // root count as full; used / total when the agent sent no available size.
+  double used_percent = 0;
 };
 
 class live_telemetry {

@@ -46,6 +46,7 @@ std::optional<filesystem_use> use_of(const std::string& path, std::string mount_
   u.mount_point = std::move(mount_point);
   u.total_bytes = static_cast<std::uint64_t>(st.f_blocks) * st.f_frsize;
   u.used_bytes = static_cast<std::uint64_t>(st.f_blocks - st.f_bfree) * st.f_frsize;
+  u.available_bytes = static_cast<std::uint64_t>(st.f_bavail) * st.f_frsize;
   return u;
 }
 

@@ -57,6 +57,7 @@ TEST(filesystems_test, a_sample_of_this_machine_has_its_root_as_df_counts_it) {
   EXPECT_EQ(root->total_bytes, static_cast<std::uint64_t>(st.f_blocks) * st.f_frsize);
   EXPECT_GT(root->used_bytes, 0u);
   EXPECT_LE(root->used_bytes, root->total_bytes);
+  EXPECT_EQ(root->available_bytes, static_cast<std::uint64_t>(st.f_bavail) * st.f_frsize);
 }
 
 }  // namespace

@@ -15,7 +15,8 @@ TEST(live_telemetry, a_host_frames_filesystems_are_checked_and_their_use_worked_
     heard = disks;
   });
   auto stats = json::parse(R"({"cpu_percent":1,"mem_percent":2,"net_bytes_per_sec":3,"filesystems":[
-      {"mount":"/","total_bytes":1000,"used_bytes":250,"used_percent":1},
+      {"mount":"/","total_bytes":1000,"used_bytes":250,"available_bytes":250,"used_percent":1},
+      {"mount":"/more-than-all","total_bytes":1000,"used_bytes":600,"available_bytes":600},
       {"mount":"relative","total_bytes":1000,"used_bytes":1},
       {"mount":"/more-used-than-there-is","total_bytes":10,"used_bytes":11},
       {"mount":"/empty","total_bytes":0,"used_bytes":0},
@@ -24,7 +25,7 @@ TEST(live_telemetry, a_host_frames_filesystems_are_checked_and_their_use_worked_
   t.on_host_stats("h1", stats);
   ASSERT_EQ(heard.size(), 2u);
   EXPECT_EQ(heard[0].mount, "/");
-  EXPECT_DOUBLE_EQ(heard[0].used_percent, 25) << "from the bytes, not the agent's own percent";
+  EXPECT_DOUBLE_EQ(heard[0].used_percent, 50) << "as df says it (reserved blocks count as full), not the agent's own percent";
   EXPECT_EQ(heard[1].mount, "/bx/b") << "markup stripped";
   EXPECT_DOUBLE_EQ(heard[1].used_bytes, 0) << "a used size that is not a number counts as none";
   EXPECT_EQ(t.host_stats_json("h1").at("filesystems").as_array().size(), 2u);

@@ -17,7 +17,8 @@ struct mount_entry {
 struct filesystem_use {
   std::string mount_point;
   std::uint64_t total_bytes = 0;
-  std::uint64_t used_bytes = 0;  // as df counts it: total less free (reserved blocks count as used)
+  std::uint64_t used_bytes = 0;       // total less free, as df counts it
+  std::uint64_t available_bytes = 0;  // what an ordinary user may still write (blocks reserved for root left out)
 };
 
 // At most this many filesystems go into one sample.
