@@ -41,6 +41,10 @@ key=$(curl -fsS -b "$jar" -H 'Content-Type: application/json' -d '{"name":"load"
   "http://$addr/api/api-keys" | sed -n 's/.*"key":"\([^"]*\)".*/\1/p')
 [[ -n "$key" ]] || { echo "could not create an API key"; exit 1; }
 
+# INGEST_SETUP: a command run before the load with the server's address and the key (bench/alert_rules.sh
+# makes alert rules with it).
+if [[ -n "${INGEST_SETUP:-}" ]]; then $INGEST_SETUP "$addr" "$key"; fi
+
 "$load_bin" --server "$addr" --api-key "$key" --server-pid "$server_pid" "$@"
 
 # What the server complained about during the run (warnings and errors only; disconnects are info).

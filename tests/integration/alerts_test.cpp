@@ -181,6 +181,20 @@ TEST(alerts, rules_are_checked_and_alerts_are_acknowledged_by_operators) {
   EXPECT_EQ(h.server.post("/api/alerts/" + alert_id + "/snooze", R"({"minutes":0})").status, 400u);
   EXPECT_EQ(h.server.post("/api/alerts/" + alert_id + "/snooze", R"({"minutes":30})").status, 200u);
   EXPECT_EQ(h.server.post("/api/alerts/00000000-0000-4000-8000-000000000000/acknowledge").status, 404u);
+  // DESIGN.md section 11's names: snooze {seconds}, state=all, container_name and started_at.
+  auto by_seconds = h.server.post("/api/alerts/" + alert_id + "/snooze", R"({"seconds":600})");
+  ASSERT_EQ(by_seconds.status, 200u) << by_seconds.body;
+  EXPECT_EQ(by_seconds.json().at("container_name").as_string(), "it-alert-ack");
+  EXPECT_EQ(by_seconds.json().at("started_at"), fired->at("fired_at"));
+  EXPECT_EQ(h.server.get("/api/alerts?state=all").json().as_array().size(), 1u);
+  auto contract = h.server.post("/api/alert-rules", R"({"name":"contract","kind":"cpu_high","threshold":80,"duration_s":30,)"
+                                                     R"("cooldown_s":60,"scope":{"container_pattern":"web-*","tags":["prod"]}})");
+  ASSERT_EQ(contract.status, 201u) << contract.body;
+  EXPECT_EQ(contract.json().at("threshold_percent").to_number<double>(), 80);
+  EXPECT_EQ(contract.json().at("fire_after_seconds").as_int64(), 30);
+  EXPECT_EQ(contract.json().at("scope").at("name").as_string(), "web-*");
+  EXPECT_EQ(contract.json().at("scope").at("tag").as_string(), "prod");
+  EXPECT_EQ(h.server.del("/api/alert-rules/" + std::string(contract.json().at("id").as_string())).status, 200u);
 
   // Disabling the rule ends its alert at once.
   auto disabled = h.server.request(http::verb::patch, "/api/alert-rules/" + rule_id, R"({"enabled":false})",

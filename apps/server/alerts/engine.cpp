@@ -328,7 +328,9 @@ void engine::on_disk_sample(const std::string& host_id, const std::vector<std::p
     if (!r->scope.matches(host)) continue;
     for (const auto& [mount, used] : used_percent) {
       if (!glob_match(r->mount_pattern, mount)) continue;
-      auto& t = track(*r, host_id, "disk:" + mount);
+      auto found = tracked_.find(key_of(r->id, host_id, "disk:" + mount));
+      if (found == tracked_.end() && used <= r->limit.above) continue;  // below the line: nothing to keep
+      auto& t = found != tracked_.end() ? found->second : track(*r, host_id, "disk:" + mount);
       t.record.host_id = host_id;
       t.record.container_id.clear();
       const auto s = t.state.sample(used, r->limit, now);
@@ -346,7 +348,11 @@ void engine::on_sample(const std::string& host_id, const std::string& container_
   const bool of_host = container_id.empty();
   for (const auto* r : sample_rules(host_id, container_id, name)) {
     const double value = r->kind == rule_kind::cpu_high ? cpu : memory;
-    auto& t = track(*r, host_id, container_id);
+    // Most samples of most targets are below the line: they leave no state behind, so many rules on a
+    // large fleet cost a lookup each, not an entry each.
+    auto found = tracked_.find(key_of(r->id, host_id, container_id));
+    if (found == tracked_.end() && value <= r->limit.above) continue;
+    auto& t = found != tracked_.end() ? found->second : track(*r, host_id, container_id);
     t.record.host_id = host_id;
     t.record.container_id = container_id;
     const auto s = t.state.sample(value, r->limit, now);

@@ -166,6 +166,43 @@ noise_controls defaults_for(rule_kind kind) {
   return c;
 }
 
+// DESIGN.md section 11 names some fields otherwise ({scope:{host_ids, container_pattern, labels, tags},
+// threshold, duration_s, ...}): those names are taken as well, and win over ours (a PATCH that says
+// `threshold` changes a stored `threshold_percent`).
+std::variant<json::object, std::string> with_contract_names(json::object d) {
+  static constexpr std::pair<std::string_view, std::string_view> top[] = {
+      {"threshold", "threshold_percent"},      {"clear_threshold", "clear_percent"}, {"duration_s", "fire_after_seconds"},
+      {"window_s", "window_seconds"},          {"clear_delay_s", "clear_after_seconds"}, {"cooldown_s", "cooldown_seconds"}};
+  for (auto [alias, name] : top) {
+    if (auto* v = d.if_contains(alias); v != nullptr) d[name] = *v;
+    d.erase(alias);
+  }
+  auto* scope = d.if_contains("scope");
+  if (scope == nullptr || !scope->is_object()) return d;
+  auto& s = scope->as_object();
+  if (auto* v = s.if_contains("host_ids")) s["hosts"] = *v;
+  if (auto* v = s.if_contains("container_pattern")) s["name"] = *v;
+  // One tag and one label per rule: a list of one is that one.
+  if (auto* v = s.if_contains("tags"); v != nullptr && !v->is_null()) {
+    if (!v->is_array() || v->as_array().size() > 1) return std::string("scope.tags takes one tag (a list of at most one)");
+    if (!v->as_array().empty()) s["tag"] = v->as_array()[0];
+  }
+  if (auto* v = s.if_contains("labels"); v != nullptr && !v->is_null()) {
+    if (v->is_object() && v->as_object().size() <= 1) {
+      for (const auto& [key, value] : v->as_object()) {
+        if (!value.is_string() && !value.is_null()) return std::string("scope.labels values must be text");
+        s["label"] = std::string(key) + (value.is_string() && !value.as_string().empty() ? "=" + std::string(value.as_string()) : "");
+      }
+    } else if (v->is_array() && v->as_array().size() <= 1) {
+      if (!v->as_array().empty()) s["label"] = v->as_array()[0];
+    } else {
+      return std::string("scope.labels takes one label: {\"key\": \"value\"} or [\"key=value\"]");
+    }
+  }
+  for (const char* alias : {"host_ids", "container_pattern", "tags", "labels"}) s.erase(alias);
+  return d;
+}
+
 }  // namespace
 
 std::string_view kind_name(rule_kind k) {
@@ -178,7 +215,9 @@ bool is_metric_kind(rule_kind k) { return k == rule_kind::cpu_high || k == rule_
 
 std::variant<rule, std::string> parse_rule(std::string id, std::string name, const json::value& definition) {
   if (!definition.is_object()) return std::string("the definition must be a JSON object");
-  const auto& d = definition.get_object();
+  auto named = with_contract_names(definition.get_object());
+  if (auto* error = std::get_if<std::string>(&named)) return *error;
+  const auto& d = std::get<json::object>(named);
   rule r;
   r.id = std::move(id);
   r.name = std::move(name);

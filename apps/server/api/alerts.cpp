@@ -44,6 +44,9 @@ json::object alert_json(const store::alert_record& a) {
   optional_text("acknowledged_at", a.acknowledged_at);
   optional_text("acknowledged_by", a.acknowledged_by);
   optional_text("snoozed_until", a.snoozed_until);
+  // DESIGN.md section 11's names for the same facts.
+  o["container_name"] = a.container_id.empty() ? json::value(nullptr) : json::value(a.target_name);
+  o["started_at"] = a.fired_at;
   return o;
 }
 
@@ -168,8 +171,9 @@ class alerts_api : private route_answers {
   net::awaitable<response> list_alerts() {
     store::alert_filter filter;
     filter.state = std::string(query_param(query_, "state").value_or(""));
+    if (filter.state == "all") filter.state.clear();
     if (!filter.state.empty() && filter.state != "firing" && filter.state != "resolved")
-      co_return fail(http::status::bad_request, "state must be firing or resolved");
+      co_return fail(http::status::bad_request, "state must be firing, resolved or all");
     filter.host_id = std::string(query_param(query_, "host_id").value_or(""));
     if (!filter.host_id.empty() && !valid_host_id(filter.host_id)) co_return fail(http::status::bad_request, "malformed host_id");
     if (auto l = query_param(query_, "limit")) {
@@ -201,10 +205,15 @@ class alerts_api : private route_answers {
 
   net::awaitable<response> snooze(std::string alert_id) {
     auto body = json_body(req_);
+    // {minutes}, or {seconds} as DESIGN.md section 11 has it.
     const auto* minutes = body ? body->if_contains("minutes") : nullptr;
-    if (minutes == nullptr || !minutes->is_int64() || minutes->as_int64() < 1 || minutes->as_int64() > 7 * 24 * 60)
-      co_return fail(http::status::bad_request, "minutes must be 1 to 10080 (a week)");
-    const auto until = sys_clock::now() + std::chrono::minutes(minutes->as_int64());
+    const auto* secs = body ? body->if_contains("seconds") : nullptr;
+    std::chrono::seconds span{0};
+    if (minutes != nullptr && minutes->is_int64()) span = std::chrono::minutes(minutes->as_int64());
+    else if (minutes == nullptr && secs != nullptr && secs->is_int64()) span = std::chrono::seconds(secs->as_int64());
+    if (span < std::chrono::seconds(1) || span > std::chrono::hours(24 * 7))
+      co_return fail(http::status::bad_request, "minutes must be 1 to 10080 (a week), or seconds 1 to 604800");
+    const auto until = sys_clock::now() + span;
     auto done = ctx_.alerts.snooze(alert_id, until);
     co_return co_await answer_alert_change(std::move(alert_id), std::move(done), "snooze_alert", "snoozed until " + to_iso8601(until));
   }

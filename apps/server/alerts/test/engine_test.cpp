@@ -417,3 +417,24 @@ TEST(alert_engine, rules_scoped_by_tag_see_host_tags_container_tags_and_the_comp
   ASSERT_EQ(started.size(), 1u);
   EXPECT_EQ(started[0].rule_id, "mine");
 }
+
+TEST(alert_rule, the_field_names_of_design_section_11_are_taken_too) {
+  auto r = make_rule("r", R"({"kind":"cpu_high","threshold":80,"clear_threshold":60,"duration_s":30,"cooldown_s":10,
+      "clear_delay_s":5,"scope":{"host_ids":["h1"],"container_pattern":"web-*","labels":{"tier":"front"},"tags":["prod"]}})");
+  EXPECT_EQ(r.limit.above, 80);
+  EXPECT_EQ(r.limit.clear_below, 60);
+  EXPECT_EQ(r.controls.fire_after, 30s);
+  EXPECT_EQ(r.controls.cooldown, 10s);
+  EXPECT_EQ(r.controls.clear_after, 5s);
+  EXPECT_EQ(r.scope.host_ids, std::vector<std::string>{"h1"});
+  EXPECT_EQ(r.scope.name_pattern, "web-*");
+  EXPECT_EQ(r.scope.label, "tier=front");
+  EXPECT_EQ(r.scope.tag, "prod");
+  auto restarting = make_rule("r", R"({"kind":"container_restarting","occurrences":4,"window_s":120})");
+  EXPECT_EQ(restarting.controls.window, 120s);
+  auto parsed = parse_rule("r", "n", json::parse(R"({"kind":"container_stopped","scope":{"tags":["a","b"]}})"));
+  ASSERT_TRUE(std::holds_alternative<std::string>(parsed));
+  EXPECT_NE(std::get<std::string>(parsed).find("one tag"), std::string::npos);
+  // The alias wins over a stored field, as a PATCH needs.
+  EXPECT_EQ(make_rule("r", R"({"kind":"cpu_high","threshold_percent":90,"threshold":70})").limit.above, 70);
+}
