@@ -294,6 +294,11 @@ TEST(alerts, a_rules_preview_over_the_recorded_events_counts_what_the_live_rule_
   EXPECT_EQ(counts.at("fired_7d").as_int64(), 3);
   EXPECT_EQ(live_notified, 1u) << "the live rule's cooldown let the first through";
   EXPECT_EQ(counts.at("notified_24h").as_int64(), 2) << "the preview: that one and its all-clear, as the live rule would send";
+  // CPU rules replay the stored history: this server's is minutes old and calm.
+  auto cpu_rule = h.server.post("/api/alert-rules/preview", R"({"kind":"cpu_high","threshold_percent":95})");
+  ASSERT_EQ(cpu_rule.status, 200u) << cpu_rule.body;
+  EXPECT_TRUE(cpu_rule.json().at("supported").as_bool()) << cpu_rule.body;
+  EXPECT_EQ(cpu_rule.json().at("fired_7d").as_int64(), 0);
   auto host_rule = h.server.post("/api/alert-rules/preview", R"({"kind":"host_down"})");
   ASSERT_EQ(host_rule.status, 200u);
   EXPECT_FALSE(host_rule.json().at("supported").as_bool());

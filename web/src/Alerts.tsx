@@ -499,7 +499,7 @@ function Rules({ me, channels, channelName }: { me: Me; channels: Channel[]; cha
           {preview && (
             <p class="preview" role="status" aria-label="Preview">
               {preview.supported
-                ? `Over the stored events, this rule would have fired ${preview.fired_24h} times and sent ${preview.notified_24h} messages in the last 24 hours; ${preview.fired_7d} and ${preview.notified_7d} in the last 7 days.`
+                ? `Replayed over the stored events and history, this rule would have fired ${preview.fired_24h} times and sent ${preview.notified_24h} messages in the last 24 hours; ${preview.fired_7d} and ${preview.notified_7d} in the last 7 days.`
                 : "No preview: " + preview.reason}
             </p>
           )}

@@ -6,6 +6,7 @@
 #include "alerts/rule.hpp"
 #include "dockmon/store/store.hpp"
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,9 +19,31 @@ struct preview_counts {
   std::size_t events_replayed = 0;
 };
 
-// Why the rule cannot be replayed (its kind follows samples or agents' links, which are not stored as
-// events), or nullopt when it can.
+// Why the rule cannot be replayed (its kind follows disk samples or agents' links, which are not
+// stored), or nullopt when it can.
 std::optional<std::string> not_replayable(const rule& r);
+
+// CPU and memory rules over the stored history: each series of averages (1-minute buckets for the last
+// day, 15-minute ones before) replayed on an engine of its own with that container's events, each
+// bucket's average taken as the value from its start to its end. Spikes shorter than a bucket are
+// averaged away, so the counts are a floor for short durations.
+class metric_preview {
+ public:
+  // names: container id -> name, for scopes by name (from the events and the containers seen live).
+  metric_preview(rule r, std::vector<blackout> blackouts, const std::vector<store::event_record>& events,
+                 std::map<std::string, std::string> names, time_point now);
+  // One series of store::for_each_rollup_series.
+  void series(const std::string& key, const std::vector<store::stats_rollup_row>& rows);
+  const preview_counts& counts() const { return counts_; }
+
+ private:
+  rule rule_;
+  std::vector<blackout> blackouts_;
+  std::map<std::string, std::vector<const store::event_record*>> events_;  // by container id
+  std::map<std::string, std::string> names_;
+  time_point now_;
+  preview_counts counts_;
+};
 
 // Replays `events` (oldest first, the last 7 days) through an engine holding only this rule and the
 // blackout windows, as if each had happened at its timestamp; counts alerts fired and messages sent

@@ -360,6 +360,13 @@ void live_telemetry::publish(const std::string& host_id, const std::string& cont
   }
 }
 
+std::map<std::string, std::string> live_telemetry::container_names() const {
+  std::map<std::string, std::string> out;
+  for (const auto& [host, containers] : containers_)
+    for (const auto& [id, latest] : containers) out.emplace(id, latest.name);
+  return out;
+}
+
 json::value live_telemetry::latest_host_point(const std::string& host_id) const {
   auto h = hosts_.find(host_id);
   return h == hosts_.end() ? json::value(nullptr) : json::value(host_point_json(h->second));

@@ -67,6 +67,8 @@ class live_telemetry {
   json::object host_stats_json(const std::string& host_id) const;
   // The host's latest sample {timestamp, cpu_percent, mem_percent, net_bytes_per_sec}, or null.
   json::value latest_host_point(const std::string& host_id) const;
+  // Container id -> name of every container sampled now, across hosts.
+  std::map<std::string, std::string> container_names() const;
   // History of one container; cid may be the full id or a unique prefix of at least 12 characters.
   std::optional<json::object> container_history(const std::string& host_id, const std::string& cid,
                                                 std::chrono::seconds window) const;

@@ -707,6 +707,13 @@ TEST_F(sqlite_store_test, rollups_round_trip_every_field_and_load_ordered_by_key
   EXPECT_EQ(recent[0].t, 180);
   EXPECT_EQ(recent[1].key, "ctr:h:b");
   EXPECT_TRUE(s->load_rollups(181).empty());
+  // The same rows one series at a time, as a rule's preview walks a week of them.
+  std::vector<std::pair<std::string, std::size_t>> series;
+  s->for_each_rollup_series(0, [&](const std::string& key, const std::vector<stats_rollup_row>& rows_of_key) {
+    for (const auto& r : rows_of_key) EXPECT_EQ(r.key, key);
+    series.emplace_back(key, rows_of_key.size());
+  });
+  EXPECT_EQ(series, (std::vector<std::pair<std::string, std::size_t>>{{"ctr:h:a", 4}, {"ctr:h:b", 1}}));
   s->save_rollups({});
   EXPECT_EQ(s->load_rollups(0).size(), 5u);
 }

@@ -71,6 +71,42 @@ TEST(preview, a_blackout_and_events_older_than_a_week_count_nothing) {
   EXPECT_EQ(counts.fired_24h, 1u);
   EXPECT_EQ(counts.notified_24h, 0u) << "inside the blackout";
   EXPECT_TRUE(not_replayable(make_rule(R"({"kind":"host_down"})")));
-  EXPECT_TRUE(not_replayable(make_rule(R"({"kind":"cpu_high"})")));
+  EXPECT_TRUE(not_replayable(make_rule(R"({"kind":"disk_low"})")));
+  EXPECT_FALSE(not_replayable(make_rule(R"({"kind":"cpu_high"})")));
   EXPECT_FALSE(not_replayable(make_rule(R"({"kind":"container_restarting"})")));
+}
+
+TEST(preview, cpu_rules_replay_the_stored_averages_holding_each_bucket_for_its_length) {
+  // web: 1-minute buckets for the last hour, hot (95%) from 40 to 30 minutes ago, and two days ago one
+  // 15-minute bucket at 99%. db: always hot, but outside the rule's name scope.
+  const std::string web = "ctr:h1:" + std::string(64, 'a');
+  const std::string db = "ctr:h1:" + std::string(64, 'b');
+  std::vector<store::stats_rollup_row> web_rows;
+  const auto two_days_ago = unix_seconds(now) - 2 * 24 * 3600;
+  web_rows.push_back({web, 900, two_days_ago, 99, 0, 0, 5});
+  web_rows.push_back({web, 900, two_days_ago + 900, 10, 0, 0, 5});
+  for (int m = 60; m > 0; --m) {
+    const double cpu = m <= 40 && m > 30 ? 95 : 5;
+    web_rows.push_back({web, 60, unix_seconds(now) - m * 60, cpu, 0, 0, 5});
+  }
+  web_rows.push_back({web, 900, unix_seconds(now) - 3600, 99, 0, 0, 5});  // covered by the 1-minute buckets: left out
+  std::vector<store::stats_rollup_row> db_rows{{db, 60, unix_seconds(now) - 600, 99, 0, 0, 5}};
+
+  auto run = [&](const std::string& definition) {
+    metric_preview p(make_rule(definition), {}, {event("start", now - 3h)}, {{std::string(64, 'b'), "db"}}, now);
+    p.series(web, web_rows);
+    p.series(db, db_rows);
+    p.series("host:h1", {{"host:h1", 60, unix_seconds(now) - 600, 99, 0, 0, 99}});
+    return p.counts();
+  };
+  const auto five_minutes = run(R"({"kind":"cpu_high","threshold_percent":90,"fire_after_seconds":300,"scope":{"name":"web"}})");
+  EXPECT_EQ(five_minutes.fired_24h, 1u) << "ten hot minutes hold the line for five";
+  EXPECT_EQ(five_minutes.fired_7d, 2u) << "and the hot quarter hour two days ago";
+  EXPECT_EQ(five_minutes.notified_7d, 4u) << "each with its all-clear";
+  const auto half_hour = run(R"({"kind":"cpu_high","threshold_percent":90,"fire_after_seconds":1800,"scope":{"name":"web"}})");
+  EXPECT_EQ(half_hour.fired_7d, 0u) << "neither stretch lasted 30 minutes";
+  const auto everyone = run(R"({"kind":"cpu_high","threshold_percent":90,"fire_after_seconds":0})");
+  EXPECT_EQ(everyone.fired_24h, 2u) << "web and db; the host's series is not a container's";
+  const auto host = run(R"({"kind":"memory_high","target":"host","threshold_percent":90,"fire_after_seconds":0})");
+  EXPECT_EQ(host.fired_24h, 1u);
 }

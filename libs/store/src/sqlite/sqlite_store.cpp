@@ -997,30 +997,52 @@ void sqlite_store::save_rollups(const std::vector<stats_rollup_row>& rows) {
   tx.commit();
 }
 
+namespace {
+stats_rollup_row read_rollup(statement& s) {
+  stats_rollup_row r;
+  r.key = s.text(0);
+  r.step = s.int64(1);
+  r.t = s.int64(2);
+  r.cpu_percent = s.real(3);
+  r.memory_usage = s.real(4);
+  r.memory_limit = s.real(5);
+  r.memory_percent = s.real(6);
+  r.network_rx = s.real(7);
+  r.network_tx = s.real(8);
+  r.disk_read = s.real(9);
+  r.disk_write = s.real(10);
+  r.pids = s.real(11);
+  return r;
+}
+constexpr const char* select_rollups_sql =
+    "SELECT key, step, t, cpu_percent, memory_usage, memory_limit, memory_percent, network_rx, network_tx, "
+    "disk_read, disk_write, pids FROM stats_rollups WHERE t >= ?1 ORDER BY key, step, t";
+}  // namespace
+
 std::vector<stats_rollup_row> sqlite_store::load_rollups(std::int64_t since_t) {
   std::lock_guard lock(mutex_);
-  statement s(conn_,
-              "SELECT key, step, t, cpu_percent, memory_usage, memory_limit, memory_percent, network_rx, network_tx, "
-              "disk_read, disk_write, pids FROM stats_rollups WHERE t >= ?1 ORDER BY key, step, t");
+  statement s(conn_, select_rollups_sql);
   s.bind_all(since_t);
   std::vector<stats_rollup_row> rows;
-  while (s.step()) {
-    stats_rollup_row r;
-    r.key = s.text(0);
-    r.step = s.int64(1);
-    r.t = s.int64(2);
-    r.cpu_percent = s.real(3);
-    r.memory_usage = s.real(4);
-    r.memory_limit = s.real(5);
-    r.memory_percent = s.real(6);
-    r.network_rx = s.real(7);
-    r.network_tx = s.real(8);
-    r.disk_read = s.real(9);
-    r.disk_write = s.real(10);
-    r.pids = s.real(11);
-    rows.push_back(std::move(r));
-  }
+  while (s.step()) rows.push_back(read_rollup(s));
   return rows;
+}
+
+void sqlite_store::for_each_rollup_series(std::int64_t since_t,
+                                          const std::function<void(const std::string&, const std::vector<stats_rollup_row>&)>& fn) {
+  std::lock_guard lock(mutex_);
+  statement s(conn_, select_rollups_sql);
+  s.bind_all(since_t);
+  std::vector<stats_rollup_row> series;
+  while (s.step()) {
+    auto row = read_rollup(s);
+    if (!series.empty() && series.front().key != row.key) {
+      fn(series.front().key, series);
+      series.clear();
+    }
+    series.push_back(std::move(row));
+  }
+  if (!series.empty()) fn(series.front().key, series);
 }
 
 std::size_t sqlite_store::prune_rollups(std::int64_t step, std::int64_t before_t) {

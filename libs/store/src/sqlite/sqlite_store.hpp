@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -147,6 +148,8 @@ class sqlite_store final : public store {
 
   void save_rollups(const std::vector<stats_rollup_row>& rows) override;
   std::vector<stats_rollup_row> load_rollups(std::int64_t since_t) override;
+  void for_each_rollup_series(std::int64_t since_t,
+                              const std::function<void(const std::string&, const std::vector<stats_rollup_row>&)>& fn) override;
   std::size_t prune_rollups(std::int64_t step, std::int64_t before_t) override;
 
   void append_events(const std::vector<event_record>& events) override;

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -350,6 +351,10 @@ class store {
   virtual void save_rollups(const std::vector<stats_rollup_row>& rows) = 0;
   // Rows with t >= since_t, ordered by key, step, t.
   virtual std::vector<stats_rollup_row> load_rollups(std::int64_t since_t) = 0;
+  // The same rows one series (key) at a time, so that a week of a fleet's history is never in memory at
+  // once: fn(key, rows of that key ordered by step, t).
+  virtual void for_each_rollup_series(std::int64_t since_t,
+                                      const std::function<void(const std::string&, const std::vector<stats_rollup_row>&)>& fn) = 0;
   // Deletes the rows of that step with t < before_t; returns how many.
   virtual std::size_t prune_rollups(std::int64_t step, std::int64_t before_t) = 0;
 
