@@ -135,7 +135,8 @@ void engine::apply(tracked& t, const rule& r, step s, std::string target_name, s
   // host-down message says so once).
   auto host = hosts_.find(t.record.host_id);
   const bool host_away = !t.record.container_id.empty() && host != hosts_.end() && !host->second.online;
-  if (s.notify && (blacked_out(t.record.host_id, now) || r.snoozed_until > now || host_away)) {
+  const bool updating = !t.record.container_id.empty() && in_update(t.record.host_id, target_name, now);
+  if (s.notify && (blacked_out(t.record.host_id, now) || r.snoozed_until > now || host_away || updating)) {
     t.state.withhold(s);
     s.notify = false;
   }
@@ -307,6 +308,8 @@ void engine::on_update_outcome(const store::event_record& e, time_point now) {
                            : name_label != container_labels.end() ? name_label->second
                                                                   : e.container_id.substr(0, 12);
   const target t = self ? host_target(e.host_id) : container_target(e.host_id, name, container_labels);
+  // The update is over: the container's alerts speak again, starting with this outcome's.
+  if (!self) updates_.erase(e.host_id + '\n' + name);
   std::string message = self ? "agent of host " + host_name(e.host_id) + ": self-update " + (e.action == "failed" ? "failed" : "rolled back")
                              : "update of " + name + " on " + host_name(e.host_id) + (kind == rule_kind::update_completed ? " completed" : " failed");
   if (const auto words = said("message"); !words.empty()) message += ": " + words;
@@ -365,6 +368,18 @@ void engine::on_sample(const std::string& host_id, const std::string& container_
   }
 }
 
+void engine::updating(const std::string& host_id, const std::string& container_name, time_point until) {
+  updates_[host_id + '\n' + container_name] = until;
+}
+
+bool engine::in_update(const std::string& host_id, const std::string& container_name, time_point now) const {
+  if (updates_.empty()) return false;
+  // The old container is renamed <name>-dockmon-backup-<time> while the new one takes its name.
+  const auto backup = container_name.find("-dockmon-backup-");
+  auto it = updates_.find(host_id + '\n' + container_name.substr(0, backup));
+  return it != updates_.end() && it->second > now;
+}
+
 void engine::expect_stop(const std::string& host_id, const std::string& container_id, time_point until) {
   expected_stops_[host_id + '\n' + container_id] = until;
 }
@@ -391,6 +406,7 @@ std::vector<store::alert_record> engine::pending_changes() const {
 
 void engine::tick(time_point now) {
   std::erase_if(expected_stops_, [now](const auto& item) { return item.second < now; });
+  std::erase_if(updates_, [now](const auto& item) { return item.second < now; });
   for (const auto& [host_id, info] : hosts_)
     if (!info.online) host_sample(host_id, 1, now);
   for (auto& [key, t] : tracked_) {

@@ -60,6 +60,9 @@ class engine {
   void on_disk_sample(const std::string& host_id, const std::vector<std::pair<std::string, double>>& used_percent, time_point now);
   // This server stops, kills, restarts, removes or updates the container: its "die" until then is expected.
   void expect_stop(const std::string& host_id, const std::string& container_id, time_point until);
+  // This server updates the container of that name: its alerts tell no one until the update's outcome
+  // (or `until`), whatever ids its old and new containers have.
+  void updating(const std::string& host_id, const std::string& container_name, time_point until);
   // Each second: durations, clear delays and windows move on.
   void tick(time_point now);
 
@@ -124,6 +127,8 @@ class engine {
   std::unordered_map<std::string, tracked> tracked_;  // rule id, host id, container id
   std::unordered_map<std::string, host_info> hosts_;
   std::unordered_map<std::string, time_point> expected_stops_;  // host id, container id -> until
+  std::unordered_map<std::string, time_point> updates_;         // host id, container name -> until
+  bool in_update(const std::string& host_id, const std::string& container_name, time_point now) const;
   std::vector<store::alert_record> changes_;
   std::vector<store::alert_record> in_flight_;
   std::vector<notice> notices_;

@@ -336,6 +336,10 @@ class containers_api : private route_answers {
     }
     // The update stops and removes the old container: expected, however long the pull takes.
     ctx_.alerts.expect_stop(host_id_, string_field(*inspected, "Id"), sys_clock::now() + std::chrono::minutes(30));
+    // Its alerts tell no one while it is swapped (old and new containers come and go), until the outcome.
+    std::string name = string_field(*inspected, "Name");
+    if (!name.empty() && name.front() == '/') name.erase(0, 1);
+    ctx_.alerts.updating(host_id_, name, sys_clock::now() + std::chrono::minutes(30));
     auto o = co_await ctx_.hub.execute(host_id_, std::move(cmd), ctx_.config.command_timeout);
     audit("update_container", target + (moves && confirmed && holds_the_host(*inspected) ? " (privileged, another repository: confirmed)" : ""),
           o.result == command_outcome::status::ok ? "started" : "failed: " + o.error);

@@ -438,3 +438,31 @@ TEST(alert_rule, the_field_names_of_design_section_11_are_taken_too) {
   // The alias wins over a stored field, as a PATCH needs.
   EXPECT_EQ(make_rule("r", R"({"kind":"cpu_high","threshold_percent":90,"threshold":70})").limit.above, 70);
 }
+
+TEST(alert_engine, a_container_being_updated_tells_no_one_until_the_outcome_which_speaks) {
+  engine e;
+  e.set_rule(make_rule("started", R"({"kind":"container_started","channel_ids":["c1"],"cooldown_seconds":0})"), t0);
+  e.set_rule(make_rule("done", R"({"kind":"update_completed","channel_ids":["c1"]})"), t0);
+  e.host_connected("h1", "node-a", t0);
+  e.updating("h1", "web-1", t0 + 30min);
+  auto old_one = event("start", "web-1-dockmon-backup-1700000000");  // the old container, renamed aside
+  e.on_container_event(old_one, t0 + 1s);
+  e.on_container_event(event("start"), t0 + 2s);  // the new container under the name
+  EXPECT_EQ(e.take_changes().size(), 2u) << "the alerts are kept";
+  EXPECT_TRUE(e.take_notices().empty()) << "but say nothing during the update";
+  e.on_container_event(event("start", "db-1"), t0 + 3s);
+  EXPECT_EQ(e.take_notices().size(), 1u) << "other containers speak";
+
+  store::event_record complete;
+  complete.host_id = "h1";
+  complete.container_id = web_id;
+  complete.container_name = "web-1";
+  complete.type = "update";
+  complete.action = "update_complete";
+  e.on_container_event(complete, t0 + 4s);
+  auto told = e.take_notices();
+  ASSERT_EQ(told.size(), 1u) << "the outcome speaks";
+  EXPECT_EQ(told[0].alert.kind, "update_completed");
+  e.on_container_event(event("start"), t0 + 5s);
+  EXPECT_EQ(e.take_notices().size(), 1u) << "and the container speaks again after it";
+}
