@@ -155,6 +155,16 @@ TEST(alerts, a_host_whose_agent_stops_is_down_after_its_grace_and_up_when_it_ret
   EXPECT_EQ(hook.requests()[1].json().at("event").as_string(), "resolved");
   std::this_thread::sleep_for(1s);
   EXPECT_EQ(hook.requests().size(), 2u) << "one host-down message and its all-clear, nothing of its containers";
+
+  // The agent's links are kept as events: a preview of the rule replays them and finds the one outage.
+  ASSERT_TRUE(wait_until([&] {
+    const auto events = h.server.get("/api/events?type=agent&host_id=" + h.host_id).json();
+    return events.as_array().size() >= 3;  // connected, disconnected, connected
+  }, 20s)) << h.server.get("/api/events?type=agent").body;
+  auto preview = h.server.post("/api/alert-rules/preview", R"({"kind":"host_down","fire_after_seconds":2})");
+  ASSERT_EQ(preview.status, 200u) << preview.body;
+  EXPECT_TRUE(preview.json().at("supported").as_bool());
+  EXPECT_EQ(preview.json().at("fired_24h").as_int64(), 1) << preview.body;
 }
 
 TEST(alerts, rules_are_checked_and_alerts_are_acknowledged_by_operators) {
@@ -299,9 +309,9 @@ TEST(alerts, a_rules_preview_over_the_recorded_events_counts_what_the_live_rule_
   ASSERT_EQ(cpu_rule.status, 200u) << cpu_rule.body;
   EXPECT_TRUE(cpu_rule.json().at("supported").as_bool()) << cpu_rule.body;
   EXPECT_EQ(cpu_rule.json().at("fired_7d").as_int64(), 0);
-  auto host_rule = h.server.post("/api/alert-rules/preview", R"({"kind":"host_down"})");
-  ASSERT_EQ(host_rule.status, 200u);
-  EXPECT_FALSE(host_rule.json().at("supported").as_bool());
+  auto disk_rule = h.server.post("/api/alert-rules/preview", R"({"kind":"disk_low"})");
+  ASSERT_EQ(disk_rule.status, 200u);
+  EXPECT_FALSE(disk_rule.json().at("supported").as_bool());
   EXPECT_EQ(h.server.post("/api/alert-rules/preview", R"({"kind":"nope"})").status, 400u);
 }
 

@@ -78,7 +78,7 @@ TEST(hostile_agent, events_and_update_outcomes_with_bad_ids_or_names_are_not_sto
   ASSERT_TRUE(wait_until([&] { return server.get("/api/events?host_id=" + agent.host_id).body.find("sentinel") != std::string::npos; },
                          15s))
       << server.get("/api/events?host_id=" + agent.host_id).body;
-  auto events = server.get("/api/events?host_id=" + agent.host_id).json().as_array();
+  auto events = server.get("/api/events?type=container&host_id=" + agent.host_id).json().as_array();
   ASSERT_EQ(events.size(), 1u) << json::serialize(events);
   EXPECT_EQ(events[0].at("container_id").as_string(), other_id);
 }

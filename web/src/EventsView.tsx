@@ -103,6 +103,7 @@ export function EventsView() {
             <option value="container">container</option>
             <option value="update">update</option>
             <option value="agent_update">agent update</option>
+            <option value="agent">agent link</option>
           </select>
         </label>
         <label>

@@ -262,6 +262,7 @@ net::awaitable<void> run_agent_session(server_context& ctx, Stream stream, http:
   const auto host_name = frame->hostname.empty() ? frame->engine_id : frame->hostname;
   ctx.telemetry.host_named(reg.reply.host_id, host_name);
   ctx.alerts.host_connected(reg.reply.host_id, host_name, sys_clock::now());
+  ctx.telemetry.on_agent_link(reg.reply.host_id, true);
   spdlog::info("agent {} ({} {}) online for host {} from {}", reg.reply.agent_id, log_text(frame->hostname, 64), log_text(frame->version, 64),
                reg.reply.host_id, peer);
   net::co_spawn(ws->get_executor(), ws_outbox<agent_websocket>::run(outbox), net::detached);
@@ -349,6 +350,7 @@ net::awaitable<void> run_agent_session(server_context& ctx, Stream stream, http:
     auto agent_id = reg.reply.agent_id;
     auto wall = sys_clock::now();
     ctx.alerts.host_disconnected(reg.reply.host_id, wall);
+    ctx.telemetry.on_agent_link(reg.reply.host_id, false);
     auto gone = ctx.with_store([agent_id, wall](store::store& s) { s.set_agent_status(agent_id, "offline", wall); });
     co_await std::move(gone);
     spdlog::info("agent {} offline", agent_id);

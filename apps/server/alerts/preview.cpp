@@ -42,7 +42,6 @@ class tally {
 
 std::optional<std::string> not_replayable(const rule& r) {
   if (r.kind == rule_kind::disk_low) return std::string("disk_low follows the agents' disk samples, which are not kept");
-  if (r.kind == rule_kind::host_down) return std::string("host_down follows the agents' links, which are not kept as events");
   return std::nullopt;
 }
 
@@ -58,7 +57,10 @@ preview_counts preview(rule r, const std::vector<blackout>& blackouts, const std
     const auto t = parse_iso8601(e.timestamp);
     if (!t || *t < week_ago || *t > now) continue;
     replay.tick(*t);
-    replay.on_container_event(e, *t);
+    // An agent's link (stored as type "agent") drives host_down; everything else is Docker's and updates'.
+    if (e.type == "agent" && e.action == "connected") replay.host_connected(e.host_id, e.host_id, *t);
+    else if (e.type == "agent" && e.action == "disconnected") replay.host_disconnected(e.host_id, *t);
+    else replay.on_container_event(e, *t);
     ++counts.events_replayed;
     counted.take(replay);
   }

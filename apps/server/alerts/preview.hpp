@@ -19,8 +19,7 @@ struct preview_counts {
   std::size_t events_replayed = 0;
 };
 
-// Why the rule cannot be replayed (its kind follows disk samples or agents' links, which are not
-// stored), or nullopt when it can.
+// Why the rule cannot be replayed (disk samples are not stored), or nullopt when it can.
 std::optional<std::string> not_replayable(const rule& r);
 
 // CPU and memory rules over the stored history: each series of averages (1-minute buckets for the last

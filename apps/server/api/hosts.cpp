@@ -115,7 +115,10 @@ class hosts_api : private route_answers {
     if (!done) co_return fail(http::status::not_found, "no agent for this host");
     if (auto connection = ctx_.hub.find_by_host(host_id)) {
       connection->close("revoked by " + principal_.username);
-      if (ctx_.hub.detach(*connection)) ctx_.alerts.host_disconnected(host_id, sys_clock::now());
+      if (ctx_.hub.detach(*connection)) {
+        ctx_.alerts.host_disconnected(host_id, sys_clock::now());
+        ctx_.telemetry.on_agent_link(host_id, false);
+      }
     }
     co_return ok(json::object{{"host_id", host_id}, {"revoked", true}});
   }

@@ -287,6 +287,10 @@ void live_telemetry::keep_event(store::event_record e) {
   pending_events_.push_back(std::move(e));
 }
 
+void live_telemetry::on_agent_link(const std::string& host_id, bool connected) {
+  keep_event(outcome_event(host_id, {}, "agent", connected ? "connected" : "disconnected", json::object{}));
+}
+
 void live_telemetry::on_update_progress(const std::string& host_id, const json::object& payload) {
   const auto container_id = string_field(payload, "container_id");
   if (!valid_container_id(container_id)) return;

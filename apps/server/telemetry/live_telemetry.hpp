@@ -62,6 +62,9 @@ class live_telemetry {
   // The agent's own update: every stage to the live feed; the outcomes (completed, failed, rolled_back)
   // stored as events of type "agent_update".
   void on_selfupdate_progress(const std::string& host_id, const json::object& payload);
+  // An agent's link came up or went down: stored as an event of type "agent" (connected, disconnected),
+  // the history a host_down rule's preview replays.
+  void on_agent_link(const std::string& host_id, bool connected);
 
   // Reads.
   json::object host_stats_json(const std::string& host_id) const;

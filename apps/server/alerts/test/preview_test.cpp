@@ -70,7 +70,7 @@ TEST(preview, a_blackout_and_events_older_than_a_week_count_nothing) {
   EXPECT_EQ(counts.events_replayed, 2u) << "the crash of eight days ago is left out";
   EXPECT_EQ(counts.fired_24h, 1u);
   EXPECT_EQ(counts.notified_24h, 0u) << "inside the blackout";
-  EXPECT_TRUE(not_replayable(make_rule(R"({"kind":"host_down"})")));
+  EXPECT_FALSE(not_replayable(make_rule(R"({"kind":"host_down"})")));
   EXPECT_TRUE(not_replayable(make_rule(R"({"kind":"disk_low"})")));
   EXPECT_FALSE(not_replayable(make_rule(R"({"kind":"cpu_high"})")));
   EXPECT_FALSE(not_replayable(make_rule(R"({"kind":"container_restarting"})")));
@@ -109,4 +109,25 @@ TEST(preview, cpu_rules_replay_the_stored_averages_holding_each_bucket_for_its_l
   EXPECT_EQ(everyone.fired_24h, 2u) << "web and db; the host's series is not a container's";
   const auto host = run(R"({"kind":"memory_high","target":"host","threshold_percent":90,"fire_after_seconds":0})");
   EXPECT_EQ(host.fired_24h, 1u);
+}
+
+TEST(preview, host_down_replays_the_agents_links_kept_as_events) {
+  auto link = [](const std::string& action, time_point at) {
+    store::event_record e;
+    e.host_id = "h1";
+    e.type = "agent";
+    e.action = action;
+    e.attributes = "{}";
+    e.timestamp = to_iso8601(at, true);
+    return e;
+  };
+  const std::vector<store::event_record> events{
+      link("connected", now - 3h),
+      link("disconnected", now - 2h), link("connected", now - 2h + 30s),   // back within the grace
+      link("disconnected", now - 1h), link("connected", now - 1h + 5min),  // away for five minutes
+  };
+  const auto counts = preview(make_rule(R"({"kind":"host_down","fire_after_seconds":60})"), {}, events, now);
+  EXPECT_EQ(counts.fired_24h, 1u);
+  EXPECT_EQ(counts.notified_24h, 2u) << "the host-down message and its all-clear";
+  EXPECT_EQ(counts.events_replayed, 5u);
 }
