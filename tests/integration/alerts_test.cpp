@@ -206,6 +206,20 @@ TEST(alerts, rules_are_checked_and_alerts_are_acknowledged_by_operators) {
   EXPECT_EQ(contract.json().at("scope").at("tag").as_string(), "prod");
   EXPECT_EQ(h.server.del("/api/alert-rules/" + std::string(contract.json().at("id").as_string())).status, 200u);
 
+  // Resolved by hand: the alert ends, and the next kill is a new alert.
+  auto resolved = h.server.request(http::verb::post, "/api/alerts/" + alert_id + "/resolve", "{}", operator_key);
+  ASSERT_EQ(resolved.status, 200u) << resolved.body;
+  EXPECT_EQ(resolved.json().at("state").as_string(), "resolved");
+  EXPECT_NE(resolved.json().at("message").as_string().find("resolved by "), std::string::npos) << resolved.body;
+  EXPECT_EQ(h.server.post("/api/alerts/" + alert_id + "/resolve").status, 409u) << "only once";
+  ASSERT_EQ(docker_cli("start it-alert-ack").exit_code, 0);
+  ASSERT_TRUE(wait_until([&] { return event_seen(h.server, c.id, "start"); }, 20s));
+  ASSERT_EQ(docker_cli("kill it-alert-ack").exit_code, 0);
+  ASSERT_TRUE(wait_until([&] {
+    auto latest = wait_for_alert(h.server, "it-alert-ack", "firing", 1s);
+    return latest && latest->at("id").as_string() != alert_id;
+  }, 20s)) << h.server.get("/api/alerts").body;
+
   // Disabling the rule ends its alert at once.
   auto disabled = h.server.request(http::verb::patch, "/api/alert-rules/" + rule_id, R"({"enabled":false})",
                                    {{"Cookie", h.server.cookie()}});
@@ -213,6 +227,7 @@ TEST(alerts, rules_are_checked_and_alerts_are_acknowledged_by_operators) {
   EXPECT_FALSE(disabled.json().at("enabled").as_bool());
   ASSERT_TRUE(wait_for_alert(h.server, "it-alert-ack", "resolved"));
   EXPECT_EQ(h.server.post("/api/alerts/" + alert_id + "/acknowledge").status, 409u);
+  EXPECT_NE(h.server.get("/api/audit").body.find("resolve_alert"), std::string::npos);
   auto audit = h.server.get("/api/audit");
   EXPECT_NE(audit.body.find("acknowledge_alert"), std::string::npos);
   EXPECT_NE(audit.body.find("update_alert_rule"), std::string::npos);

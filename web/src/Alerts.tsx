@@ -202,7 +202,7 @@ function AlertList({ me, hosts, openId, channelName }: { me: Me; hosts: Map<stri
       })
       .catch((e) => setError((e as Error).message));
   useReload(load, 5000, 1000);
-  async function act(a: Alert, action: "acknowledge" | "snooze") {
+  async function act(a: Alert, action: "acknowledge" | "snooze" | "resolve") {
     try {
       await api("POST", apiPath("alerts", a.id, action), action === "snooze" ? { minutes: 60 } : {});
       await load();
@@ -236,6 +236,9 @@ function AlertList({ me, hosts, openId, channelName }: { me: Me; hosts: Map<stri
               )}
               <button type="button" onClick={() => act(a, "snooze")}>
                 Snooze 1 h
+              </button>
+              <button type="button" onClick={() => act(a, "resolve")}>
+                Resolve
               </button>
             </span>
           )}

@@ -71,6 +71,12 @@ step alert_state::fire(time_point now) {
   return {change::fired, fire_notified_};
 }
 
+step alert_state::end_now(time_point now) {
+  if (!firing_) return {};
+  breach_since_.reset();
+  return resolve(now);
+}
+
 step alert_state::resolve(time_point now) {
   firing_ = false;
   clear_since_.reset();

@@ -51,6 +51,10 @@ class alert_state {
   // Time passes without input: a clear delay may end, a window may empty.
   step tick(time_point now);
 
+  // Someone resolved the alert by hand: it ends now, and what comes after counts afresh (a metric still
+  // above its line fires again only after its duration; an event rule needs its occurrences again).
+  step end_now(time_point now);
+
   // Back after a server restart: the alert fired before and stays firing without firing again.
   void restore_firing(time_point fired_at, bool notified);
 

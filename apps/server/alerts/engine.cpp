@@ -443,6 +443,16 @@ std::optional<store::alert_record> engine::snooze(const std::string& alert_id, t
   return t->record;
 }
 
+std::optional<store::alert_record> engine::resolve(const std::string& alert_id, const std::string& username, time_point now) {
+  auto* t = firing_alert(alert_id);
+  if (t == nullptr) return std::nullopt;
+  auto rule_it = rules_.find(t->record.rule_id);
+  if (rule_it == rules_.end()) return std::nullopt;
+  t->record.message += " (resolved by " + username + ")";
+  apply(*t, rule_it->second, t->state.end_now(now), t->record.target_name, t->record.message, now);
+  return t->record;
+}
+
 bool engine::snooze_rule(const std::string& rule_id, time_point until) {
   auto it = rules_.find(rule_id);
   if (it == rules_.end()) return false;

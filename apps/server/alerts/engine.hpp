@@ -71,6 +71,9 @@ class engine {
   std::optional<store::alert_record> acknowledge(const std::string& alert_id, const std::string& username, time_point now,
                                                  bool once = false);
   std::optional<store::alert_record> snooze(const std::string& alert_id, time_point until);
+  // Resolved by hand (operators): the all-clear goes to whoever heard of the alert; nullopt when no
+  // firing alert has that id.
+  std::optional<store::alert_record> resolve(const std::string& alert_id, const std::string& username, time_point now);
   // The whole rule tells no one until then (a time in the past wakes it); false when there is no such rule.
   bool snooze_rule(const std::string& rule_id, time_point until);
 

@@ -93,6 +93,26 @@ std::optional<std::string> read_channels(const json::object& d, std::vector<std:
   return std::nullopt;
 }
 
+// threshold_percent (90 unless given; above 0, at most `highest`) and clear_percent (`gap` under it
+// unless given): fires above the one and clears only below the other, so a value at the line does not flap.
+std::optional<std::string> read_threshold(const json::object& d, double highest, double gap, threshold& out) {
+  auto percent = [&d, highest](std::string_view key, double fallback) -> std::optional<double> {
+    const auto* v = d.if_contains(key);
+    if (v == nullptr || v->is_null()) return fallback;
+    if (!v->is_number()) return std::nullopt;
+    const double value = v->to_number<double>();
+    if (value < 0 || value > highest) return std::nullopt;
+    return value;
+  };
+  const auto above = percent("threshold_percent", 90);
+  if (!above || *above <= 0)
+    return "threshold_percent must be a number above 0 and at most " + std::to_string(static_cast<int>(highest));
+  const auto below = percent("clear_percent", std::max(0.0, *above - gap));
+  if (!below || *below > *above) return std::string("clear_percent must be a number from 0 to threshold_percent");
+  out = threshold{*above, *below};
+  return std::nullopt;
+}
+
 // A metric rule's target ("container" or "host") and thresholds: fires above threshold_percent, clears
 // below clear_percent (10 under the threshold unless given), so a value at the line does not flap.
 std::optional<std::string> read_metric(const json::object& d, rule& r) {
@@ -101,20 +121,7 @@ std::optional<std::string> read_metric(const json::object& d, rule& r) {
   if (auto error = read_text(d, "target", target, 16)) return error;
   if (target != "container" && target != "host") return std::string("target must be container or host");
   r.on_hosts = target == "host";
-  auto percent = [&d](std::string_view key, double fallback) -> std::optional<double> {
-    const auto* v = d.if_contains(key);
-    if (v == nullptr || v->is_null()) return fallback;
-    if (!v->is_number()) return std::nullopt;
-    const double value = v->to_number<double>();
-    if (value < 0 || value > 10000) return std::nullopt;  // a container's CPU may be several cores' worth
-    return value;
-  };
-  const auto above = percent("threshold_percent", 90);
-  if (!above || *above <= 0) return std::string("threshold_percent must be a number above 0 and at most 10000");
-  const auto below = percent("clear_percent", std::max(0.0, *above - 10));
-  if (!below || *below > *above) return std::string("clear_percent must be a number from 0 to threshold_percent");
-  r.limit = threshold{*above, *below};
-  return std::nullopt;
+  return read_threshold(d, 10000, 10, r.limit);  // a container's CPU may be several cores' worth
 }
 
 // A disk rule's mount points and thresholds: fires above threshold_percent used (90), clears below
@@ -123,20 +130,7 @@ std::optional<std::string> read_disk(const json::object& d, rule& r) {
   if (r.kind != rule_kind::disk_low) return std::nullopt;
   if (auto error = read_text(d, "mount", r.mount_pattern, 256)) return error;
   if (r.mount_pattern.empty()) r.mount_pattern = "*";
-  auto percent = [&d](std::string_view key, double fallback) -> std::optional<double> {
-    const auto* v = d.if_contains(key);
-    if (v == nullptr || v->is_null()) return fallback;
-    if (!v->is_number()) return std::nullopt;
-    const double value = v->to_number<double>();
-    if (value < 0 || value > 100) return std::nullopt;
-    return value;
-  };
-  const auto above = percent("threshold_percent", 90);
-  if (!above || *above <= 0) return std::string("threshold_percent must be a number above 0 and at most 100");
-  const auto below = percent("clear_percent", std::max(0.0, *above - 5));
-  if (!below || *below > *above) return std::string("clear_percent must be a number from 0 to threshold_percent");
-  r.limit = threshold{*above, *below};
-  return std::nullopt;
+  return read_threshold(d, 100, 5, r.limit);
 }
 
 // Quiet defaults per kind; the definition may change each.

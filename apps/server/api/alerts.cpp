@@ -203,6 +203,11 @@ class alerts_api : private route_answers {
     co_return co_await answer_alert_change(std::move(alert_id), std::move(done), "acknowledge_alert", "acknowledged");
   }
 
+  net::awaitable<response> resolve(std::string alert_id) {
+    auto done = ctx_.alerts.resolve(alert_id, who_.username, sys_clock::now());
+    co_return co_await answer_alert_change(std::move(alert_id), std::move(done), "resolve_alert", "resolved");
+  }
+
   net::awaitable<response> snooze(std::string alert_id) {
     auto body = json_body(req_);
     // {minutes}, or {seconds} as DESIGN.md section 11 has it.
@@ -402,6 +407,7 @@ net::awaitable<response> update_alert_rule(route_call& c) { return serve<alerts_
 net::awaitable<response> delete_alert_rule(route_call& c) { return serve<alerts_api, &alerts_api::delete_rule>(c); }
 net::awaitable<response> list_alerts(route_call& c) { return serve<alerts_api, &alerts_api::list_alerts>(c); }
 net::awaitable<response> acknowledge_alert(route_call& c) { return serve<alerts_api, &alerts_api::acknowledge>(c); }
+net::awaitable<response> resolve_alert(route_call& c) { return serve<alerts_api, &alerts_api::resolve>(c); }
 net::awaitable<response> snooze_alert(route_call& c) { return serve<alerts_api, &alerts_api::snooze>(c); }
 net::awaitable<response> alert_ack_link_page(route_call& c) { return serve<alerts_api, &alerts_api::ack_link_page>(c); }
 net::awaitable<response> acknowledge_alert_by_link(route_call& c) { return serve<alerts_api, &alerts_api::ack_by_link>(c); }

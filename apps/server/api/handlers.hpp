@@ -54,6 +54,7 @@ net::awaitable<response> delete_alert_rule(route_call& c);
 net::awaitable<response> list_alerts(route_call& c);
 net::awaitable<response> acknowledge_alert(route_call& c);
 net::awaitable<response> snooze_alert(route_call& c);
+net::awaitable<response> resolve_alert(route_call& c);
 net::awaitable<response> preview_alert_rule(route_call& c);
 net::awaitable<response> snooze_alert_rule(route_call& c);
 net::awaitable<response> alert_ack_link_page(route_call& c);        // open: the link's token is the credential

@@ -74,6 +74,7 @@ constexpr route table[] = {
     {get, "/api/alerts", viewer, list_alerts},
     {post, "/api/alerts/{alert_id}/acknowledge", operator_, acknowledge_alert},
     {post, "/api/alerts/{alert_id}/snooze", operator_, snooze_alert},
+    {post, "/api/alerts/{alert_id}/resolve", operator_, resolve_alert},
     {get, "/api/alerts/{alert_id}/ack-link", open, alert_ack_link_page},
     {post, "/api/alerts/{alert_id}/ack-link", open, acknowledge_alert_by_link},
     {get, "/api/blackouts", viewer, list_blackouts},

@@ -466,3 +466,25 @@ TEST(alert_engine, a_container_being_updated_tells_no_one_until_the_outcome_whic
   e.on_container_event(event("start"), t0 + 5s);
   EXPECT_EQ(e.take_notices().size(), 1u) << "and the container speaks again after it";
 }
+
+TEST(alert_engine, an_alert_resolved_by_hand_ends_with_an_all_clear_and_the_next_occurrence_is_a_new_alert) {
+  engine e;
+  e.set_rule(make_rule("r1", R"({"kind":"container_stopped","channel_ids":["c1"],"cooldown_seconds":0})"), t0);
+  e.host_connected("h1", "node-a", t0);
+  e.on_container_event(event("die"), t0);
+  const auto fired = e.take_changes().at(0);
+  e.take_notices();
+  auto done = e.resolve(fired.id, "alice", t0 + 1s);
+  ASSERT_TRUE(done);
+  EXPECT_EQ(done->state, "resolved");
+  EXPECT_EQ(done->message, "web-1 on node-a stopped (exit code 137) (resolved by alice)");
+  auto told = e.take_notices();
+  ASSERT_EQ(told.size(), 1u);
+  EXPECT_EQ(told[0].event, "resolved");
+  EXPECT_FALSE(e.resolve(fired.id, "alice", t0 + 2s)) << "once";
+  e.on_container_event(event("die"), t0 + 3s);
+  auto changes = e.take_changes();
+  ASSERT_EQ(changes.size(), 2u);  // the hand-resolved row, then the new alert
+  EXPECT_NE(changes.back().id, fired.id);
+  EXPECT_EQ(changes.back().state, "firing");
+}
