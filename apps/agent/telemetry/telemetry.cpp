@@ -50,8 +50,8 @@ telemetry::telemetry(net::any_io_executor ex, docker::client& docker, telemetry_
     : executor_(ex),
       docker_(docker),
       options_(std::move(options)),
-      host_(options_.proc_root.empty() ? docker::host_sampler::default_proc_root() : options_.proc_root),
-      proc_root_(options_.proc_root.empty() ? docker::host_sampler::default_proc_root() : options_.proc_root) {
+      proc_root_(options_.proc_root.empty() ? docker::host_sampler::default_proc_root() : options_.proc_root),
+      host_(proc_root_) {
   if (docker_.where().type == docker::endpoint::kind::unix_socket) sampler_ = docker::cgroup_sampler::open(options_.sys_fs_cgroup, proc_root_);
   if (sampler_) {
     spdlog::info("stats: reading cgroup {} files every {} ms",

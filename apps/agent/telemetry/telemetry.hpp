@@ -68,8 +68,8 @@ class telemetry {
   docker::client& docker_;
   telemetry_options options_;
   std::optional<docker::cgroup_sampler> sampler_;
+  std::string proc_root_;  // before host_, which is made from it
   docker::host_sampler host_;
-  std::string proc_root_;
   json::array filesystems_;
   std::optional<std::chrono::steady_clock::time_point> filesystems_at_;
   std::map<std::string, container_info> running_;

@@ -53,9 +53,15 @@ std::optional<json::object> container_summary(const json::value& docker) {
 }
 
 // DockMon itself must not be stopped, killed or removed from its own UI.
-bool is_dockmon_container(const json::object& inspect) {
+// The container's name from Docker's inspect, without the leading '/' of its API.
+std::string name_of(const json::object& inspect) {
   std::string name = string_field(inspect, "Name");
   if (!name.empty() && name.front() == '/') name.erase(0, 1);
+  return name;
+}
+
+bool is_dockmon_container(const json::object& inspect) {
+  const std::string name = name_of(inspect);
   if (name == "dockmon" || name.rfind("dockmon-", 0) == 0) return true;
   if (auto* config = inspect.if_contains("Config"); config != nullptr && config->is_object()) {
     if (auto* labels = config->get_object().if_contains("Labels"); labels != nullptr && labels->is_object()) {
@@ -260,8 +266,7 @@ class containers_api : private route_answers {
     if (!has_role(principal_, role::operator_)) co_return fail(http::status::forbidden, "your role may only look");
     auto inspected = co_await inspect_container();
     if (!inspected) co_return std::move(inspected.error());
-    std::string name = string_field(*inspected, "Name");
-    if (!name.empty() && name.front() == '/') name.erase(0, 1);
+    const std::string name = name_of(*inspected);
     if (!valid_container_name(name)) co_return fail(http::status::bad_gateway, "the agent's reply has no usable name");
     co_return co_await set_container_tags_by_name(c, host_id_, name);
   }
@@ -337,9 +342,7 @@ class containers_api : private route_answers {
     // The update stops and removes the old container: expected, however long the pull takes.
     ctx_.alerts.expect_stop(host_id_, string_field(*inspected, "Id"), sys_clock::now() + std::chrono::minutes(30));
     // Its alerts tell no one while it is swapped (old and new containers come and go), until the outcome.
-    std::string name = string_field(*inspected, "Name");
-    if (!name.empty() && name.front() == '/') name.erase(0, 1);
-    ctx_.alerts.updating(host_id_, name, sys_clock::now() + std::chrono::minutes(30));
+    ctx_.alerts.updating(host_id_, name_of(*inspected), sys_clock::now() + std::chrono::minutes(30));
     auto o = co_await ctx_.hub.execute(host_id_, std::move(cmd), ctx_.config.command_timeout);
     audit("update_container", target + (moves && confirmed && holds_the_host(*inspected) ? " (privileged, another repository: confirmed)" : ""),
           o.result == command_outcome::status::ok ? "started" : "failed: " + o.error);

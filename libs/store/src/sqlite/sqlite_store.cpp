@@ -349,6 +349,28 @@ alert_rule_record read_alert_rule(const statement& s) {
   return alert_rule_record{s.text(0), s.text(1), s.int64(2) != 0, s.text(3), s.text(4), s.text(5)};
 }
 
+stats_rollup_row read_rollup(const statement& s) {
+  stats_rollup_row r;
+  r.key = s.text(0);
+  r.step = s.int64(1);
+  r.t = s.int64(2);
+  r.cpu_percent = s.real(3);
+  r.memory_usage = s.real(4);
+  r.memory_limit = s.real(5);
+  r.memory_percent = s.real(6);
+  r.network_rx = s.real(7);
+  r.network_tx = s.real(8);
+  r.disk_read = s.real(9);
+  r.disk_write = s.real(10);
+  r.pids = s.real(11);
+  return r;
+}
+
+// Rows of every series from a time on, in the order both readers want them.
+constexpr const char* select_rollups_sql =
+    "SELECT key, step, t, cpu_percent, memory_usage, memory_limit, memory_percent, network_rx, network_tx, "
+    "disk_read, disk_write, pids FROM stats_rollups WHERE t >= ?1 ORDER BY key, step, t";
+
 event_record read_event(const statement& s) {
   event_record e;
   e.id = s.int64(0);
@@ -996,28 +1018,6 @@ void sqlite_store::save_rollups(const std::vector<stats_rollup_row>& rows) {
   }
   tx.commit();
 }
-
-namespace {
-stats_rollup_row read_rollup(statement& s) {
-  stats_rollup_row r;
-  r.key = s.text(0);
-  r.step = s.int64(1);
-  r.t = s.int64(2);
-  r.cpu_percent = s.real(3);
-  r.memory_usage = s.real(4);
-  r.memory_limit = s.real(5);
-  r.memory_percent = s.real(6);
-  r.network_rx = s.real(7);
-  r.network_tx = s.real(8);
-  r.disk_read = s.real(9);
-  r.disk_write = s.real(10);
-  r.pids = s.real(11);
-  return r;
-}
-constexpr const char* select_rollups_sql =
-    "SELECT key, step, t, cpu_percent, memory_usage, memory_limit, memory_percent, network_rx, network_tx, "
-    "disk_read, disk_write, pids FROM stats_rollups WHERE t >= ?1 ORDER BY key, step, t";
-}  // namespace
 
 std::vector<stats_rollup_row> sqlite_store::load_rollups(std::int64_t since_t) {
   std::lock_guard lock(mutex_);
