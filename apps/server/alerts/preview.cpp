@@ -45,13 +45,15 @@ std::optional<std::string> not_replayable(const rule& r) {
   return std::nullopt;
 }
 
-preview_counts preview(rule r, const std::vector<blackout>& blackouts, const std::vector<store::event_record>& events, time_point now) {
+preview_counts preview(rule r, const std::vector<blackout>& blackouts, const std::vector<store::event_record>& events, time_point now,
+                       const tag_book& tags) {
   preview_counts counts;
   const auto week_ago = now - std::chrono::hours(24 * 7);
   engine replay;
   r.channel_ids = {"preview"};  // so that every message it would send is counted
   replay.set_rule(std::move(r), week_ago);
   replay.set_blackouts(blackouts);
+  replay.set_tags(tags);
   tally counted(counts, now);
   for (const auto& e : events) {
     const auto t = parse_iso8601(e.timestamp);
@@ -70,8 +72,8 @@ preview_counts preview(rule r, const std::vector<blackout>& blackouts, const std
 }
 
 metric_preview::metric_preview(rule r, std::vector<blackout> blackouts, const std::vector<store::event_record>& events,
-                               std::map<std::string, std::string> names, time_point now)
-    : rule_(std::move(r)), blackouts_(std::move(blackouts)), names_(std::move(names)), now_(now) {
+                               std::map<std::string, std::string> names, time_point now, tag_book tags)
+    : rule_(std::move(r)), blackouts_(std::move(blackouts)), names_(std::move(names)), now_(now), tags_(std::move(tags)) {
   rule_.channel_ids = {"preview"};
   for (const auto& e : events) {
     if (e.type != "container") continue;
@@ -106,6 +108,7 @@ void metric_preview::series(const std::string& key, const std::vector<store::sta
   engine replay;
   replay.set_rule(rule_, week_ago);
   replay.set_blackouts(blackouts_);
+  replay.set_tags(tags_);
   tally counted(counts_, now_);
   auto name = names_.find(container_id);
   const std::string shown = container_id.empty() ? std::string() : name != names_.end() ? name->second : container_id.substr(0, 12);

@@ -5,6 +5,7 @@
 #include "alerts/blackout.hpp"
 #include "alerts/rule.hpp"
 #include "dockmon/store/store.hpp"
+#include "tags/tag_book.hpp"
 
 #include <map>
 #include <optional>
@@ -30,7 +31,7 @@ class metric_preview {
  public:
   // names: container id -> name, for scopes by name (from the events and the containers seen live).
   metric_preview(rule r, std::vector<blackout> blackouts, const std::vector<store::event_record>& events,
-                 std::map<std::string, std::string> names, time_point now);
+                 std::map<std::string, std::string> names, time_point now, tag_book tags = tag_book());
   // One series of store::for_each_rollup_series.
   void series(const std::string& key, const std::vector<store::stats_rollup_row>& rows);
   const preview_counts& counts() const { return counts_; }
@@ -41,12 +42,15 @@ class metric_preview {
   std::map<std::string, std::vector<const store::event_record*>> events_;  // by container id
   std::map<std::string, std::string> names_;
   time_point now_;
+  tag_book tags_;
   preview_counts counts_;
 };
 
 // Replays `events` (oldest first, the last 7 days) through an engine holding only this rule and the
 // blackout windows, as if each had happened at its timestamp; counts alerts fired and messages sent
 // (all-clears included) with the rule's own noise controls.
-preview_counts preview(rule r, const std::vector<blackout>& blackouts, const std::vector<store::event_record>& events, time_point now);
+// tags: the tag book the live engine has, for rules scoped by tag.
+preview_counts preview(rule r, const std::vector<blackout>& blackouts, const std::vector<store::event_record>& events, time_point now,
+                       const tag_book& tags = tag_book());
 
 }  // namespace dockmon::server::alerts

@@ -264,11 +264,12 @@ class alerts_api : private route_answers {
     const auto now = sys_clock::now();
     // CPU and memory rules replay the stored history, series by series, with the events for scope.
     auto names = alerts::is_metric_kind(rule.kind) ? ctx_.telemetry.container_names() : std::map<std::string, std::string>{};
-    auto replay = ctx_.with_store([rule = std::move(rule), blackouts = ctx_.alerts.blackouts(), now, names = std::move(names)](store::store& s) {
+    auto replay = ctx_.with_store([rule = std::move(rule), blackouts = ctx_.alerts.blackouts(), now, names = std::move(names),
+                                   tags = ctx_.tags](store::store& s) {
       const auto week_ago = now - std::chrono::hours(24 * 7);
       const auto events = s.events_since(to_iso8601(week_ago, true), store::max_replay_events);
-      if (!alerts::is_metric_kind(rule.kind)) return alerts::preview(rule, blackouts, events, now);
-      alerts::metric_preview metric(rule, blackouts, events, names, now);
+      if (!alerts::is_metric_kind(rule.kind)) return alerts::preview(rule, blackouts, events, now, tags);
+      alerts::metric_preview metric(rule, blackouts, events, names, now, tags);
       s.for_each_rollup_series(unix_seconds(week_ago) - 900,
                                [&metric](const std::string& key, const auto& rows) { metric.series(key, rows); });
       return metric.counts();

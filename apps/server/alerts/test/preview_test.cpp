@@ -131,3 +131,12 @@ TEST(preview, host_down_replays_the_agents_links_kept_as_events) {
   EXPECT_EQ(counts.notified_24h, 2u) << "the host-down message and its all-clear";
   EXPECT_EQ(counts.events_replayed, 5u);
 }
+
+TEST(preview, a_rule_scoped_by_tag_sees_the_tags_the_live_engine_has) {
+  const auto events = crashes({60, 30});
+  const auto rule = make_rule(R"({"kind":"container_stopped","scope":{"tag":"prod"}})");
+  EXPECT_EQ(preview(rule, {}, events, now).fired_24h, 0u) << "untagged, the container is outside the scope";
+  server::tag_book tags;
+  tags.load({{"h1", "", "prod"}});
+  EXPECT_EQ(preview(rule, {}, events, now, tags).fired_24h, 2u) << "its host is tagged prod";
+}
