@@ -19,6 +19,15 @@ void crypto_init() {
   if (sodium_init() < 0) throw std::runtime_error("libsodium could not be initialised");
 }
 
+std::string base64_encode(std::string_view bytes) {
+  crypto_init();
+  std::string out(sodium_base64_ENCODED_LEN(bytes.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
+  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
+                    sodium_base64_VARIANT_ORIGINAL);
+  out.resize(std::char_traits<char>::length(out.c_str()));
+  return out;
+}
+
 std::string random_token(std::size_t bytes) {
   crypto_init();
   std::vector<unsigned char> raw(bytes);

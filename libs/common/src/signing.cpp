@@ -19,10 +19,7 @@ static_assert(crypto_sign_PUBLICKEYBYTES == 32 && crypto_sign_SECRETKEYBYTES == 
 constexpr std::string_view key_file_header = "dockmon-agent-signing-key v1";
 
 std::string to_base64(const unsigned char* data, std::size_t size) {
-  std::string out(sodium_base64_ENCODED_LEN(size, sodium_base64_VARIANT_ORIGINAL), '\0');
-  sodium_bin2base64(out.data(), out.size(), data, size, sodium_base64_VARIANT_ORIGINAL);
-  out.resize(std::char_traits<char>::length(out.c_str()));
-  return out;
+  return base64_encode(std::string_view(reinterpret_cast<const char*>(data), size));
 }
 
 // Exactly `size` bytes from standard base64, or nothing.

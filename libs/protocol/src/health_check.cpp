@@ -144,9 +144,9 @@ result<health_check_config> parse_health_check_config(const json::value& v) {
   c.follow_redirects = *follow;
   c.verify_ssl = *verify;
   auto url = text(o, "url");
-  if (!url || url->size() > max_url || !(url->starts_with("http://") || url->starts_with("https://")) || has_line_break(*url) ||
-      url->find(' ') != std::string::npos)
-    return fail("url must be an http:// or https:// address of at most 2048 characters");
+  if (!url || url->size() > max_url || !(url->starts_with("http://") || url->starts_with("https://") || url->starts_with("tcp://")) ||
+      has_line_break(*url) || url->find(' ') != std::string::npos)
+    return fail("url must be an http://, https:// or tcp:// address of at most 2048 characters");
   c.url = std::move(*url);
   auto method = text(o, "method");
   if (!method) return fail("method must be text");
@@ -186,6 +186,14 @@ result<health_check_config> parse_health_check_config(const json::value& v) {
     if (!o.at("auto_restart").is_bool()) return fail("auto_restart must be true or false");
     c.auto_restart = o.at("auto_restart").as_bool();
   }
+  if (o.contains("restart_on_exit") && !o.at("restart_on_exit").is_null()) {
+    if (!o.at("restart_on_exit").is_bool()) return fail("restart_on_exit must be true or false");
+    c.restart_on_exit = o.at("restart_on_exit").as_bool();
+  }
+  auto desired = text(o, "desired_state");
+  if (!desired || (!desired->empty() && *desired != "running" && *desired != "on_demand"))
+    return fail("desired_state must be running or on_demand");
+  c.desired_state = std::move(*desired);
   return c;
 }
 
@@ -207,6 +215,8 @@ json::object to_json(const health_check_config& c) {
   if (c.auto_restart) o["auto_restart"] = *c.auto_restart;
   if (c.max_restarts) o["max_restarts"] = *c.max_restarts;
   if (c.restart_delay_seconds) o["restart_delay_seconds"] = *c.restart_delay_seconds;
+  if (c.restart_on_exit) o["restart_on_exit"] = *c.restart_on_exit;
+  if (!c.desired_state.empty()) o["desired_state"] = c.desired_state;
   return o;
 }
 
@@ -224,12 +234,76 @@ json::object health_check_config_remove_frame(std::string_view container_id) {
   return json::object{{"type", "health_check_config_remove"}, {"payload", json::object{{"container_id", container_id}}}};
 }
 
-json::object health_check_result_event(const health_check_result& r) {
+json::object to_json(const health_check_result& r) {
   json::object o{{"container_id", r.container_id}, {"host_id", r.host_id}, {"healthy", r.healthy},
                  {"response_time_ms", r.response_time_ms}, {"timestamp", r.timestamp}};
   if (r.status_code != 0) o["status_code"] = r.status_code;
   if (!r.error_message.empty()) o["error_message"] = r.error_message;
-  return event_frame("health_check_result", std::move(o));
+  if (!r.state.empty()) {
+    o["state"] = r.state;
+    if (!r.container_name.empty()) o["container_name"] = r.container_name;
+    o["consecutive_failures"] = r.consecutive_failures;
+    o["restarts"] = r.restarts;
+    o["gave_up"] = r.gave_up;
+  }
+  if (!r.recent_ms.empty()) {
+    json::array recent;
+    for (auto ms : r.recent_ms) recent.push_back(ms);
+    o["recent_ms"] = std::move(recent);
+  }
+  return o;
+}
+
+json::object health_check_result_event(const health_check_result& r) { return event_frame("health_check_result", to_json(r)); }
+
+json::object health_check_summary_event(const std::vector<health_check_result>& checks) {
+  json::array list;
+  for (const auto& r : checks) list.push_back(to_json(r));
+  return event_frame("health_check_summary", json::object{{"checks", std::move(list)}});
+}
+
+result<std::vector<health_check_result>> parse_health_check_summary(const json::object& payload) {
+  const auto* checks = payload.if_contains("checks");
+  if (checks == nullptr || !checks->is_array() || checks->as_array().size() > 1000)
+    return fail("checks must be a list of at most 1000 results");
+  std::vector<health_check_result> out;
+  for (const auto& c : checks->as_array()) {
+    if (!c.is_object()) return fail("each check must be an object");
+    auto r = parse_health_check_result(c.as_object());
+    if (!r) return r.error();
+    out.push_back(std::move(*r));
+  }
+  return out;
+}
+
+json::object auto_restart_event(const auto_restart_report& r) {
+  json::object o{{"container_id", r.container_id}, {"container_name", r.container_name}, {"host_id", r.host_id},
+                 {"reason", r.reason}, {"attempt", r.attempt}, {"max_restarts", r.max_restarts}, {"ok", r.ok},
+                 {"gave_up", r.gave_up}, {"timestamp", r.timestamp}};
+  if (!r.error.empty()) o["error"] = r.error;
+  return event_frame("auto_restart", std::move(o));
+}
+
+result<auto_restart_report> parse_auto_restart(const json::object& p) {
+  auto_restart_report r;
+  r.container_id = string_field(p, "container_id");
+  if (!valid_container_id(r.container_id)) return fail("container_id must be a container id");
+  r.container_name = sanitize_text(string_field(p, "container_name"), 256);
+  r.host_id = sanitize_text(string_field(p, "host_id"), 64);
+  r.reason = string_field(p, "reason");
+  if (r.reason != "health_check" && r.reason != "exited") return fail("reason must be health_check or exited");
+  auto attempt = whole(p, "attempt", 0, 0, 1000);
+  auto max = whole(p, "max_restarts", 0, 0, 1000);
+  auto ok = flag(p, "ok", false);
+  auto gave_up = flag(p, "gave_up", false);
+  if (!attempt || !max || !ok || !gave_up) return fail("attempt, max_restarts, ok and gave_up must be numbers and flags in range");
+  r.attempt = *attempt;
+  r.max_restarts = *max;
+  r.ok = *ok;
+  r.gave_up = *gave_up;
+  r.error = sanitize_text(string_field(p, "error"), 1024);
+  r.timestamp = sanitize_text(string_field(p, "timestamp"), 64);
+  return r;
 }
 
 result<health_check_result> parse_health_check_result(const json::object& p) {
@@ -247,6 +321,24 @@ result<health_check_result> parse_health_check_result(const json::object& p) {
   r.response_time_ms = *took;
   r.error_message = sanitize_text(string_field(p, "error_message"), 1024);
   r.timestamp = sanitize_text(string_field(p, "timestamp"), 64);
+  r.state = string_field(p, "state");
+  r.container_name = sanitize_text(string_field(p, "container_name"), 256);
+  if (!r.state.empty() && r.state != "healthy" && r.state != "unhealthy" && r.state != "unknown" && r.state != "stopped")
+    return fail("state must be healthy, unhealthy, unknown or stopped");
+  auto failures = whole(p, "consecutive_failures", 0, 0, 1 << 30);
+  auto restarts = whole(p, "restarts", 0, 0, 1000);
+  auto gave_up = flag(p, "gave_up", false);
+  if (!failures || !restarts || !gave_up) return fail("consecutive_failures, restarts and gave_up must be numbers and a flag in range");
+  r.consecutive_failures = *failures;
+  r.restarts = *restarts;
+  r.gave_up = *gave_up;
+  if (const auto* recent = p.if_contains("recent_ms"); recent != nullptr && !recent->is_null()) {
+    if (!recent->is_array() || recent->as_array().size() > 512) return fail("recent_ms must be a list of at most 512 numbers");
+    for (const auto& ms : recent->as_array()) {
+      if (!ms.is_int64() || ms.as_int64() < -1 || ms.as_int64() > 3600 * 1000) return fail("recent_ms holds a number out of range");
+      r.recent_ms.push_back(ms.as_int64());
+    }
+  }
   return r;
 }
 

@@ -203,6 +203,7 @@ json::object to_json(const auth_success& s) {
   if (!s.server_version.empty()) o["server_version"] = s.server_version;
   if (s.stats_batch) o["stats_batch"] = true;
   if (s.host_filesystems) o["host_filesystems"] = true;
+  if (s.health_thresholds) o["health_thresholds"] = true;
   return o;
 }
 
@@ -232,6 +233,7 @@ result<auth_reply> parse_auth_reply(const json::value& frame) {
   reply.success.server_version = string_field(o, "server_version");
   if (auto* b = o.if_contains("stats_batch"); b != nullptr && b->is_bool()) reply.success.stats_batch = b->get_bool();
   if (auto* b = o.if_contains("host_filesystems"); b != nullptr && b->is_bool()) reply.success.host_filesystems = b->get_bool();
+  if (auto* b = o.if_contains("health_thresholds"); b != nullptr && b->is_bool()) reply.success.health_thresholds = b->get_bool();
   if (reply.success.agent_id.empty()) return fail("auth_success without agent_id");
   if (!reply.success.permanent_token.empty() && !valid_identifier(reply.success.permanent_token))
     return fail("auth_success carries a malformed permanent_token");

@@ -15,6 +15,18 @@ const char* dockmon_payload = R"({"container_id":"0123456789ab","host_id":"7d6c1
   "timeout_seconds":10,"check_interval_seconds":60,"follow_redirects":true,"verify_ssl":false,
   "headers_json":"{\"X-Token\":\"abc\"}","auth_config_json":null})";
 
+health_check_result result_of(bool healthy, int status, std::int64_t ms, std::string error) {
+  health_check_result r;
+  r.container_id = "0123456789ab";
+  r.host_id = "h1";
+  r.healthy = healthy;
+  r.status_code = status;
+  r.response_time_ms = ms;
+  r.error_message = std::move(error);
+  r.timestamp = "2026-12-02T10:00:00Z";
+  return r;
+}
+
 }  // namespace
 
 TEST(health_check, dockmon_s_config_payload_is_understood_and_written_back_alike) {
@@ -51,7 +63,7 @@ TEST(health_check, frames_carry_every_parameter_under_payload) {
 }
 
 TEST(health_check, results_are_written_as_dockmon_s_agent_writes_them_and_checked_when_read) {
-  health_check_result r{"0123456789ab", "h1", false, 0, 5000, "timeout", "2026-12-02T10:00:00Z"};
+  auto r = result_of(false, 0, 5000, "timeout");
   auto frame = health_check_result_event(r);
   EXPECT_EQ(frame.at("type").as_string(), "event");
   EXPECT_EQ(frame.at("command").as_string(), "health_check_result");
@@ -100,5 +112,49 @@ TEST(health_check, a_config_that_could_do_harm_or_makes_no_sense_is_refused_nami
   EXPECT_NE(refused("container_id", "../../db").find("container_id"), std::string::npos);
   EXPECT_NE(refused("enabled", "yes").find("enabled"), std::string::npos);
   EXPECT_NE(refused("failure_threshold", 0).find("failure_threshold"), std::string::npos);
+  EXPECT_NE(refused("desired_state", "sometimes").find("desired_state"), std::string::npos);
+  EXPECT_NE(refused("restart_on_exit", 1).find("restart_on_exit"), std::string::npos);
   EXPECT_EQ(refused("auth_config_json", R"({"type":"basic","username":"u","password":"p"})"), "(accepted)");
+  EXPECT_EQ(refused("url", "tcp://{container}:5432"), "(accepted)") << "a port that must accept";
+}
+
+TEST(health_check, our_policy_fields_round_trip_and_dockmon_s_config_has_none) {
+  auto c = parse_health_check_config(json::parse(dockmon_payload)).value();
+  EXPECT_FALSE(c.agent_applies_policy());
+  c.failure_threshold = 2;
+  c.restart_on_exit = true;
+  c.desired_state = "on_demand";
+  auto back = parse_health_check_config(json::value(to_json(c))).value();
+  EXPECT_TRUE(back.agent_applies_policy());
+  EXPECT_EQ(back.restart_on_exit, true);
+  EXPECT_EQ(back.desired_state, "on_demand");
+}
+
+TEST(health_check, state_changes_summaries_and_restarts_round_trip_and_are_checked) {
+  auto r = result_of(false, 503, 12, "status 503");
+  r.state = "unhealthy";
+  r.consecutive_failures = 3;
+  r.restarts = 1;
+  auto back = parse_health_check_result(health_check_result_event(r).at("payload").as_object()).value();
+  EXPECT_EQ(back.state, "unhealthy");
+  EXPECT_EQ(back.consecutive_failures, 3);
+  EXPECT_EQ(back.restarts, 1);
+
+  r.recent_ms = {5, -1, 7};
+  auto summary = health_check_summary_event({r, r});
+  EXPECT_EQ(summary.at("command").as_string(), "health_check_summary");
+  auto checks = parse_health_check_summary(summary.at("payload").as_object()).value();
+  ASSERT_EQ(checks.size(), 2u);
+  EXPECT_EQ(checks[1].recent_ms, (std::vector<std::int64_t>{5, -1, 7}));
+  EXPECT_FALSE(parse_health_check_summary(json::parse(R"({"checks":[{"container_id":"0123456789ab","healthy":true,"state":"odd"}]})").as_object()));
+  EXPECT_FALSE(parse_health_check_summary(json::parse(R"({"checks":[{"container_id":"0123456789ab","healthy":true,"recent_ms":[-5]}]})").as_object()));
+
+  auto_restart_report a{"0123456789ab", "web", "h1", "health_check", 2, 3, true, false, "", "2026-12-02T10:00:00Z"};
+  auto frame = auto_restart_event(a);
+  EXPECT_EQ(frame.at("command").as_string(), "auto_restart");
+  auto parsed = parse_auto_restart(frame.at("payload").as_object()).value();
+  EXPECT_EQ(parsed.attempt, 2);
+  EXPECT_EQ(parsed.container_name, "web");
+  EXPECT_TRUE(parsed.ok);
+  EXPECT_FALSE(parse_auto_restart(json::parse(R"({"container_id":"0123456789ab","reason":"boredom"})").as_object()));
 }

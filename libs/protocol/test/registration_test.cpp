@@ -148,13 +148,14 @@ TEST(registration, keeps_utf8_and_drops_broken_sequences) {
 }
 
 TEST(auth_reply, success_round_trips) {
-  auth_success s{"agent-1", "host-1", "tok_en", "0.1.0", true, true};
+  auth_success s{"agent-1", "host-1", "tok_en", "0.1.0", true, true, true};
   auto r = parse_auth_reply(json::value(to_json(s)));
   ASSERT_TRUE(r.has_value());
   EXPECT_TRUE(r->ok);
   EXPECT_EQ(r->success.host_id, "host-1");
   EXPECT_TRUE(r->success.stats_batch);
   EXPECT_TRUE(r->success.host_filesystems);
+  EXPECT_TRUE(r->success.health_thresholds);
 }
 
 TEST(auth_reply, error_carries_the_reason) {
@@ -169,4 +170,5 @@ TEST(auth_reply, dockmon_reply_without_extras_is_understood) {
   ASSERT_TRUE(r.has_value());
   EXPECT_FALSE(r->success.stats_batch);
   EXPECT_FALSE(r->success.host_filesystems);
+  EXPECT_FALSE(r->success.health_thresholds) << "DockMon's backend wants every probe's result";
 }

@@ -12,6 +12,9 @@ void crypto_init();
 // `bytes` random bytes as URL-safe base64 without padding (32 bytes -> 43 characters).
 std::string random_token(std::size_t bytes = 32);
 
+// Standard base64 with padding (RFC 4648 section 4), as HTTP's Basic credentials and signatures use.
+std::string base64_encode(std::string_view bytes);
+
 // A random version-4 UUID in its canonical text form.
 std::string random_uuid();
 

@@ -27,7 +27,7 @@ struct health_check_config {
   std::string container_id;  // DockMon sends the 12-character short id
   std::string host_id;
   bool enabled = true;
-  std::string url;  // http:// or https://
+  std::string url;  // http://, https://, or tcp://host:port (ours: a port that must accept); may name {container}
   std::string method = "GET";
   std::string expected_status_codes = "200";
   int timeout_seconds = 10;
@@ -42,6 +42,14 @@ struct health_check_config {
   std::optional<int> failure_threshold, success_threshold;
   std::optional<bool> auto_restart;
   std::optional<int> max_restarts, restart_delay_seconds;
+  // Restart the container when it exits unexpectedly (its Docker restart policy being "no"), as for a
+  // failed check; never one stopped on purpose.
+  std::optional<bool> restart_on_exit;
+  // "running" (the container should run: the restarts above apply) or "on_demand" (it may be stopped:
+  // never restarted); empty: running.
+  std::string desired_state;
+
+  bool agent_applies_policy() const { return failure_threshold.has_value(); }
 };
 
 // The config, every field checked: ids, an http(s) URL of at most 2048 characters, a method, the status
@@ -63,8 +71,40 @@ struct health_check_result {
   std::int64_t response_time_ms = 0;
   std::string error_message;  // empty: none (left out)
   std::string timestamp;      // RFC 3339
+
+  // Ours, from an agent that applies the thresholds (left out otherwise): the check's state after this
+  // probe ("healthy", "unhealthy", "unknown" before the first threshold is met, "stopped" while its
+  // container is stopped on purpose), and the restarts since it was last healthy.
+  std::string state;
+  std::string container_name;  // so a server that lost the ids (restarted) still knows which check it is
+  int consecutive_failures = 0;
+  int restarts = 0;
+  bool gave_up = false;
+  // Summaries only: the response times (ms, -1 for a failed probe) since the previous summary, oldest first.
+  std::vector<std::int64_t> recent_ms;
 };
+json::object to_json(const health_check_result& r);
 json::object health_check_result_event(const health_check_result& r);
 result<health_check_result> parse_health_check_result(const json::object& payload);
+
+// Ours: every check's latest result and recent response times, sent once a minute by an agent that
+// sends only state changes otherwise: {"type":"event","command":"health_check_summary","payload":{"checks":[...]}}.
+json::object health_check_summary_event(const std::vector<health_check_result>& checks);
+// At most 1000 checks; a malformed one is an error.
+result<std::vector<health_check_result>> parse_health_check_summary(const json::object& payload);
+
+// Ours: the agent restarted a container (after a failed check or an unexpected exit), or gave up.
+struct auto_restart_report {
+  std::string container_id, container_name, host_id;
+  std::string reason;  // "health_check" or "exited"
+  int attempt = 0;     // 1 for the first restart since the container was last healthy
+  int max_restarts = 0;
+  bool ok = false;     // Docker restarted it
+  bool gave_up = false;  // no more restarts: the attempts ran out (attempt is then the last one made)
+  std::string error;
+  std::string timestamp;
+};
+json::object auto_restart_event(const auto_restart_report& r);
+result<auto_restart_report> parse_auto_restart(const json::object& payload);
 
 }  // namespace dockmon::protocol

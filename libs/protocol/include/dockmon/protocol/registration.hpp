@@ -63,6 +63,9 @@ struct auth_success {
   bool stats_batch = false;
   // The agent may add `filesystems` (each mounted filesystem's use) to its host stats frame.
   bool host_filesystems = false;
+  // Health checks: the agent applies the thresholds and restarts of each check itself and sends only
+  // state changes, restarts and a summary a minute (DockMon's backend wants every probe's result).
+  bool health_thresholds = false;
 };
 
 json::object to_json(const auth_success& s);
