@@ -63,10 +63,17 @@ connection::connection(net::any_io_executor ex, agent_config config, docker::cli
       docker_(docker),
       telemetry_(live),
       audit_(config_.data_path),
+      health_(ex, docker,
+              health_options{.state_file = config_.data_path + "/health_checks.json", .may_restart = config_.allowed.allows("restart")},
+              [&live](std::string frame) { live.emit_event(std::move(frame)); }, &audit_),
       updates_(ex, docker, [&live](std::string frame) { live.emit_event(std::move(frame)); }),
       self_update_(self_update),
       dispatcher_(docker, config_.agent_name, config_.allowed, &audit_, &updates_, self_update, own_container_id()) {
   if (config_.server.tls) tls_.emplace(make_client_tls(config_));
+  live.on_container_event([this](const std::string& action, const std::string& id, const json::object& attributes) {
+    health_.on_container_event(action, id, attributes);
+  });
+  health_.start();
 }
 
 std::string connection::current_token() const {
@@ -234,6 +241,7 @@ net::awaitable<connection::ended> connection::serve(std::shared_ptr<websocket::s
   auto sink = std::make_shared<outbox_sink<websocket::stream<Stream>>>(outbox);
   telemetry_.attach(sink);
   net::co_spawn(executor_, telemetry_.run_stats(sink, {granted.stats_batch, granted.host_filesystems}), net::detached);
+  health_.link_up(granted.health_thresholds);
   auto in_flight = std::make_shared<std::size_t>(0);
   for (;;) {
     auto [ec, n] = co_await ws->async_read(buffer, use_tuple);
@@ -248,6 +256,7 @@ net::awaitable<connection::ended> connection::serve(std::shared_ptr<websocket::s
       spdlog::warn("server sent a frame that is not JSON; ignored");
       continue;
     }
+    if (value.is_object() && health_.handle_frame(value.as_object())) continue;
     auto msg = protocol::parse_server_message(value);
     if (!msg) {
       spdlog::warn("server sent a malformed message: {}", msg.error().message);
@@ -264,6 +273,7 @@ net::awaitable<connection::ended> connection::serve(std::shared_ptr<websocket::s
     net::co_spawn(executor_, run_one<Stream>(dispatcher_, outbox, in_flight, std::move(*msg)), net::detached);
   }
   outbox->close();
+  health_.link_down();
   co_return ended::registered_then_dropped;
 }
 

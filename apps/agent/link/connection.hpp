@@ -4,6 +4,7 @@
 
 #include "core/config.hpp"
 #include "commands/dispatcher.hpp"
+#include "health/health_monitor.hpp"
 #include "telemetry/telemetry.hpp"
 #include "link/token_file.hpp"
 
@@ -33,6 +34,7 @@ class connection {
   docker::client& docker_;
   telemetry& telemetry_;
   command_audit audit_;
+  health_monitor health_;  // checks run whether or not a server is connected
   container_updater updates_;  // updates outlive a connection: their events wait in telemetry's backlog
   self_updater* self_update_;
   dispatcher dispatcher_;

@@ -190,6 +190,7 @@ net::awaitable<void> telemetry::on_docker_event(const json::object& event) {
   else if (verb == "rename") {
     if (auto it = running_.find(id); it != running_.end()) it->second.name = string_field(attributes, "name");
   }
+  if (listener_) listener_(verb, id, attributes);
 
   json::object payload;
   payload["container_id"] = id;

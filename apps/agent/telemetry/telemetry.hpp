@@ -9,6 +9,7 @@
 #include "core/frame_sink.hpp"
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -44,6 +45,10 @@ class telemetry {
 
   std::size_t running_count() const { return running_.size(); }
 
+  // Told each container event (action, full id, attributes) as it arrives: the health checks follow starts and exits.
+  using event_listener = std::function<void(const std::string& action, const std::string& id, const json::object& attributes)>;
+  void on_container_event(event_listener listener) { listener_ = std::move(listener); }
+
   // Sends an event frame on the current connection, or keeps it in the bounded backlog until there is one.
   void emit_event(std::string frame);
   // Whether frames still wait: in the backlog, or in an open connection's outbox.
@@ -77,6 +82,7 @@ class telemetry {
   std::map<std::string, json::object> previous_docker_stats_;  // their last one-shot answers, for CPU%
   bool fallback_logged_ = false;
   std::shared_ptr<frame_sink> sink_;
+  event_listener listener_;
   std::deque<std::string> backlog_;
   std::size_t backlog_dropped_ = 0;
   std::int64_t last_event_nanos_ = 0;  // the newest event seen: where a broken stream resumes
