@@ -1,4 +1,5 @@
 // dockmon-server: reads its settings, opens the store, and serves HTTP, the REST API and agents on one port.
+#include "agents/health_link.hpp"
 #include "agents/housekeeping.hpp"
 #include "alerts/alert_runner.hpp"
 #include "api/router.hpp"
@@ -82,6 +83,7 @@ int main(int argc, char** argv) {
     server_context ctx(ioc.get_executor(), config, std::move(db), std::move(tls));
     restore_telemetry(ctx);
     start_alerts(ctx);
+    load_health_checks(ctx);
     auto acceptor = bind_listener(ioc.get_executor(), config.listen);
     auto bound = acceptor.local_endpoint();
     std::printf("dockmon-server %s listening on %s://%s:%u\n", DOCKMON_VERSION, scheme.c_str(),
@@ -99,6 +101,7 @@ int main(int argc, char** argv) {
     net::co_spawn(ioc, run_telemetry_flusher(ctx), net::detached);
     net::co_spawn(ioc, run_housekeeping(ctx), net::detached);
     net::co_spawn(ioc, run_alert_engine(ctx), net::detached);
+    net::co_spawn(ioc, run_server_checks(ctx), net::detached);
     net::co_spawn(ioc, notify::run_outbox(ctx), net::detached);
     net::signal_set signals(ioc, SIGINT, SIGTERM);
     signals.async_wait([&](error_code ec, int sig) {

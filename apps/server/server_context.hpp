@@ -5,6 +5,7 @@
 #include "agents/agent_hub.hpp"
 #include "alerts/engine.hpp"
 #include "tags/tag_book.hpp"
+#include "health/health_book.hpp"
 #include "auth/sign_in_limiter.hpp"
 #include "core/config.hpp"
 #include "telemetry/feed_watch.hpp"
@@ -54,8 +55,9 @@ struct server_context {
   download_tickets build_tickets;  // single-use downloads of agent builds
   feed_watch feeds;                // live feeds by user, closed when their sessions end
   alerts::engine alerts;           // rules applied to events and agents' links (alerts/alert_runner)
-  wake_signal alerts_wake{executor};
-  tag_book tags{config.tag_label};  // what users set; the engine holds a copy (set_tags)  // the engine changed: store it now rather than at the next tick
+  wake_signal alerts_wake{executor};  // the engine changed: store it now rather than at the next tick
+  tag_book tags{config.tag_label};    // what users set; the engine holds a copy (set_tags)
+  health_book health;                 // health checks and what the agents last said of them
   secret_box secrets;              // seals channel settings; its key is the data folder's secrets.key
   net::thread_pool notify_pool{4};  // libcurl's blocking sends (notify/outbox)
   wake_signal outbox_wake{executor};

@@ -27,31 +27,6 @@ std::string add_rule(test_server& server, const std::string& body) {
   return res.status == 201 ? std::string(res.json().at("id").as_string()) : std::string();
 }
 
-// The alerts on `target` (a container's or host's name), newest first.
-std::vector<json::object> alerts_on(test_server& server, const std::string& target) {
-  std::vector<json::object> out;
-  auto res = server.get("/api/alerts?limit=1000");
-  if (res.status != 200) return out;
-  auto list = res.json();
-  for (auto& a : list.as_array())
-    if (a.at("target_name").as_string() == target) out.push_back(a.as_object());
-  return out;
-}
-
-// Waits until the newest alert on `target` is in `state`; the alert, or nullopt on timeout.
-std::optional<json::object> wait_for_alert(test_server& server, const std::string& target, const std::string& state,
-                                           std::chrono::milliseconds timeout = 20s) {
-  std::optional<json::object> found;
-  wait_until([&] {
-    auto list = alerts_on(server, target);
-    if (list.empty() || list.front().at("state").as_string() != state) return false;
-    found = list.front();
-    return true;
-  }, timeout);
-  return found;
-}
-
-// Whether the server has stored the container's event with this action (the engine saw it before).
 
 }  // namespace
 

@@ -225,18 +225,23 @@ void ws_client::send_frame_header(std::uint64_t length) {
 }
 
 std::optional<std::string> ws_client::read(std::chrono::milliseconds timeout) {
-  beast::get_lowest_layer(ws_).expires_after(timeout);
-  beast::flat_buffer buffer;
-  error_code ec;
-  ws_.read(buffer, ec);
-  if (ec) {
-    if (ec == websocket::error::closed) {
-      close_code_ = ws_.reason().code;
-      close_reason_ = std::string(ws_.reason().reason.c_str());
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    beast::get_lowest_layer(ws_).expires_at(deadline);
+    beast::flat_buffer buffer;
+    error_code ec;
+    ws_.read(buffer, ec);
+    if (ec) {
+      if (ec == websocket::error::closed) {
+        close_code_ = ws_.reason().code;
+        close_reason_ = std::string(ws_.reason().reason.c_str());
+      }
+      return std::nullopt;
     }
-    return std::nullopt;
+    auto text = beast::buffers_to_string(buffer.data());
+    if (!keep_health_sync_ && text.starts_with(R"({"type":"health_check_configs_sync")")) continue;
+    return text;
   }
-  return beast::buffers_to_string(buffer.data());
 }
 
 std::optional<json::value> ws_client::read_json(std::chrono::milliseconds timeout) {
@@ -441,6 +446,28 @@ server_and_agent::server_and_agent() : agent(server.port(), server.registration_
   host_name = std::string(host->at("name").as_string());
 }
 
+std::vector<json::object> alerts_on(test_server& server, const std::string& target) {
+  std::vector<json::object> out;
+  auto res = server.get("/api/alerts?limit=1000");
+  if (res.status != 200) return out;
+  auto list = res.json();
+  for (auto& a : list.as_array())
+    if (a.at("target_name").as_string() == target) out.push_back(a.as_object());
+  return out;
+}
+
+std::optional<json::object> wait_for_alert(test_server& server, const std::string& target, const std::string& state,
+                                           std::chrono::milliseconds timeout) {
+  std::optional<json::object> found;
+  wait_until([&] {
+    auto list = alerts_on(server, target);
+    if (list.empty() || list.front().at("state").as_string() != state) return false;
+    found = list.front();
+    return true;
+  }, timeout);
+  return found;
+}
+
 bool event_seen(test_server& server, const std::string& container_id, const std::string& action) {
   auto res = server.get("/api/events?type=container&container_id=" + container_id);
   return res.status == 200 && res.body.find("\"action\":\"" + action + "\"") != std::string::npos;
@@ -464,7 +491,9 @@ std::string engine_id() {
 scoped_container::scoped_container(const std::string& n, const std::string& command, const std::string& extra_args)
     : name(n) {
   docker_cli("rm -f " + name);
-  auto r = docker_cli("run -d --network none --name " + name + " " + extra_args + " dockmon-test/busybox:latest sh -c '" +
+  // No network unless the test names one (the host's, for a service the agent probes on loopback).
+  const std::string network = extra_args.find("--network") == std::string::npos ? "--network none " : "";
+  auto r = docker_cli("run -d " + network + "--name " + name + " " + extra_args + " dockmon-test/busybox:latest sh -c '" +
                       command + "'");
   if (r.exit_code != 0) throw std::runtime_error("docker run failed: " + r.output);
   id = r.output.substr(0, 64);

@@ -92,6 +92,9 @@ class ws_client {
   // The next text frame, or nullopt when the connection closed (close_code() tells how) or the deadline passed.
   std::optional<std::string> read(std::chrono::milliseconds timeout = 10s);
   std::optional<json::value> read_json(std::chrono::milliseconds timeout = 10s);
+  // The health checks the server gives every agent after it registers (health_check_configs_sync) are
+  // passed over by read() unless a test asks to see them.
+  void keep_health_sync() { keep_health_sync_ = true; }
   // The close code the server sent (0 when none was received), and its reason text.
   int close_code() const { return close_code_; }
   const std::string& close_reason() const { return close_reason_; }
@@ -101,6 +104,7 @@ class ws_client {
   websocket::stream<beast::tcp_stream> ws_;
   int close_code_ = 0;
   std::string close_reason_;
+  bool keep_health_sync_ = false;
 };
 
 // A registration frame as our agent would send it, with the given token and engine id.
@@ -204,13 +208,19 @@ struct server_and_agent {
 // the alert engine among them, has seen it).
 bool event_seen(test_server& server, const std::string& container_id, const std::string& action);
 
+// The alerts on `target` (a container's or host's name), newest first.
+std::vector<json::object> alerts_on(test_server& server, const std::string& target);
+// Waits until the newest alert on `target` is in `state`; the alert, or nullopt on timeout.
+std::optional<json::object> wait_for_alert(test_server& server, const std::string& target, const std::string& state,
+                                           std::chrono::milliseconds timeout = 20s);
+
 // Stops the test dockerd and starts it again (scripts/test-env), waiting until it answers.
 void restart_test_engine();
 
 // The test engine's ID as `docker info` reports it.
 std::string engine_id();
 
-// Starts a busybox container (network none) running `command`; returns its id. Removed by ~scoped_container.
+// Starts a busybox container (network none unless extra_args names one) running `command`; returns its id. Removed by ~scoped_container.
 struct scoped_container {
   scoped_container(const std::string& name, const std::string& command, const std::string& extra_args = {});
   ~scoped_container();

@@ -2,6 +2,8 @@
 // writer, and the read loop that hands replies to the hub.
 #include "agents/agent_session.hpp"
 
+#include "agents/health_link.hpp"
+
 #include "dockmon/common/crypto.hpp"
 #include "dockmon/common/json_fields.hpp"
 #include "dockmon/common/log.hpp"
@@ -149,6 +151,7 @@ net::awaitable<registered> authenticate(server_context& ctx, const protocol::reg
   r.reply.server_version = DOCKMON_VERSION;
   r.reply.stats_batch = true;
   r.reply.host_filesystems = true;
+  r.reply.health_thresholds = true;
   co_return r;
 }
 
@@ -268,6 +271,7 @@ net::awaitable<void> run_agent_session(server_context& ctx, Stream stream, http:
   net::co_spawn(ws->get_executor(), ws_outbox<agent_websocket>::run(outbox), net::detached);
   auto list_wake = std::make_shared<net::steady_timer>(ws->get_executor());
   net::co_spawn(ws->get_executor(), keep_container_list(ctx, reg.reply.host_id, connection, list_wake), net::detached);
+  net::co_spawn(ws->get_executor(), give_health_checks(ctx, reg.reply.host_id, connection), net::detached);
 
   auto last_seen_write = std::chrono::steady_clock::now();
   token_bucket frame_budget(frames_per_second, frame_burst);
@@ -320,12 +324,20 @@ net::awaitable<void> run_agent_session(server_context& ctx, Stream stream, http:
           else ctx.telemetry.on_container_stats(host_id, payload);
           // A container the last list did not name went over the allowance: ask for a new list now.
           if (ctx.telemetry.take_list_wanted(host_id)) list_wake->cancel();
-        } else if (msg->event_name == "container_event") ctx.telemetry.on_container_event(host_id, payload);
-        else if (msg->event_name == "events_dropped") ctx.telemetry.on_events_dropped(host_id, payload);
+        } else if (msg->event_name == "container_event" || msg->event_name == "update_complete") {
+          const bool update = msg->event_name == "update_complete";
+          if (update) ctx.telemetry.on_update_complete(host_id, payload);
+          else ctx.telemetry.on_container_event(host_id, payload);
+          // A container that starts under a checked name (re-made by an update or by compose) takes its check.
+          const auto id = string_field(payload, update ? "new_container_id" : "container_id");
+          const auto name = string_field(payload, "container_name");
+          if ((update || string_field(payload, "action") == "start") && valid_container_id(id) && valid_container_name(name))
+            health_follows_container(ctx, host_id, id, name);
+        } else if (msg->event_name == "events_dropped") ctx.telemetry.on_events_dropped(host_id, payload);
         else if (msg->event_name == "update_progress") ctx.telemetry.on_update_progress(host_id, payload);
-        else if (msg->event_name == "update_complete") ctx.telemetry.on_update_complete(host_id, payload);
         else if (msg->event_name == "selfupdate_progress") ctx.telemetry.on_selfupdate_progress(host_id, payload);
-        else spdlog::debug("agent {} event {} not handled yet", reg.reply.agent_id, msg->event_name.substr(0, 64));
+        else if (on_health_event(ctx, host_id, msg->event_name, payload)) {
+        } else spdlog::debug("agent {} event {} not handled yet", reg.reply.agent_id, msg->event_name.substr(0, 64));
         break;
       }
       case protocol::agent_message::kind::host_stats:

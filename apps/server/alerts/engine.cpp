@@ -26,6 +26,7 @@ std::map<std::string, std::string> attributes_of(const std::string& text) {
   if (ec || !v.is_object()) return out;
   for (const auto& [key, value] : v.get_object()) {
     if (value.is_string()) out.emplace(std::string(key), std::string(value.get_string()));
+    else if (value.is_int64()) out.emplace(std::string(key), std::to_string(value.get_int64()));  // the server's own attributes
   }
   return out;
 }
@@ -114,8 +115,11 @@ void engine::restore(const std::vector<store::alert_record>& firing, time_point 
       changes_.push_back(std::move(ended));
       continue;
     }
-    // A disk alert is the host's, one per mount point (its target name).
-    auto& t = track(rule_it->second, record.host_id, record.kind == "disk_low" ? "disk:" + record.target_name : record.container_id);
+    // A disk alert is the host's, one per mount point (its target name); a health check's follows the
+    // container's name.
+    const bool by_name = record.kind == "health_check_failed" || record.kind == "auto_restart_gave_up";
+    auto& t = track(rule_it->second, record.host_id,
+                    record.kind == "disk_low" ? "disk:" + record.target_name : by_name ? "health:" + record.target_name : record.container_id);
     t.state.restore_firing(*fired_at, record.notified);
     t.record = record;
   }
@@ -211,6 +215,7 @@ void engine::host_sample(const std::string& host_id, double down, time_point now
 
 void engine::on_container_event(const store::event_record& e, time_point now) {
   if (e.type == "update" || e.type == "agent_update") return on_update_outcome(e, now);
+  if (e.type == "health") return on_health_change(e, now);
   if (e.type != "container") return;
   const std::string verb = e.action.substr(0, e.action.find(':'));
   const auto attributes = attributes_of(e.attributes);
@@ -321,6 +326,40 @@ void engine::on_update_outcome(const store::event_record& e, time_point now) {
     state.record.host_id = e.host_id;
     state.record.container_id = self ? std::string() : e.container_id;
     apply(state, r, state.state.occurrence(now), self ? host_name(e.host_id) : name, message, now);
+  }
+}
+
+// A health check's change (health_link): unhealthy fires health_check_failed, gave_up fires
+// auto_restart_gave_up; healthy or stopped ends both.
+void engine::on_health_change(const store::event_record& e, time_point now) {
+  const auto attributes = attributes_of(e.attributes);
+  auto said = [&attributes](const char* key) {
+    auto it = attributes.find(key);
+    return it != attributes.end() ? it->second : std::string();
+  };
+  const bool over = e.action == "healthy" || e.action == "stopped";
+  if (!over && e.action != "unhealthy" && e.action != "gave_up") return;
+  const auto labels = std::find_if(labels_.begin(), labels_.end(), [&e](const auto& l) { return !e.container_id.empty() && l.first.starts_with(e.container_id); });
+  const target t = container_target(e.host_id, e.container_name, labels != labels_.end() ? labels->second : std::map<std::string, std::string>{});
+  const std::string where = e.container_name + " on " + host_name(e.host_id);
+  for (const auto& [id, r] : rules_) {
+    if ((r.kind != rule_kind::health_check_failed && r.kind != rule_kind::auto_restart_gave_up) || !r.scope.matches(t)) continue;
+    // By name: the check follows its container through updates, and so does its alert.
+    const std::string key = "health:" + e.container_name;
+    if (over) {
+      auto found = tracked_.find(key_of(r.id, e.host_id, key));
+      if (found != tracked_.end()) apply(found->second, r, found->second.state.condition_over(now), e.container_name, {}, now);
+      continue;
+    }
+    const bool fires = (r.kind == rule_kind::health_check_failed) == (e.action == "unhealthy");
+    if (!fires) continue;
+    auto& state = track(r, e.host_id, key);
+    state.record.host_id = e.host_id;
+    state.record.container_id = e.container_id;
+    std::string message = r.kind == rule_kind::health_check_failed
+                              ? "health check of " + where + " failed" + (said("error").empty() ? "" : ": " + said("error"))
+                              : "gave up restarting " + where + " after " + said("attempt") + " restarts";
+    apply(state, r, state.state.occurrence(now), e.container_name, std::move(message), now);
   }
 }
 

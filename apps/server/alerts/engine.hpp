@@ -104,6 +104,7 @@ class engine {
   tracked* firing_alert(const std::string& alert_id);  // nullptr when no firing alert has that id
   void apply(tracked& t, const rule& r, step s, std::string target_name, std::string message, time_point now);
   void on_update_outcome(const store::event_record& e, time_point now);
+  void on_health_change(const store::event_record& e, time_point now);
   bool blacked_out(const std::string& host_id, time_point now) const;
   void tell(const rule& r, const store::alert_record& alert, std::string event);
   void end_alerts_of(const std::string& rule_id, time_point now);

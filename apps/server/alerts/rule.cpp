@@ -151,11 +151,11 @@ noise_controls defaults_for(rule_kind kind) {
     case rule_kind::update_completed:
     case rule_kind::update_failed:
     case rule_kind::self_update_failed:
-    case rule_kind::auto_restart_gave_up:
     case rule_kind::update_available: c.one_shot = true; break;
     case rule_kind::container_stopped:
     case rule_kind::container_unhealthy:
-    case rule_kind::health_check_failed: break;
+    case rule_kind::health_check_failed:
+    case rule_kind::auto_restart_gave_up: break;  // firing until the check is healthy again (or its container stopped)
   }
   return c;
 }

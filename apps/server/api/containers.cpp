@@ -4,6 +4,7 @@
 // the values of a container's environment.
 #include "api/handlers.hpp"
 
+#include "health/check_settings.hpp"
 #include "tags/tag_book.hpp"
 
 #include "auth/audit.hpp"
@@ -271,6 +272,20 @@ class containers_api : private route_answers {
     co_return co_await set_container_tags_by_name(c, host_id_, name);
   }
 
+  net::awaitable<response> set_health_check(route_call& c) {
+    // A body that cannot be a check is refused before the agent is asked anything.
+    auto body = json_body(c.req);
+    if (!body) co_return fail(http::status::bad_request, "body must be a JSON object: {url, ...} or {type:\"tcp\", address}");
+    auto checked = parse_check_body(*body, nullptr);
+    if (auto* error = std::get_if<std::string>(&checked)) co_return fail(http::status::bad_request, *error);
+    auto inspected = co_await inspect_container();
+    if (!inspected) co_return std::move(inspected.error());
+    const std::string name = name_of(*inspected);
+    const std::string id = string_field(*inspected, "Id");
+    if (!valid_container_name(name) || !valid_container_id(id)) co_return fail(http::status::bad_gateway, "the agent's reply has no usable name or id");
+    co_return co_await put_health_check_by_name(c, host_id_, name, id);
+  }
+
   net::awaitable<inspected_container> inspect_container() {
     protocol::container_operation inspect;
     inspect.action = "inspect";
@@ -380,6 +395,12 @@ net::awaitable<response> set_container_tags(route_call& c) {
   containers_api api(c);
   if (auto refused = co_await api.refusal(true)) co_return std::move(*refused);
   co_return co_await api.set_tags(c);
+}
+
+net::awaitable<response> set_health_check(route_call& c) {
+  containers_api api(c);
+  if (auto refused = co_await api.refusal(true)) co_return std::move(*refused);
+  co_return co_await api.set_health_check(c);
 }
 
 net::awaitable<response> list_containers(route_call& c) {

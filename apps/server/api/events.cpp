@@ -13,8 +13,8 @@ net::awaitable<response> list_events(route_call& c) {
   if (auto h = query_param(c.query, "host_id")) filter.host_id = std::string(*h);
   if (auto cid = query_param(c.query, "container_id")) filter.container_id = std::string(*cid);
   if (auto t = query_param(c.query, "type")) {
-    if (*t != "container" && *t != "update" && *t != "agent_update" && *t != "agent")
-      co_return c.fail(http::status::bad_request, "type must be container, update, agent_update or agent");
+    if (*t != "container" && *t != "update" && *t != "agent_update" && *t != "agent" && *t != "health")
+      co_return c.fail(http::status::bad_request, "type must be container, update, agent_update, agent or health");
     filter.type = std::string(*t);
   }
   if ((!filter.host_id.empty() && !valid_host_id(filter.host_id)) ||

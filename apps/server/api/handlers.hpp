@@ -45,6 +45,14 @@ net::awaitable<response> power_container(route_call& c);  // start, stop, restar
 net::awaitable<response> rename_container(route_call& c);
 net::awaitable<response> update_container(route_call& c);
 net::awaitable<response> set_container_tags(route_call& c);
+net::awaitable<response> set_health_check(route_call& c);  // resolves the container, then health_checks.cpp
+
+// health_checks.cpp: health checks per host and container (by name).
+net::awaitable<response> list_health_checks(route_call& c);
+net::awaitable<response> get_health_check(route_call& c);
+net::awaitable<response> put_health_check_by_name(route_call& c, std::string host_id, std::string container_name,
+                                                  std::string container_id);
+net::awaitable<response> delete_health_check(route_call& c);
 
 // alerts.cpp: alert rules and alerts.
 net::awaitable<response> list_alert_rules(route_call& c);

@@ -61,6 +61,12 @@ constexpr route table[] = {
     {post, "/api/hosts/{host_id}/containers/{container_id}/rename", operator_, rename_container},
     {post, "/api/hosts/{host_id}/containers/{container_id}/update", operator_, update_container},
 
+    // Health checks (by container name: they follow a container through updates)
+    {get, "/api/hosts/{host_id}/health-checks", viewer, list_health_checks},
+    {get, "/api/hosts/{host_id}/containers/{container_id}/health-check", viewer, get_health_check},
+    {put, "/api/hosts/{host_id}/containers/{container_id}/health-check", operator_, set_health_check},
+    {delete_, "/api/hosts/{host_id}/containers/{container_id}/health-check", operator_, delete_health_check},
+
     // Events
     {get, "/api/events", viewer, list_events},
 

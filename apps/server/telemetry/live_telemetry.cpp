@@ -291,6 +291,17 @@ void live_telemetry::on_agent_link(const std::string& host_id, bool connected) {
   keep_event(outcome_event(host_id, {}, "agent", connected ? "connected" : "disconnected", json::object{}));
 }
 
+void live_telemetry::on_health(const std::string& host_id, const std::string& container_id, const std::string& container_name,
+                               const std::string& action, const json::object& attributes) {
+  json::object frame{{"type", "health_check"}, {"host_id", host_id}, {"container_id", container_id},
+                     {"container_name", container_name}, {"action", action}, {"attributes", attributes},
+                     {"timestamp", now_iso8601()}};
+  publish(host_id, container_id, {}, json::serialize(frame), true);
+  auto e = outcome_event(host_id, container_id, "health", action, attributes);
+  e.container_name = container_name;
+  keep_event(std::move(e));
+}
+
 void live_telemetry::on_update_progress(const std::string& host_id, const json::object& payload) {
   const auto container_id = string_field(payload, "container_id");
   if (!valid_container_id(container_id)) return;

@@ -65,6 +65,10 @@ class live_telemetry {
   // An agent's link came up or went down: stored as an event of type "agent" (connected, disconnected),
   // the history a host_down rule's preview replays.
   void on_agent_link(const std::string& host_id, bool connected);
+  // A health check's change (healthy, unhealthy, stopped, auto_restart, restart_failed, gave_up): to the
+  // live feed as health_check, stored as an event of type "health".
+  void on_health(const std::string& host_id, const std::string& container_id, const std::string& container_name,
+                 const std::string& action, const json::object& attributes);
 
   // Reads.
   json::object host_stats_json(const std::string& host_id) const;

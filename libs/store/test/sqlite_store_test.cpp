@@ -107,7 +107,7 @@ TEST_F(sqlite_store_test, newer_schema_version_is_refused) {
     open();
     FAIL() << "expected store_error";
   } catch (const store_error& e) {
-    EXPECT_NE(std::string(e.what()).find("database schema version 99 is newer than this build supports (11); "
+    EXPECT_NE(std::string(e.what()).find("database schema version 99 is newer than this build supports (12); "
                                          "upgrade dockmon-server"),
               std::string::npos)
         << e.what();
@@ -578,10 +578,11 @@ TEST_F(sqlite_store_test, concurrent_calls_from_four_threads_succeed) {
 
 // ---- migration 2: stats rollups and events ----
 
-TEST_F(sqlite_store_test, fresh_database_is_at_schema_version_11) {
+TEST_F(sqlite_store_test, fresh_database_is_at_schema_version_12) {
   open().reset();
-  EXPECT_EQ(raw_int("SELECT MAX(version) FROM schema_version"), 11);
-  EXPECT_EQ(raw_int("SELECT COUNT(*) FROM schema_version"), 11);
+  EXPECT_EQ(raw_int("SELECT MAX(version) FROM schema_version"), 12);
+  EXPECT_EQ(raw_int("SELECT COUNT(*) FROM schema_version"), 12);
+  EXPECT_EQ(raw_int("SELECT COUNT(*) FROM pragma_table_info('health_checks')"), 5);
   EXPECT_EQ(raw_int("SELECT COUNT(*) FROM pragma_table_info('tags')"), 3);
   EXPECT_EQ(raw_int("SELECT COUNT(*) FROM pragma_table_info('notifications')"), 11);
   EXPECT_EQ(raw_int("SELECT COUNT(*) FROM pragma_table_info('alerts')"), 15);
@@ -593,7 +594,9 @@ TEST_F(sqlite_store_test, version_1_database_upgrades_to_the_latest_and_keeps_it
   // Turns a fresh database back into what migration 1 alone left (SQLite 3.35+ drops columns), then puts
   // in data as a version 1 server would have.
   open().reset();
-  raw_exec("DELETE FROM schema_version WHERE version = 11;"
+  raw_exec("DELETE FROM schema_version WHERE version = 12;"
+           "DROP TABLE health_checks;"
+           "DELETE FROM schema_version WHERE version = 11;"
            "DROP TABLE tags;"
            "DELETE FROM schema_version WHERE version = 10;"
            "DROP TABLE blackouts;"
@@ -638,7 +641,7 @@ TEST_F(sqlite_store_test, version_1_database_upgrades_to_the_latest_and_keeps_it
   ASSERT_EQ(raw_int("SELECT COUNT(*) FROM sqlite_master WHERE name = 'stats_rollups'"), 0);
 
   auto s = open();
-  EXPECT_EQ(raw_int("SELECT MAX(version) FROM schema_version"), 11);
+  EXPECT_EQ(raw_int("SELECT MAX(version) FROM schema_version"), 12);
   EXPECT_TRUE(s->find_user_by_name("alice"));
   EXPECT_FALSE(s->find_user_by_name("alice")->disabled);
   auto events = s->list_events({});
@@ -1319,6 +1322,28 @@ TEST_F(sqlite_store_test, tags_are_replaced_per_host_or_container_and_go_with_th
   s->set_agent_status(host.agent_id, "offline", now_ - 40 * 24h);
   ASSERT_EQ(s->remove_agents_offline_since(now_ - 30 * 24h).size(), 1u);
   EXPECT_TRUE(s->list_tags().empty()) << "the removed host's tags went with it";
+}
+
+// ---- migration 12: health checks ----
+
+TEST_F(sqlite_store_test, health_checks_are_kept_by_host_and_name_replaced_removed_and_go_with_their_host) {
+  auto s = open();
+  s->create_registration_token("r1", "admin-id", now_ + 15min);
+  auto host = s->register_with_token("r1", "p1", sample_registration(), now_);
+  s->save_health_check({host.host_id, "web", R"({"url":"http://{container}/"})", "", "2026-12-03T00:00:00Z"});
+  s->save_health_check({host.host_id, "db", R"({"url":"tcp://{container}:5432"})", "v1:sealed", "2026-12-03T00:00:00Z"});
+  s->save_health_check({host.host_id, "web", R"({"url":"http://{container}/health"})", "", "2026-12-03T00:01:00Z"});  // replaces
+  auto all = s->list_health_checks();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].container_name, "db");
+  EXPECT_EQ(all[0].secrets_sealed, "v1:sealed");
+  EXPECT_EQ(all[1].settings_json, R"({"url":"http://{container}/health"})");
+  EXPECT_TRUE(s->delete_health_check(host.host_id, "db"));
+  EXPECT_FALSE(s->delete_health_check(host.host_id, "db")) << "already gone";
+  EXPECT_THROW(s->save_health_check({"no-such-host", "x", "{}", "", ""}), store_error);
+  s->set_agent_status(host.agent_id, "offline", now_ - 40 * 24h);
+  ASSERT_EQ(s->remove_agents_offline_since(now_ - 30 * 24h).size(), 1u);
+  EXPECT_TRUE(s->list_health_checks().empty()) << "the removed host's checks went with it";
 }
 
 }  // namespace

@@ -488,3 +488,41 @@ TEST(alert_engine, an_alert_resolved_by_hand_ends_with_an_all_clear_and_the_next
   EXPECT_NE(changes.back().id, fired.id);
   EXPECT_EQ(changes.back().state, "firing");
 }
+
+TEST(alert_engine, a_failed_health_check_fires_by_name_through_a_restart_and_its_recovery_resolves_it_and_gave_up) {
+  engine e;
+  e.set_rule(make_rule("hc", R"({"kind":"health_check_failed","scope":{"name":"web-*"}})"), t0);
+  e.set_rule(make_rule("gu", R"({"kind":"auto_restart_gave_up"})"), t0);
+  e.host_connected("h1", "node-a", t0);
+  auto health = [](const std::string& action, const std::string& name, const std::string& attributes = "{}") {
+    store::event_record h;
+    h.host_id = "h1";
+    h.container_id = web_id.substr(0, 12);
+    h.container_name = name;
+    h.type = "health";
+    h.action = action;
+    h.attributes = attributes;
+    return h;
+  };
+  e.on_container_event(health("unhealthy", "web-1", R"({"error":"status 503"})"), t0 + 1s);
+  e.on_container_event(health("unhealthy", "db", R"({"error":"refused"})"), t0 + 1s);
+  auto fired = e.take_changes();
+  ASSERT_EQ(fired.size(), 1u) << "db is outside the rule's scope";
+  EXPECT_EQ(fired[0].kind, "health_check_failed");
+  EXPECT_EQ(fired[0].state, "firing");
+  EXPECT_EQ(fired[0].message, "health check of web-1 on node-a failed: status 503");
+  e.on_container_event(health("auto_restart", "web-1"), t0 + 2s);
+  e.on_container_event(health("gave_up", "web-1", R"({"attempt":3})"), t0 + 3s);
+  auto gave_up = e.take_changes();
+  ASSERT_EQ(gave_up.size(), 1u);
+  EXPECT_EQ(gave_up[0].kind, "auto_restart_gave_up");
+  EXPECT_EQ(gave_up[0].state, "firing") << "until the check is healthy again";
+  EXPECT_EQ(gave_up[0].message, "gave up restarting web-1 on node-a after 3 restarts");
+  auto recovered = health("healthy", "web-1");
+  recovered.container_id = std::string(12, 'c');  // a new container under the same name
+  e.on_container_event(recovered, t0 + 9s);
+  auto resolved = e.take_changes();
+  ASSERT_EQ(resolved.size(), 2u);
+  EXPECT_EQ(resolved[0].state, "resolved");
+  EXPECT_EQ(resolved[1].state, "resolved");
+}

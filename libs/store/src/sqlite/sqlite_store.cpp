@@ -275,6 +275,18 @@ CREATE TABLE tags (
   PRIMARY KEY (host_id, container_name, tag)
 );
 )sql"},
+    // Health checks users set on containers, by name (they follow a container through updates); a
+    // removed host takes its checks with it. Headers and credentials are sealed by the server.
+    {12, R"sql(
+CREATE TABLE health_checks (
+  host_id TEXT NOT NULL REFERENCES docker_hosts(id) ON DELETE CASCADE,
+  container_name TEXT NOT NULL,
+  settings TEXT NOT NULL,
+  secrets_sealed TEXT NOT NULL DEFAULT '',
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (host_id, container_name)
+);
+)sql"},
 };
 
 static_assert(std::size(migrations) == latest_schema_version, "every schema version needs its migration");
@@ -1256,6 +1268,31 @@ std::vector<tag_record> sqlite_store::list_tags() {
   std::vector<tag_record> out;
   while (s.step()) out.push_back(tag_record{s.text(0), s.text(1), s.text(2)});
   return out;
+}
+
+void sqlite_store::save_health_check(const health_check_record& c) {
+  std::lock_guard lock(mutex_);
+  statement s(conn_,
+              "INSERT OR REPLACE INTO health_checks (host_id, container_name, settings, secrets_sealed, updated_at) "
+              "VALUES (?1, ?2, ?3, ?4, ?5)");
+  s.bind_all(c.host_id, c.container_name, c.settings_json, c.secrets_sealed, c.updated_at).run();
+}
+
+std::vector<health_check_record> sqlite_store::list_health_checks() {
+  std::lock_guard lock(mutex_);
+  statement s(conn_,
+              "SELECT host_id, container_name, settings, secrets_sealed, updated_at FROM health_checks "
+              "ORDER BY host_id, container_name");
+  std::vector<health_check_record> out;
+  while (s.step()) out.push_back(health_check_record{s.text(0), s.text(1), s.text(2), s.text(3), s.text(4)});
+  return out;
+}
+
+bool sqlite_store::delete_health_check(std::string_view host_id, std::string_view container_name) {
+  std::lock_guard lock(mutex_);
+  statement s(conn_, "DELETE FROM health_checks WHERE host_id = ?1 AND container_name = ?2");
+  s.bind_all(host_id, container_name).run();
+  return sqlite3_changes(conn_.get()) > 0;
 }
 
 void sqlite_store::save_channel(const channel_record& c) {

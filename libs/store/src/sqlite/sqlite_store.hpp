@@ -96,7 +96,7 @@ class transaction {
 };
 
 // The schema version this build migrates to.
-inline constexpr int latest_schema_version = 11;
+inline constexpr int latest_schema_version = 12;
 
 class sqlite_store final : public store {
  public:
@@ -173,6 +173,9 @@ class sqlite_store final : public store {
   bool delete_blackout(std::string_view blackout_id) override;
   void set_tags(std::string_view host_id, std::string_view container_name, const std::vector<std::string>& tags) override;
   std::vector<tag_record> list_tags() override;
+  void save_health_check(const health_check_record& check) override;
+  std::vector<health_check_record> list_health_checks() override;
+  bool delete_health_check(std::string_view host_id, std::string_view container_name) override;
   void save_channel(const channel_record& channel) override;
   std::vector<channel_record> list_channels() override;
   std::optional<channel_record> find_channel(std::string_view channel_id) override;

@@ -216,6 +216,17 @@ struct tag_record {
   std::string tag;
 };
 
+// A health check users set on a container of a host, by the container's name (it follows the container
+// through updates). The settings are JSON the server writes and reads; the headers and credentials a
+// check sends are sealed by the server before they reach the store.
+struct health_check_record {
+  std::string host_id;
+  std::string container_name;
+  std::string settings_json;
+  std::string secrets_sealed;  // empty: none
+  std::string updated_at;
+};
+
 // A notification channel. The server seals its settings (they hold webhook URLs, tokens, passwords)
 // before they reach the store, so a copy of the database alone reveals none of them.
 struct channel_record {
@@ -392,6 +403,11 @@ class store {
   // Replaces the tags of a host (container_name empty) or of a container of it, in one transaction.
   virtual void set_tags(std::string_view host_id, std::string_view container_name, const std::vector<std::string>& tags) = 0;
   virtual std::vector<tag_record> list_tags() = 0;  // by host, container name, tag
+
+  // health checks
+  virtual void save_health_check(const health_check_record& check) = 0;  // insert or replace by host and name
+  virtual std::vector<health_check_record> list_health_checks() = 0;    // by host, container name
+  virtual bool delete_health_check(std::string_view host_id, std::string_view container_name) = 0;
 
   // notification channels and the outbox
   virtual void save_channel(const channel_record& channel) = 0;  // insert or replace by id
