@@ -7,6 +7,7 @@
 import { spawn, execFileSync } from "node:child_process";
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
+import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -416,6 +417,29 @@ try {
   await until("the followed line", async () => (await logs.textContent()).includes("followed-" + marker), 15000);
   check(true, "follow shows a line printed after the page opened");
   await page.getByLabel("Follow").uncheck();
+
+  // A health check from the container page: a TCP port this script listens on, added through the form,
+  // healthy as the agent probes it, paused, then removed.
+  const listener = net.createServer((sock) => sock.end());
+  await new Promise((resolve) => listener.listen(0, "127.0.0.1", resolve));
+  const healthSection = page.getByRole("region", { name: "Health check" });
+  await healthSection.getByRole("button", { name: "Add a check" }).click();
+  await healthSection.locator('select[name="check-type"]').selectOption("tcp");
+  await healthSection.locator('input[name="check-target"]').fill(`127.0.0.1:${listener.address().port}`);
+  await healthSection.locator('input[name="check-interval"]').fill("5");
+  await healthSection.getByRole("button", { name: "Add check" }).click();
+  const checkState = healthSection.getByLabel("Check state");
+  await until("the check to be healthy", async () => (await checkState.textContent().catch(() => "")) === "healthy", 30000);
+  check(true, "a TCP health check added from the container page turns healthy as the agent probes the port");
+  await healthSection.screenshot({ path: path.join(shots, "health-check.png") });
+  await healthSection.getByRole("button", { name: "Pause" }).click();
+  await until("the check to be paused", async () => (await checkState.textContent()) === "paused", 10000);
+  check(true, "the check can be paused");
+  await healthSection.getByRole("button", { name: "Remove" }).click();
+  await healthSection.getByText("No health check.").waitFor({ timeout: 10000 });
+  const gone = (await page.request.get(`${base}/api/hosts/${hostId()}/containers/${webId}/health-check`)).status();
+  check(gone === 404, "removed: the API has no check for the container any more");
+  listener.close();
 
   // Charts of the busy container over the last hour, growing live.
   await page.goto(`${base}/#/hosts/${hostId()}/containers/${inspect("ui-e2e-busy", "{{.Id}}")}`);

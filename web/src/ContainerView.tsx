@@ -1,8 +1,9 @@
-// The page of one container: details, charts, logs, events and the update panel.
+// The page of one container: details, its health check, charts, logs, events and the update panel.
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { api, apiPath, canChange, DockEvent, hashPath, Me, query } from "./api";
 import { when } from "./format";
 import { onFrame } from "./live";
+import { HealthCheck } from "./HealthCheck";
 import { UpdatePanel } from "./UpdatePanel";
 
 type Inspect = Record<string, any>;  // Docker's inspect document, as the agent returned it
@@ -289,6 +290,7 @@ export function ContainerView({ hostId, containerId, me }: { hostId: string; con
       {c && canChange(me) && (
         <UpdatePanel hostId={hostId} containerId={containerId} image={String(c.Config?.Image ?? "")} onReplaced={setReplacedBy} />
       )}
+      {c && <HealthCheck hostId={hostId} containerId={containerId} me={me} />}
       <LazyCharts hostId={hostId} containerId={containerId} />
       <Logs hostId={hostId} containerId={containerId} name={name} />
       <Events hostId={hostId} containerId={containerId} />
