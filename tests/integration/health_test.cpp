@@ -250,3 +250,30 @@ TEST(health_checks, the_server_speaks_dockmon_s_frames_and_checks_what_users_sen
   EXPECT_EQ(server.sqlite("SELECT COUNT(*) FROM health_checks"), "0\n");
   (void)permanent;
 }
+
+TEST(health_checks, a_container_that_exits_by_itself_is_restarted_when_asked_until_the_attempts_run_out) {
+  server_and_agent h;
+  const auto port = free_port();
+  // Serves for four seconds (busybox httpd without -f runs in the background), then exits with 3 by
+  // itself: no kill, no stop, Docker's restart policy "no".
+  scoped_container web("it-health-exit", "mkdir -p /www && echo ok > /www/health && httpd -p 127.0.0.1:" + std::to_string(port) +
+                                             " -h /www; sleep 4; exit 3", "--network host");
+  auto put = h.server.put(check_path(h.host_id, web.name),
+                          R"({"url":"http://{container}:)" + std::to_string(port) +
+                              R"(/health","interval_s":5,"failure_threshold":2,"restart_on_exit":true,"max_restarts":2,"restart_delay_s":0})");
+  ASSERT_EQ(put.status, 200u) << put.body;
+  ASSERT_TRUE(wait_until([&] {
+    auto res = h.server.get(check_path(h.host_id, web.name));
+    return res.status == 200 && res.json().at("gave_up").as_bool();
+  }, 60s)) << h.server.get(check_path(h.host_id, web.name)).body << h.agent.log();
+  auto last = h.server.get(check_path(h.host_id, web.name)).json();
+  const auto& log = last.at("restart_log").as_array();
+  ASSERT_EQ(log.size(), 3u) << json::serialize(last);
+  EXPECT_EQ(log[0].at("reason").as_string(), "exited");
+  EXPECT_TRUE(log[0].at("ok").as_bool());
+  EXPECT_EQ(log[1].at("attempt").as_int64(), 2);
+  EXPECT_TRUE(log[2].at("gave_up").as_bool());
+  EXPECT_EQ(log[2].at("reason").as_string(), "exited");
+  EXPECT_EQ(docker_inspect(web.name, "{{.State.ExitCode}}"), "3") << "left as it ended after the last attempt";
+  EXPECT_TRUE(wait_for_check(h.server, h.host_id, web.name, "stopped", 20s));
+}

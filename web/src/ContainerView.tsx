@@ -208,7 +208,7 @@ function Events({ hostId, containerId }: { hostId: string; containerId: string }
     // Events reach the database every few seconds: ask again once one seen live has been stored.
     const off = onFrame((f) => {
       if (f.host_id !== hostId || (f.container_id !== containerId && f.old_container_id !== containerId)) return;
-      if (f.type !== "container_event" && f.type !== "update_progress" && f.type !== "update_complete") return;
+      if (f.type !== "container_event" && f.type !== "update_progress" && f.type !== "update_complete" && f.type !== "health_check") return;
       if (timer === null) timer = setTimeout(() => ((timer = null), load()), 6000);
     });
     return () => {

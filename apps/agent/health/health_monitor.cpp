@@ -38,9 +38,13 @@ struct health_monitor::check {
   bool stale = true;
   bool running = false;
   bool stopping = false;  // a kill or stop came since the last start: the exit that follows was asked for
+  bool docker_restarts = false;  // its restart policy is not "no": Docker brings it back after an exit itself
   std::string name;
   std::string address;  // what {container} stands for
-  std::optional<std::string> exit_restart;  // an unexpected exit asks for a restart (the reason)
+  bool stopped_on_purpose = false;  // how it last stopped: on purpose, its check starts over when it runs again
+  bool own_restart = false;  // this monitor is restarting it: the exit on the way is neither unexpected nor a user's
+  // An unexpected exit asked for a restart (false), or ran out of them (true).
+  std::optional<bool> exit_restart;
   bool reported_stopped = false;
   clock::time_point next_probe = clock::now();
   protocol::health_check_result last;
@@ -194,18 +198,20 @@ void health_monitor::on_container_event(const std::string& action, const std::st
     if (action == "start") {
       c->running = true;
       c->stopping = false;
+      c->own_restart = false;
       c->stale = true;
       c->reported_stopped = false;
     } else if (action == "kill" || action == "stop") {
       c->stopping = true;
     } else if (action == "die") {
       c->running = false;
-      if (!c->stopping && applies_policy(*c)) {
+      c->stopped_on_purpose = c->stopping && !c->own_restart;
+      if (!c->stopping && !c->docker_restarts && applies_policy(*c)) {
         spdlog::warn("health check: {} exited unexpectedly (exit code {})", c->name.empty() ? checked : c->name,
                      string_field(attributes, "exitCode"));
         auto step = c->state.exited();
         if (step.restart || step.gave_up) {
-          c->exit_restart = step.gave_up ? "gave_up" : "exited";
+          c->exit_restart = step.gave_up;
           c->timer.cancel();  // the loop acts at once
         }
       }
@@ -225,6 +231,12 @@ net::awaitable<void> health_monitor::look_at_container(check& c) {
   if (c.name.starts_with('/')) c.name.erase(0, 1);
   const json::object* state = o.contains("State") && o.at("State").is_object() ? &o.at("State").as_object() : nullptr;
   c.running = state != nullptr && state->contains("Running") && state->at("Running").is_bool() && state->at("Running").as_bool();
+  c.docker_restarts = false;
+  if (const auto* host = o.if_contains("HostConfig"); host != nullptr && host->is_object())
+    if (const auto* policy = host->as_object().if_contains("RestartPolicy"); policy != nullptr && policy->is_object()) {
+      const auto name = string_field(policy->as_object(), "Name");
+      c.docker_restarts = !name.empty() && name != "no";
+    }
   // {container}: its address on its first network that gives one; else the host (host networking, or a
   // published port: the port in the URL is then read as the container's and mapped to the host's).
   c.address = "127.0.0.1";
@@ -274,8 +286,8 @@ net::awaitable<health::probe_outcome> health_monitor::probe(check& c) {
 net::awaitable<void> health_monitor::run(std::shared_ptr<check> c) {
   while (!c->cancelled) {
     if (c->exit_restart) {
-      auto reason = *std::exchange(c->exit_restart, std::nullopt);
-      co_await restart(c, reason);
+      const bool gave_up = *std::exchange(c->exit_restart, std::nullopt);
+      co_await restart(c, "exited", gave_up);
       continue;
     }
     if (clock::now() < c->next_probe) {
@@ -291,7 +303,7 @@ net::awaitable<void> health_monitor::run(std::shared_ptr<check> c) {
       // Nothing to probe: a container stopped on purpose is left alone, and its check starts over when it runs.
       if (!c->reported_stopped) {
         c->reported_stopped = true;
-        c->state = health::check_state(health::policy_of(c->config));
+        if (c->stopped_on_purpose) c->state = health::check_state(health::policy_of(c->config));
         report_state(*c);
       }
       continue;
@@ -302,28 +314,25 @@ net::awaitable<void> health_monitor::run(std::shared_ptr<check> c) {
     const bool policy = applies_policy(*c);
     auto step = policy ? c->state.observe(outcome.healthy) : health::check_state::step{};
     report(*c, outcome, step.changed || step.gave_up);
-    if (step.restart) co_await restart(c, "health_check");
-    if (step.gave_up) co_await restart(c, "gave_up");
+    if (step.restart || step.gave_up) co_await restart(c, "health_check", step.gave_up);
   }
 }
 
-net::awaitable<void> health_monitor::restart(std::shared_ptr<check> c, std::string reason) {
+net::awaitable<void> health_monitor::restart(std::shared_ptr<check> c, std::string reason, bool gave_up) {
   protocol::auto_restart_report r;
   r.container_id = c->config.container_id;
   r.container_name = c->name;
   r.host_id = c->config.host_id;
   r.max_restarts = c->state.policy().max_restarts;
-  if (reason == "gave_up") {
-    r.reason = c->state.consecutive_failures() > 0 ? "health_check" : "exited";
+  r.reason = reason;
+  if (gave_up) {
     r.attempt = c->state.restarts();
     r.gave_up = true;
     r.timestamp = now_iso8601();
     spdlog::warn("health check: {} stays down after {} restarts; giving up", c->name, r.attempt);
-    if (c->state.consecutive_failures() == 0) report_state(*c);
     emit_(json::serialize(protocol::auto_restart_event(r)));
     co_return;
   }
-  r.reason = reason;
   if (!options_.may_restart) {
     spdlog::warn("health check: {} would be restarted, but this agent's allow-list does not let it restart containers", c->name);
     co_return;
@@ -335,6 +344,7 @@ net::awaitable<void> health_monitor::restart(std::shared_ptr<check> c, std::stri
   co_await c->timer.async_wait(use_tuple);
   if (c->cancelled) co_return;
   c->stopping = true;  // the exit our own restart makes is asked for
+  c->own_restart = true;
   auto done = co_await docker_.restart_container(c->config.container_id, 10);
   c->state.restarted();
   c->stale = true;

@@ -57,7 +57,8 @@ class health_monitor {
   net::awaitable<void> run(std::shared_ptr<check> c);
   net::awaitable<void> look_at_container(check& c);
   net::awaitable<health::probe_outcome> probe(check& c);
-  net::awaitable<void> restart(std::shared_ptr<check> c, std::string reason);
+  // Restarts the container after its delay (reason: health_check or exited), or says the restarts ran out.
+  net::awaitable<void> restart(std::shared_ptr<check> c, std::string reason, bool gave_up);
   void report(check& c, const health::probe_outcome& outcome, bool changed);
   void report_state(check& c);
   net::awaitable<void> summaries();

@@ -82,7 +82,8 @@ json::object health_book::sync_frame(const std::string& host_id, const std::map<
   for (auto it = entries_.lower_bound({host_id, {}}); it != entries_.end() && it->first.first == host_id; ++it) {
     auto& e = it->second;
     auto id = id_by_name.find(e.container_name);
-    if (id != id_by_name.end()) e.container_id = short_id(id->second);
+    e.container_id = id != id_by_name.end() ? short_id(id->second) : std::string();  // none of that name now
+    e.container_full_id = id != id_by_name.end() ? id->second : std::string();
     if (runs_on_agent(e) && !e.container_id.empty()) configs.push_back(wire_config(e));
   }
   return protocol::health_check_configs_sync_frame(configs);
@@ -91,10 +92,15 @@ json::object health_book::sync_frame(const std::string& host_id, const std::map<
 std::vector<json::object> health_book::container_seen(const std::string& host_id, const std::string& container_id, const std::string& name) {
   std::vector<json::object> frames;
   auto found = entries_.find({host_id, name});
-  if (found == entries_.end() || found->second.container_id == short_id(container_id)) return frames;
+  if (found == entries_.end()) return frames;
+  if (found->second.container_id == short_id(container_id)) {
+    if (container_id.size() == 64) found->second.container_full_id = container_id;
+    return frames;
+  }
   auto& e = found->second;
   if (runs_on_agent(e) && !e.container_id.empty()) frames.push_back(protocol::health_check_config_remove_frame(e.container_id));
   e.container_id = short_id(container_id);
+  e.container_full_id = container_id.size() == 64 ? container_id : std::string();
   if (runs_on_agent(e)) frames.push_back(protocol::health_check_config_frame(wire_config(e)));
   return frames;
 }
@@ -107,7 +113,8 @@ std::optional<json::object> health_book::push_frame(const std::string& host_id, 
 }
 
 health_change health_book::change(const health_entry& e, std::string action, json::object attributes) const {
-  return health_change{e.host_id, e.container_id, e.container_name, std::move(action), std::move(attributes)};
+  return health_change{e.host_id, e.container_full_id.empty() ? e.container_id : e.container_full_id, e.container_name,
+                       std::move(action), std::move(attributes)};
 }
 
 std::optional<health_change> health_book::on_result(const std::string& host_id, const protocol::health_check_result& r) {

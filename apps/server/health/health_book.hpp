@@ -36,6 +36,7 @@ struct health_entry {
   check_settings settings;
   std::string updated_at;
   std::string container_id;  // the short id last given to the agent; empty while no container of that name is known
+  std::string container_full_id;  // the same container's full id when known (events carry it, as Docker's do)
   std::string state = "unknown";  // healthy, unhealthy, unknown, stopped
   int consecutive_failures = 0, restarts = 0;
   bool gave_up = false;

@@ -45,8 +45,9 @@ check_state::step check_state::observe(bool healthy) {
 }
 
 check_state::step check_state::exited() {
-  step s;
-  if (!policy_.restart_on_exit) return s;
+  // An unhealthy container with auto_restart that then dies (a restart that did not come up) is still
+  // the check's to bring back.
+  if (!policy_.restart_on_exit && !(policy_.auto_restart && state_ == health::unhealthy)) return {};
   return failed_enough();
 }
 

@@ -81,7 +81,9 @@ TEST(check_state, an_unexpected_exit_restarts_only_when_the_policy_says_so) {
   s.restarted();
   EXPECT_TRUE(s.exited().gave_up);
   check_state without(restarting(1));
-  EXPECT_FALSE(without.exited().restart);
+  EXPECT_FALSE(without.exited().restart) << "healthy or unknown, without restart_on_exit: left alone";
+  for (int i = 0; i < 3; ++i) without.observe(false);
+  EXPECT_TRUE(without.exited().restart) << "unhealthy with auto_restart: a restart that did not come up is tried again";
 }
 
 TEST(check_state, the_delay_stops_growing_at_an_hour) {

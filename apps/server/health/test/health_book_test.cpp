@@ -39,6 +39,9 @@ TEST(health_book, the_sync_names_each_container_by_its_current_short_id_and_leav
   EXPECT_EQ(configs[0].at("host_id").as_string(), "h1");
   EXPECT_EQ(configs[0].at("failure_threshold").as_int64(), 3);
   EXPECT_EQ(book.find_ref("h1", web_id)->container_name, "web");
+  auto later = book.sync_frame("h1", {{"api", new_id}});
+  EXPECT_TRUE(later.at("payload").at("configs").as_array().empty()) << "web is gone: its old id is not given again";
+  EXPECT_EQ(book.find_ref("h1", web_id), nullptr);
 }
 
 TEST(health_book, a_container_re_made_under_its_name_takes_the_check_with_it) {
@@ -64,6 +67,7 @@ TEST(health_book, our_agent_s_state_changes_become_changes_once_and_restarts_are
   EXPECT_EQ(c->action, "unhealthy");
   EXPECT_EQ(c->container_name, "web");
   EXPECT_EQ(c->attributes.at("error").as_string(), "status 500");
+  EXPECT_EQ(c->container_id, web_id) << "events carry the full id, as Docker's do";
   EXPECT_FALSE(book.on_result("h1", down)) << "told once";
   protocol::auto_restart_report r{web_id.substr(0, 12), "web", "h1", "health_check", 1, 3, true, false, "", "2026-12-03T10:01:00Z"};
   auto restarted = book.on_restart("h1", r);

@@ -33,7 +33,8 @@ class check_state {
   explicit check_state(restart_policy p) : policy_(p) {}
 
   step observe(bool healthy);
-  // An unexpected exit of the container (restart_on_exit): whether to restart it, or that the restarts ran out.
+  // An unexpected exit of the container (restart_on_exit, or auto_restart while unhealthy): whether to
+  // restart it, or that the restarts ran out.
   step exited();
   // The restart was made (or failed: it still counts as an attempt).
   void restarted() { ++restarts_; }
