@@ -304,7 +304,7 @@ net::awaitable<void> health_monitor::run(std::shared_ptr<check> c) {
       if (!c->reported_stopped) {
         c->reported_stopped = true;
         if (c->stopped_on_purpose) c->state = health::check_state(health::policy_of(c->config));
-        report_state(*c);
+        report_stopped(*c);
       }
       continue;
     }
@@ -359,7 +359,7 @@ net::awaitable<void> health_monitor::restart(std::shared_ptr<check> c, std::stri
   c->next_probe = clock::now() + std::chrono::seconds(c->config.check_interval_seconds);
 }
 
-void health_monitor::report(check& c, const health::probe_outcome& outcome, bool changed) {
+void health_monitor::record(check& c, const health::probe_outcome& outcome, std::string state) {
   auto& r = c.last;
   r.container_id = c.config.container_id;
   r.host_id = c.config.host_id;
@@ -368,41 +368,36 @@ void health_monitor::report(check& c, const health::probe_outcome& outcome, bool
   r.response_time_ms = outcome.response_time_ms;
   r.error_message = outcome.error;
   r.timestamp = now_iso8601();
-  if (!applies_policy(c)) {
-    // DockMon's backend applies the thresholds: every probe's result, while it is there to take them.
-    r.state.clear();
-    if (connected_) emit_(json::serialize(protocol::health_check_result_event(r)));
-    return;
-  }
-  r.state = std::string(c.state.state_name());
+  r.state = std::move(state);
+  if (r.state.empty()) return;  // DockMon's fields only
   r.container_name = c.name;
   r.consecutive_failures = c.state.consecutive_failures();
   r.restarts = c.state.restarts();
   r.gave_up = c.state.gave_up();
+}
+
+void health_monitor::report(check& c, const health::probe_outcome& outcome, bool changed) {
+  if (!applies_policy(c)) {
+    // DockMon's backend applies the thresholds: every probe's result, while it is there to take them.
+    record(c, outcome, {});
+    if (connected_) emit_(json::serialize(protocol::health_check_result_event(c.last)));
+    return;
+  }
+  record(c, outcome, std::string(c.state.state_name()));
   if (c.recent.size() < max_recent) c.recent.push_back(outcome.healthy ? outcome.response_time_ms : -1);
   if (changed) {
-    spdlog::info("health check: {} is {}{}{}", c.name.empty() ? c.config.container_id : c.name, r.state,
+    spdlog::info("health check: {} is {}{}{}", c.name.empty() ? c.config.container_id : c.name, c.last.state,
                  outcome.error.empty() ? "" : ": ", outcome.error);
-    emit_(json::serialize(protocol::health_check_result_event(r)));
+    emit_(json::serialize(protocol::health_check_result_event(c.last)));
   }
 }
 
-void health_monitor::report_state(check& c) {
+void health_monitor::report_stopped(check& c) {
   if (!applies_policy(c)) return;
-  auto& r = c.last;
-  r.container_id = c.config.container_id;
-  r.host_id = c.config.host_id;
-  r.healthy = false;
-  r.status_code = 0;
-  r.response_time_ms = 0;
-  r.error_message = c.running ? "" : "the container is not running";
-  r.state = c.running ? std::string(c.state.state_name()) : "stopped";
-  r.container_name = c.name;
-  r.consecutive_failures = c.state.consecutive_failures();
-  r.restarts = c.state.restarts();
-  r.gave_up = c.state.gave_up();
-  r.timestamp = now_iso8601();
-  emit_(json::serialize(protocol::health_check_result_event(r)));
+  health::probe_outcome none;
+  none.error = "the container is not running";
+  record(c, none, "stopped");
+  emit_(json::serialize(protocol::health_check_result_event(c.last)));
 }
 
 net::awaitable<void> health_monitor::summaries() {

@@ -59,8 +59,11 @@ class health_monitor {
   net::awaitable<health::probe_outcome> probe(check& c);
   // Restarts the container after its delay (reason: health_check or exited), or says the restarts ran out.
   net::awaitable<void> restart(std::shared_ptr<check> c, std::string reason, bool gave_up);
+  // The check's last result from a probe's outcome and its state (empty: DockMon's fields only).
+  void record(check& c, const health::probe_outcome& outcome, std::string state);
   void report(check& c, const health::probe_outcome& outcome, bool changed);
-  void report_state(check& c);
+  // The container is not running: the check says so (it probes nothing meanwhile).
+  void report_stopped(check& c);
   net::awaitable<void> summaries();
   void send_summary();
   bool applies_policy(const check& c) const;

@@ -3,6 +3,7 @@
 #include "agents/agent_session.hpp"
 
 #include "agents/health_link.hpp"
+#include "agents/listed_containers.hpp"
 
 #include "dockmon/common/crypto.hpp"
 #include "dockmon/common/json_fields.hpp"
@@ -171,19 +172,10 @@ net::awaitable<std::string> read_first_frame(AgentWebsocket& ws) {
   co_return beast::buffers_to_string(buffer.data());
 }
 
-// Container ids in an agent's list_containers answer (an array, or {"containers": [...]}).
+// Container ids in an agent's list_containers answer.
 std::vector<std::string> listed_container_ids(const json::value& payload) {
-  const json::value* list = &payload;
-  if (payload.is_object()) {
-    if (auto* c = payload.get_object().if_contains("containers")) list = c;
-  }
   std::vector<std::string> ids;
-  if (!list->is_array()) return ids;
-  for (const auto& c : list->get_array()) {
-    if (!c.is_object()) continue;
-    auto id = string_field(c.get_object(), "Id");
-    if (valid_container_id(id)) ids.push_back(std::move(id));
-  }
+  for (auto& c : listed_containers(payload)) ids.push_back(std::move(c.id));
   return ids;
 }
 

@@ -1,8 +1,7 @@
 // The book's frames out to agents, their results in.
 #include "agents/health_link.hpp"
 
-#include "dockmon/common/json_fields.hpp"
-#include "dockmon/common/validate.hpp"
+#include "agents/listed_containers.hpp"
 
 #include "dockmon/common/time.hpp"
 #include "dockmon/health/probe.hpp"
@@ -48,19 +47,8 @@ net::awaitable<void> give_health_checks(server_context& ctx, std::string host_id
       spdlog::warn("host {}: cannot list its containers to give it its health checks: {}", host_id, listed.error);
       co_return;
     }
-    const json::value* list = &listed.payload;
-    if (listed.payload.is_object() && listed.payload.as_object().contains("containers")) list = &listed.payload.as_object().at("containers");
-    if (list->is_array())
-      for (const auto& c : list->as_array()) {
-        if (!c.is_object()) continue;
-        const auto id = string_field(c.as_object(), "Id");
-        const auto* names = c.as_object().if_contains("Names");
-        if (!valid_container_id(id) || names == nullptr || !names->is_array() || names->as_array().empty() || !names->as_array()[0].is_string())
-          continue;
-        std::string name(names->as_array()[0].as_string());
-        if (name.starts_with('/')) name.erase(0, 1);
-        if (valid_container_name(name)) id_by_name[name] = id;
-      }
+    for (auto& c : listed_containers(listed.payload))
+      if (!c.name.empty()) id_by_name[c.name] = std::move(c.id);
   }
   // Always, even empty: checks removed while the agent was away end on it too.
   connection->send(json::serialize(ctx.health.sync_frame(host_id, id_by_name)));

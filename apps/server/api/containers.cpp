@@ -283,7 +283,7 @@ class containers_api : private route_answers {
     const std::string name = name_of(*inspected);
     const std::string id = string_field(*inspected, "Id");
     if (!valid_container_name(name) || !valid_container_id(id)) co_return fail(http::status::bad_gateway, "the agent's reply has no usable name or id");
-    co_return co_await put_health_check_by_name(c, host_id_, name, id);
+    co_return co_await put_health_check_by_name(c, host_id_, name, id, std::move(*body));
   }
 
   net::awaitable<inspected_container> inspect_container() {

@@ -50,8 +50,9 @@ net::awaitable<response> set_health_check(route_call& c);  // resolves the conta
 // health_checks.cpp: health checks per host and container (by name).
 net::awaitable<response> list_health_checks(route_call& c);
 net::awaitable<response> get_health_check(route_call& c);
+// `body` is the request's, already found to be a check (masked secrets are filled in from the stored one here).
 net::awaitable<response> put_health_check_by_name(route_call& c, std::string host_id, std::string container_name,
-                                                  std::string container_id);
+                                                  std::string container_id, json::object body);
 net::awaitable<response> delete_health_check(route_call& c);
 
 // alerts.cpp: alert rules and alerts.

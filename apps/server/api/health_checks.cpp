@@ -51,13 +51,11 @@ net::awaitable<response> get_health_check(route_call& c) {
 }
 
 net::awaitable<response> put_health_check_by_name(route_call& c, std::string host_id, std::string container_name,
-                                                  std::string container_id) {
-  auto body = json_body(c.req);
-  if (!body) co_return c.fail(http::status::bad_request, "body must be a JSON object: {url, ...} or {type:\"tcp\", address}");
+                                                  std::string container_id, json::object body) {
   const auto* previous = c.ctx.health.find(host_id, container_name);
   if (previous == nullptr && c.ctx.health.count_on(host_id) >= max_checks_per_host)
     co_return c.fail(http::status::conflict, "this host has " + std::to_string(max_checks_per_host) + " health checks already");
-  auto parsed = parse_check_body(*body, previous != nullptr ? &previous->settings : nullptr);
+  auto parsed = parse_check_body(body, previous != nullptr ? &previous->settings : nullptr);
   if (auto* error = std::get_if<std::string>(&parsed)) co_return c.fail(http::status::bad_request, *error);
   auto settings = std::get<check_settings>(std::move(parsed));
   const auto now = now_iso8601();
