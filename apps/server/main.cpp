@@ -66,7 +66,9 @@ int main(int argc, char** argv) {
   }
   try {
     std::filesystem::create_directories(config.data_dir);
-    auto db = store::open_store(config.database_url);
+    store::store_options store_settings;
+    store_settings.pool_size = config.database_pool_size;
+    auto db = store::open_store(config.database_url, store_settings);
     db->mark_all_agents_offline();
     if (auto generated = bootstrap_admin(*db, config.admin_password); !generated.empty()) {
       std::printf("admin password (shown once): %s\n", generated.c_str());
@@ -93,7 +95,8 @@ int main(int argc, char** argv) {
       std::printf("TLS public key pin: DOCKMON_PINNED_PUBKEY=%s\n", pin.c_str());
     }
     std::fflush(stdout);
-    spdlog::info("listening on {}:{}, database {}", bound.address().to_string(), bound.port(), config.database_url);
+    spdlog::info("listening on {}:{}, database {}", bound.address().to_string(), bound.port(),
+                 store::redact_database_url(config.database_url));
 
     net::co_spawn(ioc, accept_loop(ctx, std::move(acceptor)), [](std::exception_ptr e) {
       if (e) std::rethrow_exception(e);

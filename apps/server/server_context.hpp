@@ -34,6 +34,8 @@ struct server_context {
         tls(std::move(t)),
         door(config, tls.context != nullptr),
         db(std::move(s)),
+        // SQLite has one connection, which two threads keep busy; PostgreSQL has a pool to fill.
+        db_pool(config.database_url.starts_with("sqlite://") ? 2 : config.database_pool_size),
         hub(ex),
         secrets(secret_box::load_or_create(config.data_dir + "/secrets.key")) {}
 
@@ -48,7 +50,7 @@ struct server_context {
   server_tls tls;
   front_door door;  // connection caps, the client behind a proxy, the Host allow-list
   std::unique_ptr<store::store> db;
-  net::thread_pool db_pool{2};
+  net::thread_pool db_pool;
   agent_hub hub;
   live_telemetry telemetry;
   sign_in_limiter sign_in_limits;

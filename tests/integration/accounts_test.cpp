@@ -132,7 +132,7 @@ TEST(accounts, a_deleted_user_loses_its_sessions_and_keys) {
   EXPECT_EQ(status_with_cookie(server, http::verb::get, "/api/auth/me", cookie), 401u);
   EXPECT_EQ(status_with_key(server, http::verb::get, "/api/hosts", key), 401u);
   EXPECT_TRUE(sign_in(server, "dave", "dave-password").empty());
-  EXPECT_EQ(server.sqlite("SELECT COUNT(*) FROM api_keys;"), "0\n");
+  EXPECT_EQ(server.sql("SELECT COUNT(*) FROM api_keys;"), "0\n");
   EXPECT_EQ(server.del("/api/users/" + dave).status, 404u);
 }
 
@@ -238,7 +238,7 @@ TEST(accounts, the_live_feed_sends_heartbeats_and_closes_when_its_session_ends) 
 
   // A session that ends without the server being told (deleted from the database) is caught by the
   // periodic check, within three heartbeats.
-  server.sqlite("DELETE FROM sessions;");
+  server.sql("DELETE FROM sessions;");
   while (other.read(40s)) {
   }
   EXPECT_EQ(other.close_code(), 1008);

@@ -288,18 +288,56 @@ unsigned short port_from_log(process& p, std::chrono::milliseconds timeout) {
 }
 }  // namespace
 
+namespace {
+
+bool on_postgres() {
+  const char* store = std::getenv("DOCKMON_TEST_STORE");
+  return store != nullptr && std::string_view(store) == "postgres";
+}
+
+std::string postgres_base() {
+  const char* base = std::getenv("DOCKMON_TEST_POSTGRES_URL");
+  if (base == nullptr || *base == '\0') {
+    throw std::runtime_error("DOCKMON_TEST_STORE=postgres needs DOCKMON_TEST_POSTGRES_URL (scripts/test-env env)");
+  }
+  return base;
+}
+
+// The PostgreSQL database of a data folder: made with the folder's first server.
+std::string postgres_database_of(const std::string& data_dir) {
+  const auto name_file = data_dir + "/test-database-name";
+  if (std::ifstream in(name_file); in) {
+    std::string name;
+    std::getline(in, name);
+    return name;
+  }
+  std::string name = "dockmon_it_" + std::to_string(::getpid()) + "_" + std::to_string(std::rand());
+  auto made = shell("psql -q " + postgres_base() + "/postgres -c 'CREATE DATABASE " + name + "'");
+  if (made.exit_code != 0) throw std::runtime_error("cannot create the test database: " + made.output);
+  std::ofstream(name_file) << name << "\n";
+  return name;
+}
+
+}  // namespace
+
 test_server::test_server(std::map<std::string, std::string> extra_env, std::string data_dir, unsigned short port)
     : data_dir_(std::move(data_dir)), wanted_port_(port) {
   if (data_dir_.empty()) {
     data_dir_ = make_temp_dir("dockmon-it-server");
     own_dir_ = true;
   }
+  database_url_ = on_postgres() ? postgres_base() + "/" + postgres_database_of(data_dir_) : "sqlite://" + data_dir_ + "/dockmon.db";
   start(std::move(extra_env));
 }
 
 test_server::~test_server() {
   proc_.reset();
-  if (own_dir_ && !::testing::Test::HasFailure()) std::filesystem::remove_all(data_dir_);
+  if (!own_dir_) return;
+  if (on_postgres()) {
+    shell("psql -q " + postgres_base() + "/postgres -c 'DROP DATABASE IF EXISTS " + postgres_database_of(data_dir_) +
+          " WITH (FORCE)'");
+  }
+  if (!::testing::Test::HasFailure()) std::filesystem::remove_all(data_dir_);
 }
 
 void test_server::start(std::map<std::string, std::string> extra_env) {
@@ -307,7 +345,7 @@ void test_server::start(std::map<std::string, std::string> extra_env) {
   extra_env.try_emplace("LOG_LEVEL", "debug");
   std::string listen = "127.0.0.1:" + std::to_string(wanted_port_);
   ++starts_;
-  proc_ = std::make_unique<process>(DOCKMON_SERVER_BIN, std::vector<std::string>{"--listen", listen, "--data-dir", data_dir_},
+  proc_ = std::make_unique<process>(DOCKMON_SERVER_BIN, std::vector<std::string>{"--listen", listen, "--data-dir", data_dir_, "--database-url", database_url_},
                                     extra_env, data_dir_ + "/server-" + std::to_string(starts_) + ".log");
   port_ = port_from_log(*proc_, 20s);
   if (port_ == 0) throw std::runtime_error("dockmon-server did not start; its log:\n" + proc_->log());
@@ -405,9 +443,10 @@ std::optional<json::object> test_server::wait_for_engine(const std::string& engi
   return found;
 }
 
-std::string test_server::sqlite(const std::string& sql) {
-  auto r = shell("sqlite3 " + data_dir_ + "/dockmon.db \"" + sql + "\"");
-  if (r.exit_code != 0) throw std::runtime_error("sqlite3 failed: " + r.output);
+std::string test_server::sql(const std::string& statement) {
+  auto r = on_postgres() ? shell("psql -X -q -At -F '|' " + database_url_ + " -c \"" + statement + "\"")
+                         : shell("sqlite3 " + data_dir_ + "/dockmon.db \"" + statement + "\"");
+  if (r.exit_code != 0) throw std::runtime_error("SQL on the server's database failed: " + r.output);
   return r.output;
 }
 

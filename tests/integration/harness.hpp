@@ -147,7 +147,12 @@ class test_server {
                                             std::chrono::milliseconds timeout = 20s);
   // Waits for the first host whose agent has this engine id.
   std::optional<json::object> wait_for_engine(const std::string& engine_id, std::chrono::milliseconds timeout = 20s);
-  std::string sqlite(const std::string& sql);  // runs SQL on the server's database file
+  // Runs SQL on the server's database (sqlite3 or psql: rows one a line, columns split by '|').
+  std::string sql(const std::string& statement);
+  // The server's --database-url: SQLite under its data folder, or, when DOCKMON_TEST_STORE=postgres, a
+  // PostgreSQL database of its own on the test environment's server, named in the data folder (so that a
+  // server started on the same folder uses the same one), dropped with the folder.
+  const std::string& database_url() const { return database_url_; }
   const std::string& cookie() const { return cookie_; }
 
  private:
@@ -155,6 +160,7 @@ class test_server {
   void sign_in();
 
   std::string data_dir_;
+  std::string database_url_;
   bool own_dir_ = false;
   unsigned short port_ = 0;
   unsigned short wanted_port_ = 0;

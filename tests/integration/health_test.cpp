@@ -212,7 +212,7 @@ TEST(health_checks, the_server_speaks_dockmon_s_frames_and_checks_what_users_sen
   auto res = put.get();
   ASSERT_EQ(res.status, 200u) << res.body;
   EXPECT_EQ(res.body.find("secret-pw"), std::string::npos) << "answers mask the credentials";
-  EXPECT_EQ(server.sqlite("SELECT settings || secrets_sealed FROM health_checks").find("secret-pw"), std::string::npos)
+  EXPECT_EQ(server.sql("SELECT settings || secrets_sealed FROM health_checks").find("secret-pw"), std::string::npos)
       << "and the store holds them sealed";
 
   auto pushed = ws.read_json();
@@ -247,7 +247,7 @@ TEST(health_checks, the_server_speaks_dockmon_s_frames_and_checks_what_users_sen
   ASSERT_TRUE(removal);
   EXPECT_EQ(json::serialize(*removal), R"({"type":"health_check_config_remove","payload":{"container_id":")" + id.substr(0, 12) + "\"}}");
   EXPECT_EQ(server.get(check_path(host_id, "web")).status, 404u);
-  EXPECT_EQ(server.sqlite("SELECT COUNT(*) FROM health_checks"), "0\n");
+  EXPECT_EQ(server.sql("SELECT COUNT(*) FROM health_checks"), "0\n");
   (void)permanent;
 }
 

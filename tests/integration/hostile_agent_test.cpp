@@ -156,7 +156,7 @@ TEST(hostile_agent, a_flood_from_one_agent_leaves_other_hosts_history_and_events
   EXPECT_GT(metric(server, "dockmon_agent_input_refused_total"), 1000) << "what was dropped is counted for the operator";
   // Its events were rate-limited, and none is dated in the future.
   ASSERT_TRUE(wait_until([&] { return server.get("/api/events?host_id=" + flooder.host_id + "&limit=1").body != "[]"; }, 15s));
-  auto stored = server.sqlite("SELECT COUNT(*), MAX(timestamp) FROM events WHERE host_id = '" + flooder.host_id + "';");
+  auto stored = server.sql("SELECT COUNT(*), MAX(timestamp) FROM events WHERE host_id = '" + flooder.host_id + "';");
   const auto count = std::stoul(stored.substr(0, stored.find('|')));
   EXPECT_LT(count, 2000u) << stored;
   EXPECT_EQ(stored.find("2099"), std::string::npos) << stored;

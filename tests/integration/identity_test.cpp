@@ -68,7 +68,7 @@ TEST(identity, a_real_agent_keeps_up_with_rotation_across_reconnects) {
   auto host = server.wait_for_engine(engine_id());
   ASSERT_TRUE(host) << agent.log();
   const std::string host_id(host->at("id").as_string());
-  const auto hashes = [&] { return server.sqlite("SELECT token_hash || ' ' || IFNULL(next_token_hash, '') FROM agents;"); };
+  const auto hashes = [&] { return server.sql("SELECT token_hash || ' ' || COALESCE(next_token_hash, '') FROM agents;"); };
   const auto at_start = hashes();
   for (int i = 0; i < 2; ++i) {
     server.restart();
@@ -180,7 +180,7 @@ TEST(identity, api_keys_expire_and_can_be_revoked) {
 
   // An expired key: its expiry moved into the past in the database.
   auto short_lived = server.post("/api/api-keys", R"({"name":"old","role":"viewer","expires_in":"1m"})").json();
-  server.sqlite("UPDATE api_keys SET expires_at = '2000-01-01T00:00:00Z' WHERE name = 'old';");
+  server.sql("UPDATE api_keys SET expires_at = '2000-01-01T00:00:00Z' WHERE name = 'old';");
   EXPECT_EQ(server.request(http::verb::get, "/api/hosts", {}, {{"Authorization", "Bearer " + std::string(short_lived.at("key").as_string())}}).status,
             401u);
 }

@@ -147,7 +147,7 @@ TEST(notify, channels_keep_their_secrets_sealed_masked_and_are_checked) {
   EXPECT_EQ(shown.body.find("tok-123"), std::string::npos) << shown.body;
   EXPECT_EQ(shown.json().at("config").at("url").as_string(), "********");
   EXPECT_EQ(server.get("/api/notification-channels").body.find("secret-path-42"), std::string::npos);
-  const auto stored = server.sqlite("SELECT sealed_config FROM notification_channels");
+  const auto stored = server.sql("SELECT sealed_config FROM notification_channels");
   EXPECT_EQ(stored.find("secret-path-42"), std::string::npos) << "sealed in the database: " << stored;
   EXPECT_NE(stored.find("v1:"), std::string::npos);
 

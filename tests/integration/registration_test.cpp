@@ -61,7 +61,7 @@ TEST(registration, new_host_registers_and_shows_its_system_info) {
   auto stored = trimmed(shell("cat " + token_path).output);
   EXPECT_EQ(stored.rfind("dockmon-sealed-token v1\n", 0), 0u) << stored;
   // Only a hash of the token is in the database (SHA-256, 64 hex characters).
-  EXPECT_EQ(server.sqlite("SELECT length(token_hash) FROM agents;"), "64\n");
+  EXPECT_EQ(server.sql("SELECT length(token_hash) FROM agents;"), "64\n");
   // What seals the file never reaches a viewer: not the engine id, not the machine id.
   auto viewer = server.api_key("viewer");
   auto seen = server.request(http::verb::get, "/api/hosts", {}, {{"Authorization", "Bearer " + viewer}}).body;
@@ -87,14 +87,14 @@ TEST(registration, the_permanent_token_is_256_random_bits_not_the_agent_id_and_s
     EXPECT_NE(token, std::string(reply->at("agent_id").as_string()));
     EXPECT_NE(token, std::string(reply->at("host_id").as_string()));
     tokens.insert(token);
-    EXPECT_EQ(server.sqlite("SELECT COUNT(*) FROM agents WHERE token_hash = '" + token + "' OR id = '" + token + "';"), "0\n")
+    EXPECT_EQ(server.sql("SELECT COUNT(*) FROM agents WHERE token_hash = '" + token + "' OR id = '" + token + "';"), "0\n")
         << "the token itself is stored nowhere";
   }
   EXPECT_EQ(tokens.size(), 3u);
   // Registration tokens are kept as hashes too.
   const auto minted = server.registration_token();
-  EXPECT_EQ(server.sqlite("SELECT COUNT(*) FROM registration_tokens WHERE token_hash = '" + minted + "';"), "0\n");
-  EXPECT_EQ(server.sqlite("SELECT COUNT(*) FROM registration_tokens WHERE length(token_hash) = 64;"), "4\n");
+  EXPECT_EQ(server.sql("SELECT COUNT(*) FROM registration_tokens WHERE token_hash = '" + minted + "';"), "0\n");
+  EXPECT_EQ(server.sql("SELECT COUNT(*) FROM registration_tokens WHERE length(token_hash) = 64;"), "4\n");
 }
 
 TEST(registration, spent_token_is_refused) {
@@ -114,9 +114,9 @@ TEST(registration, spent_token_is_refused) {
 TEST(registration, expired_token_is_refused_and_left_unspent) {
   test_server server;
   auto token = server.registration_token();
-  server.sqlite("UPDATE registration_tokens SET expires_at = '2020-01-01T00:00:00Z';");
+  server.sql("UPDATE registration_tokens SET expires_at = '2020-01-01T00:00:00Z';");
   expect_refused(server, register_frame(token, "ENGINE:EXP"), "expired");
-  EXPECT_EQ(server.sqlite("SELECT used FROM registration_tokens;"), "0\n");
+  EXPECT_EQ(server.sql("SELECT used FROM registration_tokens;"), "0\n");
   EXPECT_TRUE(server.hosts().empty());
 }
 
@@ -148,7 +148,7 @@ TEST(registration, malformed_frames_are_refused_with_1008) {
     EXPECT_EQ(reply->at("type").as_string(), "auth_error");
   }
   // None of those spent the token.
-  EXPECT_EQ(server.sqlite("SELECT used FROM registration_tokens;"), "0\n");
+  EXPECT_EQ(server.sql("SELECT used FROM registration_tokens;"), "0\n");
 }
 
 TEST(registration, markup_and_sql_in_every_text_field_are_harmless) {
@@ -180,7 +180,7 @@ TEST(registration, markup_and_sql_in_every_text_field_are_harmless) {
   }
   EXPECT_EQ(host.at("agent").at("version").as_string(), shown);
   EXPECT_EQ(server.hosts().size(), 1u) << "the agents table is still there";
-  EXPECT_EQ(server.sqlite("SELECT COUNT(*) FROM agents;"), "1\n");
+  EXPECT_EQ(server.sql("SELECT COUNT(*) FROM agents;"), "1\n");
 }
 
 TEST(registration, permanent_token_with_another_engine_id_is_refused) {
@@ -274,7 +274,7 @@ TEST(registration, a_fresh_registration_token_cannot_take_over_a_known_engine) {
   EXPECT_TRUE(still_serves_its_host(server, victim, host_id));
   EXPECT_EQ(server.hosts().size(), 1u);
   EXPECT_EQ(server.host(host_id)->at("name").as_string(), "raw-ENGINE:VICTIM");
-  EXPECT_EQ(server.sqlite("SELECT COUNT(*) FROM agents WHERE revoked_at IS NULL;"), "1\n");
+  EXPECT_EQ(server.sql("SELECT COUNT(*) FROM agents WHERE revoked_at IS NULL;"), "1\n");
   ws_client again(server.port());
   auto [same_host, next] = enrol(server, again, register_frame(permanent, "ENGINE:VICTIM"));
   EXPECT_EQ(same_host, host_id);

@@ -70,6 +70,7 @@ TEST(routes, the_table_lists_every_resource_with_a_role) {
     role_of[std::string(http::to_string(r.method)) + " " + r.pattern] = r.role;
   }
   EXPECT_EQ(role_of["GET /healthz"], "open");
+  EXPECT_EQ(role_of["GET /healthz/ready"], "open");
   EXPECT_EQ(role_of["POST /api/auth/login"], "open");
   EXPECT_EQ(role_of["GET /api/hosts"], "viewer");
   EXPECT_EQ(role_of["POST /api/hosts/{host_id}/containers/{container_id}/restart"], "operator");
@@ -79,7 +80,7 @@ TEST(routes, the_table_lists_every_resource_with_a_role) {
   for (const auto& [route, role] : role_of) open += role == "open" ? 1 : 0;
   EXPECT_EQ(role_of["GET /api/alerts/{alert_id}/ack-link"], "open");
   EXPECT_EQ(role_of["POST /api/alerts/{alert_id}/ack-link"], "open");
-  EXPECT_EQ(open, 4u) << "only the health check, signing in and the sealed acknowledge links are open";
+  EXPECT_EQ(open, 5u) << "only the health checks, signing in and the sealed acknowledge links are open";
 }
 
 TEST(routes, every_route_refuses_strangers_and_lower_roles) {

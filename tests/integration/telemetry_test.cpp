@@ -175,7 +175,7 @@ TEST(telemetry, history_survives_a_server_restart) {
   scoped_container c("it-history", "sleep 100000");
   // Wait for the first one-minute bucket to complete and reach the store.
   ASSERT_TRUE(wait_until([&] {
-    return live.server.sqlite("SELECT count(*) FROM stats_rollups WHERE step = 60 AND key LIKE '%" + c.id + "';") != "0\n";
+    return live.server.sql("SELECT count(*) FROM stats_rollups WHERE step = 60 AND key LIKE '%" + c.id + "';") != "0\n";
   }, 130s));
   // No agent after the restart: whatever history is there came back from the store.
   live.agent.proc().stop();

@@ -206,7 +206,7 @@ TEST_F(updates, registry_credentials_are_never_written_down) {
   EXPECT_EQ(agent_->log().find(secret), std::string::npos);
   EXPECT_EQ(server_->proc().log().find(secret), std::string::npos);
   EXPECT_EQ(shell("cat " + agent_->data_dir() + "/audit.log").output.find(secret), std::string::npos);
-  EXPECT_EQ(server_->sqlite("SELECT * FROM audit_log; SELECT * FROM events;").find(secret), std::string::npos);
+  EXPECT_EQ(server_->sql("SELECT * FROM audit_log; SELECT * FROM events;").find(secret), std::string::npos);
   docker_cli("rm -f it-update-creds");
 }
 

@@ -3,6 +3,8 @@
 
 #include "auth/auth.hpp"
 
+#include <spdlog/spdlog.h>
+
 namespace dockmon::server {
 
 namespace {
@@ -66,7 +68,9 @@ std::string_view access_name(access a) {
 }
 
 
-net::awaitable<response> handle_request(server_context& ctx, request req, std::string peer) {
+namespace {
+
+net::awaitable<response> route_request(server_context& ctx, const request& req, std::string peer) {
   const std::string_view target = req.target();
   const auto q = target.find('?');
   const std::string_view path = target.substr(0, q);
@@ -107,6 +111,22 @@ net::awaitable<response> handle_request(server_context& ctx, request req, std::s
   if (!may_call(who, found->role)) co_return answer.fail(http::status::forbidden, refusal_for(found->role));
   route_call call(ctx, req, peer, who, std::move(params), query);
   co_return co_await found->handler(call);
+}
+
+}  // namespace
+
+net::awaitable<response> handle_request(server_context& ctx, request req, std::string peer) {
+  // A database that stopped answering (PostgreSQL restarting, the network to it down) fails this request
+  // with 503 and leaves the connection, and the server, as they were.
+  std::string failure;
+  try {
+    co_return co_await route_request(ctx, req, std::move(peer));
+  } catch (const store::store_error& e) {
+    failure = e.what();
+  }
+  spdlog::warn("{} {}: {}", std::string(req.method_string()), std::string(req.target().substr(0, 200)), failure);
+  co_return route_answers(req).fail(http::status::service_unavailable,
+                                    "the database did not answer; try again shortly");
 }
 
 }  // namespace dockmon::server

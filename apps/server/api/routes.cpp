@@ -17,6 +17,7 @@ constexpr auto admin = access::admin;
 constexpr route table[] = {
     // The server itself
     {get, "/healthz", open, healthz},
+    {get, "/healthz/ready", open, healthz_ready},
     {get, "/metrics", viewer, metrics},
     {get, "/api/status", admin, server_status},
 

@@ -5,8 +5,19 @@
 
 namespace dockmon::server {
 
+// Live: the process serves. A load balancer that should send work only where it can be done asks
+// /healthz/ready, which also asks the database.
 net::awaitable<response> healthz(route_call& c) {
   co_return c.ok(json::object{{"status", "ok"}, {"version", DOCKMON_VERSION}});
+}
+
+net::awaitable<response> healthz_ready(route_call& c) {
+  auto ping = c.ctx.with_store([](store::store& db) { return db.ping(); });
+  const bool database_answers = co_await std::move(ping);
+  if (!database_answers) {
+    co_return c.fail(http::status::service_unavailable, "the database does not answer; calls that need it fail until it does");
+  }
+  co_return c.ok(json::object{{"status", "ready"}, {"version", DOCKMON_VERSION}});
 }
 
 net::awaitable<response> server_status(route_call& c) {

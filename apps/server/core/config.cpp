@@ -74,8 +74,12 @@ server_config parse_server_config(int argc, char** argv) {
   std::string log_json = "false";
   app.add_option("--listen", listen, "address:port for HTTP, the REST API and the agent socket")->envname("DOCKMON_LISTEN");
   app.add_option("--data-dir", cfg.data_dir, "folder for the SQLite database and server files")->envname("DOCKMON_DATA_DIR");
-  app.add_option("--database-url", cfg.database_url, "sqlite:///path/dockmon.db (default: under --data-dir)")
+  app.add_option("--database-url", cfg.database_url,
+                 "sqlite:///path/dockmon.db (default: under --data-dir) or postgresql://user@host:5432/dockmon")
       ->envname("DOCKMON_DATABASE_URL");
+  std::string pool_size = std::to_string(cfg.database_pool_size);
+  app.add_option("--database-pool-size", pool_size, "PostgreSQL connections, and threads running store calls (1-256)")
+      ->envname("DOCKMON_DATABASE_POOL_SIZE");
   app.add_option("--tls-cert", cfg.tls_cert, "PEM certificate chain for HTTPS/WSS")->envname("DOCKMON_TLS_CERT");
   app.add_option("--tls-key", cfg.tls_key, "PEM private key for HTTPS/WSS")->envname("DOCKMON_TLS_KEY");
   app.add_option("--client-ca", cfg.client_ca, "PEM CA that must have signed every agent's client certificate")
@@ -134,6 +138,7 @@ server_config parse_server_config(int argc, char** argv) {
     throw config_error("--notify-burst-window/DOCKMON_NOTIFY_BURST_WINDOW", "must be at most 10m, so that no message waits longer");
   if (cfg.data_dir.empty()) throw config_error("--data-dir/DOCKMON_DATA_DIR", "must not be empty");
   if (cfg.database_url.empty()) cfg.database_url = "sqlite://" + cfg.data_dir + "/dockmon.db";
+  cfg.database_pool_size = parse_count("--database-pool-size/DOCKMON_DATABASE_POOL_SIZE", pool_size, 1, 256);
   if (cfg.tls_cert.empty() != cfg.tls_key.empty())
     throw config_error("--tls-cert/--tls-key", "give both the certificate and its key, or neither");
   if (tls == "auto") cfg.tls = server_config::tls_mode::automatic;

@@ -15,6 +15,7 @@ struct server_config {
   host_port listen{"127.0.0.1", 8080};
   std::string data_dir = "./data";
   std::string database_url;  // default sqlite://<data_dir>/dockmon.db
+  std::size_t database_pool_size = 8;  // PostgreSQL connections, and threads running store calls
   std::string tls_cert;
   std::string tls_key;
   std::string client_ca;    // agents must present a certificate signed by this CA (mutual TLS)

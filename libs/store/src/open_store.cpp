@@ -1,7 +1,9 @@
-// open_store: picks the store implementation from the database URL (Drogon-style sqlite:// / postgresql://);
+// open_store: picks the database under the store from its URL (Drogon-style sqlite:// / postgresql://);
 // and the ranking of roles that every store applies to API keys.
 #include "dockmon/store/store.hpp"
-#include "sqlite/sqlite_store.hpp"
+#include "postgres/postgres_database.hpp"
+#include "sql/sql_store.hpp"
+#include "sqlite/sqlite_database.hpp"
 
 #include <filesystem>
 #include <string>
@@ -12,7 +14,8 @@ namespace dockmon::store {
 namespace {
 
 constexpr std::string_view accepted_forms =
-    "use sqlite:///absolute/path/dockmon.db or sqlite://relative/path/dockmon.db";
+    "use sqlite:///absolute/path/dockmon.db, sqlite://relative/path/dockmon.db or "
+    "postgresql://user@host:5432/database";
 
 std::unique_ptr<store> open_sqlite(std::string_view url, std::string_view path_text) {
   if (path_text.empty() || path_text == "/") {
@@ -31,16 +34,18 @@ std::unique_ptr<store> open_sqlite(std::string_view url, std::string_view path_t
                         "; choose a writable --data-dir or --database-url");
     }
   }
-  return std::make_unique<sqlite::sqlite_store>(file);
+  return std::make_unique<sql::sql_store>(sqlite::open_database(file));
 }
 
 }  // namespace
 
-std::unique_ptr<store> open_store(std::string_view url) {
+std::unique_ptr<store> open_store(std::string_view url, const store_options& options) {
   constexpr std::string_view sqlite_prefix = "sqlite://";
   if (url.starts_with(sqlite_prefix)) return open_sqlite(url, url.substr(sqlite_prefix.size()));
   if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
-    throw store_error("PostgreSQL support is not built yet; use sqlite://");
+    postgres::pool_options pool;
+    pool.size = options.pool_size;
+    return std::make_unique<sql::sql_store>(postgres::open_database(std::string(url), pool));
   }
   throw store_error("unsupported database URL '" + std::string(url) + "'; " + std::string(accepted_forms));
 }

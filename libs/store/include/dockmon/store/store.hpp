@@ -1,4 +1,4 @@
-// The server's persistent state behind one interface; sqlite/ implements it (postgres/ later).
+// The server's persistent state behind one interface; sql/ implements it once over SQLite or PostgreSQL.
 // Every call blocks: the server runs them on its database pool, never on an I/O thread.
 // Implementations are safe to call from several threads at once.
 #pragma once
@@ -274,6 +274,9 @@ class store {
  public:
   virtual ~store() = default;
 
+  // Whether the database answers now (the server's readiness); never throws.
+  virtual bool ping() noexcept = 0;
+
   // users, sessions, API keys
   virtual std::size_t count_users() = 0;
   // Throws store_error when the name is taken.
@@ -434,8 +437,17 @@ class store {
   virtual bool delete_agent_build(std::string_view version, std::string_view arch) = 0;
 };
 
-// "sqlite:///abs/path/dockmon.db" or "sqlite://relative/path.db"; creates the file and runs migrations.
-// Throws store_error with a message that says what to fix (bad URL, unwritable folder, newer schema).
-std::unique_ptr<store> open_store(std::string_view url);
+struct store_options {
+  std::size_t pool_size = 8;  // PostgreSQL connections at most (SQLite has one)
+};
+
+// "sqlite:///abs/path/dockmon.db", "sqlite://relative/path.db", or "postgresql://user@host:port/db" (also
+// "postgres://", read by libpq: sslmode, passfile and the PG* variables are honoured). Creates what is
+// missing and runs the migrations. Throws store_error with a message that says what to fix (bad URL,
+// unwritable folder, unreachable server, newer schema).
+std::unique_ptr<store> open_store(std::string_view url, const store_options& options = {});
+
+// The URL with any password in it replaced by "***", for messages and logs.
+std::string redact_database_url(std::string_view url);
 
 }  // namespace dockmon::store

@@ -1,106 +1,22 @@
-// The SQLite implementation of dockmon::store, with the thin RAII wrappers over the C API it needs.
-// One connection, guarded by a mutex: the server's load is a few writes a second, WAL keeps reads cheap.
+// The store over any database of sql/database.hpp: SQLite's one connection or a PostgreSQL pool.
 #pragma once
 
 #include "dockmon/store/store.hpp"
+#include "sql/database.hpp"
 
-#include <sqlite3.h>
-
-#include <cstdint>
-#include <filesystem>
-#include <functional>
-#include <mutex>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
-namespace dockmon::store::sqlite {
+namespace dockmon::store::sql {
 
-// Owns a sqlite3 connection.
-class connection {
+class sql_store final : public store {
  public:
-  explicit connection(const std::filesystem::path& file);
-  ~connection();
-  connection(const connection&) = delete;
-  connection& operator=(const connection&) = delete;
+  // db is migrated already.
+  explicit sql_store(std::unique_ptr<database> db);
 
-  sqlite3* get() const { return db_; }
-  // Runs fixed SQL without parameters (pragmas, migrations, BEGIN/COMMIT); never pass it outside input.
-  void exec(const char* sql);
-  [[noreturn]] void fail(std::string_view what) const;
-
- private:
-  sqlite3* db_ = nullptr;
-};
-
-// Owns a prepared statement; values go in only through bind, never into the SQL text.
-class statement {
- public:
-  statement(connection& conn, std::string_view sql);
-  ~statement();
-  statement(const statement&) = delete;
-  statement& operator=(const statement&) = delete;
-
-  statement& bind(int index, std::string_view text);
-  statement& bind(int index, std::int64_t value);
-  statement& bind(int index, double value);
-  statement& bind_null(int index);
-
-  // Binds its arguments to ?1, ?2, ... in order.
-  template <typename... Args>
-  statement& bind_all(const Args&... args) {
-    int index = 0;
-    (bind_one(++index, args), ...);
-    return *this;
-  }
-
-  // true when a row is ready, false when done; throws store_error on failure.
-  bool step();
-  // Steps to completion, for statements that return no rows.
-  void run();
-  // Makes the statement ready to run again (new bindings replace the old), for one statement per batch.
-  void reset();
-
-  std::string text(int column) const;
-  std::int64_t int64(int column) const;
-  double real(int column) const;
-  bool is_null(int column) const;
-  // The extended result code of the last failed step, 0 when none.
-  int last_error() const { return last_error_; }
-
- private:
-  void bind_one(int index, std::string_view v) { bind(index, v); }
-  void bind_one(int index, const std::string& v) { bind(index, std::string_view(v)); }
-  void bind_one(int index, const char* v) { bind(index, std::string_view(v)); }
-  void bind_one(int index, std::int64_t v) { bind(index, v); }
-  void bind_one(int index, double v) { bind(index, v); }
-  void bind_one(int index, std::nullopt_t) { bind_null(index); }
-
-  connection& conn_;
-  sqlite3_stmt* stmt_ = nullptr;
-  int last_error_ = 0;
-};
-
-// BEGIN IMMEDIATE on construction; ROLLBACK on destruction unless commit() ran.
-class transaction {
- public:
-  explicit transaction(connection& conn);
-  ~transaction();
-  transaction(const transaction&) = delete;
-  transaction& operator=(const transaction&) = delete;
-  void commit();
-
- private:
-  connection& conn_;
-  bool done_ = false;
-};
-
-// The schema version this build migrates to.
-inline constexpr int latest_schema_version = 12;
-
-class sqlite_store final : public store {
- public:
-  explicit sqlite_store(const std::filesystem::path& file);
+  bool ping() noexcept override;
 
   std::size_t count_users() override;
   user create_user(std::string_view username, std::string_view password_hash, std::string_view role) override;
@@ -186,19 +102,20 @@ class sqlite_store final : public store {
   std::vector<notification_record> list_notifications(const notification_filter& f) override;
 
  private:
-  void migrate();
-  // True when no enabled admin but user_id would be left. Caller holds the lock.
-  bool would_leave_no_admin(std::string_view user_id);
+  // True when no enabled admin but user_id would be left. Caller holds a write transaction.
+  bool would_leave_no_admin(connection& conn, std::string_view user_id);
   // Whether the registration token may be spent now; host_id gets the host it re-attaches (may be empty).
-  registration_status check_registration_token(std::string_view token_hash, const std::string& now,
+  registration_status check_registration_token(connection& conn, std::string_view token_hash, const std::string& now,
                                                std::string& host_id);
+  // The live agent a permanent token (current or next) belongs to, bound to the engine the agent presents.
+  registration_status find_agent_by_token(connection& conn, std::string_view token_hash, const agent_registration& reg,
+                                          registration_outcome& out);
   // Refreshes an existing agent and its host from what the agent presented; caller holds a transaction.
   // token_hash and next_token_hash are the agent's tokens from now on (next may be empty).
-  void refresh_agent(std::string_view agent_id, std::string_view host_id, std::string_view token_hash,
+  void refresh_agent(connection& conn, std::string_view agent_id, std::string_view host_id, std::string_view token_hash,
                      std::string_view next_token_hash, const agent_registration& reg, const std::string& now);
 
-  std::mutex mutex_;
-  connection conn_;
+  std::unique_ptr<database> db_;
 };
 
-}  // namespace dockmon::store::sqlite
+}  // namespace dockmon::store::sql

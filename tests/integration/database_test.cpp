@@ -1,0 +1,62 @@
+// The server on PostgreSQL when the database stops answering: requests that need it get 503, readiness says
+// so, liveness does not, the server keeps running, and all is as before once the database is back.
+#include "harness.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+using namespace dockmon;
+using namespace dockmon::test;
+
+namespace {
+
+// Runs the enclosed servers on PostgreSQL, whatever DOCKMON_TEST_STORE says for the rest of the run.
+struct on_postgres_for_this_test {
+  on_postgres_for_this_test() {
+    if (const char* was = std::getenv("DOCKMON_TEST_STORE")) previous = was;
+    ::setenv("DOCKMON_TEST_STORE", "postgres", 1);
+  }
+  ~on_postgres_for_this_test() {
+    if (previous.empty()) ::unsetenv("DOCKMON_TEST_STORE");
+    else ::setenv("DOCKMON_TEST_STORE", previous.c_str(), 1);
+  }
+  std::string previous;
+};
+
+std::string admin_url() { return std::string(std::getenv("DOCKMON_TEST_POSTGRES_URL")) + "/postgres"; }
+
+// Stops (or allows again) new sessions to the database and ends the ones it has, as a database going down
+// would.
+void set_database_reachable(const std::string& database, bool reachable) {
+  auto r = shell("psql -X -q " + admin_url() + " -c 'ALTER DATABASE " + database + " ALLOW_CONNECTIONS " +
+                 (reachable ? "true" : "false") + "' -c \"SELECT pg_terminate_backend(pid) FROM pg_stat_activity " +
+                 "WHERE datname = '" + database + "'\"");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+}
+
+}  // namespace
+
+TEST(database, a_database_that_stops_answering_gives_503_and_the_server_carries_on_when_it_is_back) {
+  ASSERT_NE(std::getenv("DOCKMON_TEST_POSTGRES_URL"), nullptr) << "run scripts/test-env start";
+  on_postgres_for_this_test pg;
+  test_server server;
+  const auto url = server.database_url();
+  const auto database = url.substr(url.rfind('/') + 1);
+  ASSERT_EQ(server.get("/healthz/ready").status, 200u);
+  ASSERT_EQ(server.post("/api/users", R"({"username":"carol","password":"carol-password-1","role":"viewer"})").status, 201u);
+
+  set_database_reachable(database, false);
+  EXPECT_EQ(server.get("/healthz/ready").status, 503u);
+  EXPECT_EQ(server.get("/healthz").status, 200u) << "alive, only not ready";
+  auto users = server.get("/api/users");
+  EXPECT_EQ(users.status, 503u) << users.body;
+  EXPECT_NE(users.body.find("database"), std::string::npos) << users.body;
+  EXPECT_TRUE(server.proc().running());
+
+  set_database_reachable(database, true);
+  EXPECT_TRUE(wait_until([&] { return server.get("/healthz/ready").status == 200; }, 10s));
+  users = server.get("/api/users");
+  ASSERT_EQ(users.status, 200u) << users.body;
+  EXPECT_NE(users.body.find("carol"), std::string::npos) << "the data is still there";
+}
