@@ -11,6 +11,7 @@
 #include "server_context.hpp"
 #include "telemetry/telemetry_store.hpp"
 #include "tools/signing_tool.hpp"
+#include "tools/store_tool.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -53,6 +54,7 @@ int print_routes() {
 
 int main(int argc, char** argv) {
   if (argc > 1 && is_signing_command(argv[1])) return run_signing_tool(argc, argv);
+  if (argc > 1 && is_store_command(argv[1])) return run_store_tool(argc, argv);
   if (argc == 2 && std::string_view(argv[1]) == "routes") return print_routes();
   server_config config;
   try {

@@ -344,7 +344,9 @@ void test_server::start(std::map<std::string, std::string> extra_env) {
   extra_env.try_emplace("DOCKMON_ADMIN_PASSWORD", admin_password);
   extra_env.try_emplace("LOG_LEVEL", "debug");
   std::string listen = "127.0.0.1:" + std::to_string(wanted_port_);
-  ++starts_;
+  // A log of its own, also when another server ran on this folder before: its log names another port.
+  do ++starts_;
+  while (std::filesystem::exists(data_dir_ + "/server-" + std::to_string(starts_) + ".log"));
   proc_ = std::make_unique<process>(DOCKMON_SERVER_BIN, std::vector<std::string>{"--listen", listen, "--data-dir", data_dir_, "--database-url", database_url_},
                                     extra_env, data_dir_ + "/server-" + std::to_string(starts_) + ".log");
   port_ = port_from_log(*proc_, 20s);

@@ -1,5 +1,7 @@
 // open_store: picks the database under the store from its URL (Drogon-style sqlite:// / postgresql://);
 // and the ranking of roles that every store applies to API keys.
+#include "open_database.hpp"
+
 #include "dockmon/store/store.hpp"
 #include "postgres/postgres_database.hpp"
 #include "sql/sql_store.hpp"
@@ -17,7 +19,7 @@ constexpr std::string_view accepted_forms =
     "use sqlite:///absolute/path/dockmon.db, sqlite://relative/path/dockmon.db or "
     "postgresql://user@host:5432/database";
 
-std::unique_ptr<store> open_sqlite(std::string_view url, std::string_view path_text) {
+std::unique_ptr<sql::database> open_sqlite(std::string_view url, std::string_view path_text) {
   if (path_text.empty() || path_text == "/") {
     throw store_error("database URL '" + std::string(url) + "' names no file; " + std::string(accepted_forms));
   }
@@ -34,20 +36,24 @@ std::unique_ptr<store> open_sqlite(std::string_view url, std::string_view path_t
                         "; choose a writable --data-dir or --database-url");
     }
   }
-  return std::make_unique<sql::sql_store>(sqlite::open_database(file));
+  return sqlite::open_database(file);
 }
 
 }  // namespace
 
-std::unique_ptr<store> open_store(std::string_view url, const store_options& options) {
+std::unique_ptr<sql::database> open_database(std::string_view url, const store_options& options) {
   constexpr std::string_view sqlite_prefix = "sqlite://";
   if (url.starts_with(sqlite_prefix)) return open_sqlite(url, url.substr(sqlite_prefix.size()));
   if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
     postgres::pool_options pool;
     pool.size = options.pool_size;
-    return std::make_unique<sql::sql_store>(postgres::open_database(std::string(url), pool));
+    return postgres::open_database(std::string(url), pool);
   }
-  throw store_error("unsupported database URL '" + std::string(url) + "'; " + std::string(accepted_forms));
+  throw store_error("unsupported database URL '" + redact_database_url(url) + "'; " + std::string(accepted_forms));
+}
+
+std::unique_ptr<store> open_store(std::string_view url, const store_options& options) {
+  return std::make_unique<sql::sql_store>(open_database(url, options));
 }
 
 }  // namespace dockmon::store

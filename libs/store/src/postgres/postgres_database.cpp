@@ -414,6 +414,14 @@ class pg_connection final : public sql::connection {
     exec(writer_lock_sql);
   }
 
+  void continue_ids_after(std::string_view table) override {
+    // table is one of the store's own names (copy.cpp), never outside input.
+    const std::string t(table);
+    exec(("SELECT setval(pg_get_serial_sequence('" + t + "', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM " + t +
+          "), false)")
+             .c_str());
+  }
+
   // A connection the server dropped is reconnected before it is lent again.
   bool usable() {
     // Reads what arrived while it sat idle: a server that ended the session has said so and closed, and

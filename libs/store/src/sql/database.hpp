@@ -48,6 +48,9 @@ class connection {
   // Starts a transaction that no other writer of the database runs beside: SQLite's BEGIN IMMEDIATE, a
   // transaction-scoped advisory lock on PostgreSQL (several servers may share the database).
   virtual void begin_write() = 0;
+  // After rows were copied into `table` with their ids: new rows continue after the largest (PostgreSQL's
+  // identity columns do not follow explicit ids by themselves; SQLite's AUTOINCREMENT does).
+  virtual void continue_ids_after(std::string_view table) { (void)table; }
 };
 
 // Values go in only through bind, never into the SQL text.

@@ -447,6 +447,19 @@ struct store_options {
 // unwritable folder, unreachable server, newer schema).
 std::unique_ptr<store> open_store(std::string_view url, const store_options& options = {});
 
+// How far copy_store is: rows of `table` copied so far, and whether it is done.
+struct copy_progress {
+  std::string table;
+  std::size_t rows = 0;
+  bool table_done = false;
+};
+
+// Copies every row of the database at from_url into the one at to_url, which must hold no data yet (both are
+// migrated to this build's schema first), in one transaction on the target: what `dockmon-server
+// migrate-store` does, from SQLite to PostgreSQL or back. Throws store_error with what to fix.
+void copy_store(std::string_view from_url, std::string_view to_url,
+                const std::function<void(const copy_progress&)>& progress);
+
 // The URL with any password in it replaced by "***", for messages and logs.
 std::string redact_database_url(std::string_view url);
 
