@@ -147,3 +147,21 @@ TEST(reconnect, dead_server_is_noticed_within_45_seconds) {
   EXPECT_TRUE(noticed) << agent.log();
   EXPECT_LE(took, 45s);
 }
+
+TEST(reconnect, an_agent_given_several_servers_tries_them_in_turn) {
+  // DOCKMON_URL=a,b without a load balancer: a is down, so the agent registers with b; when b goes away
+  // and a comes up on the same data (a replica of b), the agent moves to a.
+  const auto data_dir = make_temp_dir("dockmon-it-two-urls");
+  const auto port_a = free_port();
+  test_server b({}, data_dir);
+  const std::string urls = "http://127.0.0.1:" + std::to_string(port_a) + ",http://127.0.0.1:" + std::to_string(b.port());
+  test_agent agent(b.port(), b.registration_token(), {}, {{"DOCKMON_URL", urls}});
+  auto host = b.wait_for_engine(engine_id(), 30s);
+  ASSERT_TRUE(host) << agent.log();
+  EXPECT_NE(agent.log().find("127.0.0.1:" + std::to_string(port_a)), std::string::npos) << "a was tried first";
+
+  b.kill_hard();
+  test_server a({}, data_dir, port_a);
+  auto back = a.wait_for_host(std::string(host->at("id").as_string()), "online", 30s);
+  EXPECT_TRUE(back) << agent.log();
+}

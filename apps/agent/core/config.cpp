@@ -114,7 +114,21 @@ agent_config load_agent_config(const env_lookup& env) {
   agent_config cfg;
   auto url = env("DOCKMON_URL");
   if (!url) throw config_error("DOCKMON_URL", "is required: the address of dockmon-server, e.g. http://127.0.0.1:8080");
-  cfg.server = parse_server_url(*url);
+  for (std::size_t start = 0; start <= url->size();) {
+    const auto comma = std::min(url->find(',', start), url->size());
+    auto one = std::string_view(*url).substr(start, comma - start);
+    while (!one.empty() && one.front() == ' ') one.remove_prefix(1);
+    while (!one.empty() && one.back() == ' ') one.remove_suffix(1);
+    if (!one.empty()) cfg.servers.push_back(parse_server_url(one));
+    start = comma + 1;
+  }
+  if (cfg.servers.empty()) throw config_error("DOCKMON_URL", "names no server");
+  if (cfg.servers.size() > 16) throw config_error("DOCKMON_URL", "names more than 16 servers");
+  for (const auto& other : cfg.servers) {
+    if (other.tls != cfg.servers.front().tls)
+      throw config_error("DOCKMON_URL", "mixes TLS and plain servers; give all as https:// (wss://) or all as http:// (ws://)");
+  }
+  cfg.server = cfg.servers.front();
 
   if (auto t = env("REGISTRATION_TOKEN")) cfg.registration_token = *t;
   if (auto t = env("PERMANENT_TOKEN")) cfg.permanent_token = *t;

@@ -26,7 +26,10 @@ struct server_url {
 server_url parse_server_url(std::string_view url);
 
 struct agent_config {
-  server_url server;
+  server_url server;  // the one dialed now: servers[0] at start
+  // DOCKMON_URL=wss://a,wss://b: every server, tried in turn after a failed or lost connection (several
+  // replicas without a load balancer). All TLS or all plain, as one TLS setup serves them all.
+  std::vector<server_url> servers;
   std::string registration_token;
   std::string permanent_token;
   std::string docker_host = "unix:///var/run/docker.sock";

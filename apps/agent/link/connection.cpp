@@ -101,6 +101,12 @@ net::awaitable<void> connection::run_forever() {
       co_await self_update_->hold_while_handing_over();
     }
     if (how == ended::registered_then_dropped) delays.reset();
+    // With several servers (DOCKMON_URL=a,b), the next one in turn: a server that refused or dropped us
+    // may be down while another of its replicas is up.
+    if (config_.servers.size() > 1) {
+      next_server_ = (next_server_ + 1) % config_.servers.size();
+      config_.server = config_.servers[next_server_];
+    }
     auto delay = delays.next();
     spdlog::info("reconnecting to {} in {} ms", config_.server.describe(), delay.count());
     pause.expires_after(delay);

@@ -31,6 +31,7 @@ class connection {
 
   net::any_io_executor executor_;
   agent_config config_;
+  std::size_t next_server_ = 0;  // index in config_.servers of the one dialed now
   docker::client& docker_;
   telemetry& telemetry_;
   command_audit audit_;

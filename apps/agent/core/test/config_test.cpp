@@ -87,6 +87,19 @@ TEST(agent_config, url_schemes_ports_and_prefixes) {
   EXPECT_EQ(parse_server_url("http://h").port, "80");
 }
 
+TEST(agent_config, several_servers_are_listed_in_turn_and_must_agree_on_tls) {
+  auto c = load_agent_config(env_of({{"DOCKMON_URL", "wss://a.example:8443, wss://b.example:8443/prefix ,"}}));
+  ASSERT_EQ(c.servers.size(), 2u);
+  EXPECT_EQ(c.servers[0].host, "a.example");
+  EXPECT_EQ(c.servers[1].host, "b.example");
+  EXPECT_EQ(c.servers[1].target, "/prefix/api/agent/ws");
+  EXPECT_EQ(c.server.host, "a.example") << "the first is dialed first";
+  EXPECT_EQ(load_agent_config(env_of({{"DOCKMON_URL", "http://h"}})).servers.size(), 1u);
+  EXPECT_EQ(failing_setting({{"DOCKMON_URL", "wss://a,ws://b"}}), "DOCKMON_URL");
+  EXPECT_EQ(failing_setting({{"DOCKMON_URL", " , "}}), "DOCKMON_URL");
+  EXPECT_EQ(failing_setting({{"DOCKMON_URL", "http://a,ftp://b"}}), "DOCKMON_URL");
+}
+
 TEST(agent_config, malformed_values_name_their_variable) {
   EXPECT_EQ(failing_setting({}), "DOCKMON_URL");
   EXPECT_EQ(failing_setting({{"DOCKMON_URL", "ftp://x"}}), "DOCKMON_URL");
