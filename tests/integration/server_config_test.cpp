@@ -58,13 +58,17 @@ TEST(server_config, a_bad_value_stops_the_start_with_exit_2_naming_the_setting) 
       {{"--agent-retention", "forever"}, {}, "--agent-retention/DOCKMON_AGENT_RETENTION"},
       {{}, {{"DOCKMON_TRUSTED_PROXIES", "10.0.0.0/33"}}, "--trusted-proxy/DOCKMON_TRUSTED_PROXIES"},
       {{"--max-connections", "0"}, {}, "--max-connections/DOCKMON_MAX_CONNECTIONS"},
+      {{"--metrics-containers", "everything"}, {}, "--metrics-containers/DOCKMON_METRICS_CONTAINERS"},
+      {{}, {{"DOCKMON_METRICS_CONTAINERS", "host:,tag:"}}, "--metrics-containers/DOCKMON_METRICS_CONTAINERS"},
+      {{"--database-pool-size", "0"}, {}, "--database-pool-size/DOCKMON_DATABASE_POOL_SIZE"},
+      {{"--database-url", "postgresql://dockmon@127.0.0.1:1/none?connect_timeout=2"}, {}, "cannot reach PostgreSQL"},
       {{}, {{"DOCKMON_PUBLIC_URL", "dockmon.example.com"}}, "--public-url/DOCKMON_PUBLIC_URL"},
       {{}, {{"DOCKMON_DATABASE_URL", "mysql://x"}}, "database URL"},
   };
   for (const auto& c : cases) {
     auto r = start_and_wait(c.args, c.env);
     const std::string what = json::serialize(json::value_from(c.env)) + " " + (c.args.empty() ? "" : c.args[0]);
-    if (c.named == "database URL") {
+    if (c.named == "database URL" || c.named == "cannot reach PostgreSQL") {
       EXPECT_NE(r.exit_code, 0) << what << ": " << r.output;
     } else {
       EXPECT_EQ(r.exit_code, 2) << what << ": " << r.output;

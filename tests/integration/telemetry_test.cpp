@@ -273,17 +273,23 @@ TEST(telemetry, prometheus_scrapes_metrics) {
   scoped_container c("it-prom", "sleep 100000");
   auto key = live.server.api_key("viewer");
   ASSERT_TRUE(wait_until([&] {
-    auto m = live.server.request(http::verb::get, "/metrics", {}, {{"Authorization", "Bearer " + key}});
+    auto m = live.server.request(http::verb::get, "/metrics/containers", {}, {{"Authorization", "Bearer " + key}});
     return m.body.find("container=\"it-prom\"") != std::string::npos;
   }, 10s));
   EXPECT_EQ(live.server.request(http::verb::get, "/metrics", {}, {}).status, 401u);
+  EXPECT_EQ(live.server.request(http::verb::get, "/metrics/containers", {}, {}).status, 401u);
+  // The default scrape has the hosts, how many containers each reports, and no container of its own.
+  const auto hosts_only = live.server.request(http::verb::get, "/metrics", {}, {{"Authorization", "Bearer " + key}}).body;
+  EXPECT_EQ(hosts_only.find("dockmon_container_"), std::string::npos) << hosts_only.substr(0, 2000);
+  EXPECT_NE(hosts_only.find("dockmon_host_cpu_percent{host_id=\"" + live.host_id + "\""), std::string::npos) << hosts_only.substr(0, 2000);
+  EXPECT_NE(hosts_only.find("dockmon_host_containers{host_id=\"" + live.host_id + "\""), std::string::npos);
 
   auto dir = make_temp_dir("dockmon-it-prom");
   auto port = live.server.port();
   {
     std::ofstream cfg(dir + "/prometheus.yml");
     cfg << "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n"
-        << "  - job_name: dockmon\n    metrics_path: /metrics\n    authorization:\n      credentials: " << key << "\n"
+        << "  - job_name: dockmon\n    metrics_path: /metrics/containers\n    authorization:\n      credentials: " << key << "\n"
         << "    static_configs:\n      - targets: ['127.0.0.1:" << port << "']\n";
   }
   unsigned short prom_port = free_port();
@@ -305,6 +311,29 @@ TEST(telemetry, prometheus_scrapes_metrics) {
   EXPECT_NE(up.find("\"1\"]"), std::string::npos) << up;
   prom.stop();
   if (!::testing::Test::HasFailure()) std::filesystem::remove_all(dir);
+}
+
+TEST(telemetry, metrics_has_the_containers_the_operator_chose) {
+  test_server server(std::map<std::string, std::string>{{"DOCKMON_METRICS_CONTAINERS", "tag:keep"}});
+  test_agent agent(server.port(), server.registration_token(), {}, {{"STATS_INTERVAL", "1s"}});
+  auto host = server.wait_for_engine(engine_id());
+  ASSERT_TRUE(host) << agent.log();
+  const std::string host_id(host->at("id").as_string());
+  scoped_container kept("it-metrics-kept", "sleep 100000");
+  scoped_container other("it-metrics-other", "sleep 100000");
+  auto tagged = server.put("/api/hosts/" + host_id + "/containers/" + kept.id + "/tags", R"({"tags":["keep"]})");
+  ASSERT_EQ(tagged.status, 200u) << tagged.body;
+  std::string text;
+  EXPECT_TRUE(wait_until([&] {
+    text = server.get("/metrics/containers").body;
+    return text.find("container=\"it-metrics-other\"") != std::string::npos &&
+           text.find("container=\"it-metrics-kept\"") != std::string::npos;
+  }, 15s)) << "every container is on /metrics/containers";
+  text = server.get("/metrics").body;
+  EXPECT_NE(text.find("dockmon_container_cpu_percent{host_id=\"" + host_id + "\",host=\""), std::string::npos) << text.substr(0, 3000);
+  EXPECT_NE(text.find("container=\"it-metrics-kept\""), std::string::npos) << "the tagged one is on /metrics";
+  EXPECT_EQ(text.find("container=\"it-metrics-other\""), std::string::npos) << "the other is not";
+  EXPECT_EQ(server.get("/metrics/containers?host=not%20an%20id").status, 400u);
 }
 
 namespace {

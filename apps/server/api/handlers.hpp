@@ -87,6 +87,7 @@ net::awaitable<response> list_events(route_call& c);
 // server_info.cpp: liveness, status, Prometheus metrics.
 net::awaitable<response> healthz(route_call& c);
 net::awaitable<response> healthz_ready(route_call& c);
+net::awaitable<response> metrics_containers(route_call& c);
 net::awaitable<response> server_status(route_call& c);
 net::awaitable<response> metrics(route_call& c);
 

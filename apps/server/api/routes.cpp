@@ -19,6 +19,7 @@ constexpr route table[] = {
     {get, "/healthz", open, healthz},
     {get, "/healthz/ready", open, healthz_ready},
     {get, "/metrics", viewer, metrics},
+    {get, "/metrics/containers", viewer, metrics_containers},
     {get, "/api/status", admin, server_status},
 
     // Signing in and one's own account

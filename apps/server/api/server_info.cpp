@@ -28,12 +28,14 @@ net::awaitable<response> server_status(route_call& c) {
   co_return c.ok(status);
 }
 
-net::awaitable<response> metrics(route_call& c) {
+namespace {
+
+// The Prometheus text of a snapshot whose containers were already chosen, with the alert and notification
+// counters; formatted off the I/O thread.
+net::awaitable<response> metrics_answer(route_call& c, std::shared_ptr<metrics_snapshot> snapshot) {
   response res{http::status::ok, c.req.version()};
   res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
   res.keep_alive(c.req.keep_alive());
-  // Only the copy on this (the I/O) thread: a fleet's text takes tens of milliseconds to format.
-  auto snapshot = std::make_shared<metrics_snapshot>(c.ctx.telemetry.metrics(c.ctx.hub.online_count(), c.ctx.hub.pending_count()));
   const auto firing = c.ctx.alerts.firing_by_severity();
   auto format = run_blocking(c.ctx.db_pool, [snapshot] { return prometheus_text(*snapshot); });
   res.body() = co_await std::move(format);
@@ -50,6 +52,39 @@ net::awaitable<response> metrics(route_call& c) {
     res.body() += std::string("dockmon_notifications_total{outcome=\"") + outcome + "\"} " + std::to_string(count) + "\n";
   res.prepare_payload();
   co_return res;
+}
+
+std::shared_ptr<metrics_snapshot> take_snapshot(route_call& c, bool with_containers,
+                                                const live_telemetry::container_choice& choose = {}) {
+  // Only the copy on this (the I/O) thread: a fleet's text takes tens of milliseconds to format.
+  return std::make_shared<metrics_snapshot>(
+      c.ctx.telemetry.metrics(c.ctx.hub.online_count(), c.ctx.hub.pending_count(), with_containers, choose));
+}
+
+}  // namespace
+
+// Hosts, the server's own counters, and the containers --metrics-containers chose.
+net::awaitable<response> metrics(route_call& c) {
+  const auto& chosen = c.ctx.config.metrics_containers;
+  const auto& tags = c.ctx.tags;
+  auto snapshot = chosen.all ? take_snapshot(c, true)
+                             : take_snapshot(c, !chosen.none(), [&](const std::string& host_id, const std::string& host,
+                                                                     const std::string& container) {
+                                 return chosen.selects(host_id, host, tags.of(host_id, container), tags.of(host_id));
+                               });
+  co_return co_await metrics_answer(c, std::move(snapshot));
+}
+
+// Every container's series (or one host's: ?host=<id>), for a scrape job of their own.
+net::awaitable<response> metrics_containers(route_call& c) {
+  auto snapshot = take_snapshot(c, true);
+  if (auto host = query_param(c.query, "host")) {
+    if (!valid_host_id(*host)) co_return c.fail(http::status::bad_request, "host must be a host id");
+    const std::string wanted(*host);
+    std::erase_if(snapshot->containers, [&](const metrics_snapshot::container_row& row) { return row.host_id != wanted; });
+    std::erase_if(snapshot->hosts, [&](const metrics_snapshot::host_row& row) { return row.host_id != wanted; });
+  }
+  co_return co_await metrics_answer(c, std::move(snapshot));
 }
 
 }  // namespace dockmon::server

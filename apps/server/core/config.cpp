@@ -117,6 +117,11 @@ server_config parse_server_config(int argc, char** argv) {
       ->envname("DOCKMON_MAX_CONNECTIONS");
   app.add_option("--max-connections-per-address", max_per_address, "open connections from one address")
       ->envname("DOCKMON_MAX_CONNECTIONS_PER_ADDRESS");
+  std::string metrics_containers = "none";
+  app.add_option("--metrics-containers", metrics_containers,
+                 "containers with series of their own on /metrics: none, all, or host:<id or name> and tag:<tag>, "
+                 "comma-separated (all are on /metrics/containers)")
+      ->envname("DOCKMON_METRICS_CONTAINERS");
   app.add_option("--log-level", cfg.log_level, "trace, debug, info, warn or error")->envname("LOG_LEVEL");
   app.add_option("--log-json", log_json, "JSON log lines (true/false)")->envname("LOG_JSON");
   try {
@@ -138,6 +143,11 @@ server_config parse_server_config(int argc, char** argv) {
     throw config_error("--notify-burst-window/DOCKMON_NOTIFY_BURST_WINDOW", "must be at most 10m, so that no message waits longer");
   if (cfg.data_dir.empty()) throw config_error("--data-dir/DOCKMON_DATA_DIR", "must not be empty");
   if (cfg.database_url.empty()) cfg.database_url = "sqlite://" + cfg.data_dir + "/dockmon.db";
+  try {
+    cfg.metrics_containers = parse_metrics_selection(metrics_containers);
+  } catch (const std::invalid_argument& e) {
+    throw config_error("--metrics-containers/DOCKMON_METRICS_CONTAINERS", e.what());
+  }
   cfg.database_pool_size = parse_count("--database-pool-size/DOCKMON_DATABASE_POOL_SIZE", pool_size, 1, 256);
   if (cfg.tls_cert.empty() != cfg.tls_key.empty())
     throw config_error("--tls-cert/--tls-key", "give both the certificate and its key, or neither");

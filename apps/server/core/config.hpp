@@ -1,6 +1,8 @@
 // dockmon-server's settings: flags, each with an environment variable of the same meaning (DESIGN.md section 6).
 #pragma once
 
+#include "core/metrics_selection.hpp"
+
 #include "dockmon/common/env.hpp"
 #include "dockmon/common/net.hpp"
 
@@ -15,7 +17,8 @@ struct server_config {
   host_port listen{"127.0.0.1", 8080};
   std::string data_dir = "./data";
   std::string database_url;  // default sqlite://<data_dir>/dockmon.db
-  std::size_t database_pool_size = 8;  // PostgreSQL connections, and threads running store calls
+  std::size_t database_pool_size = 8;
+  metrics_selection metrics_containers;  // containers with series of their own on /metrics (none by default)  // PostgreSQL connections, and threads running store calls
   std::string tls_cert;
   std::string tls_key;
   std::string client_ca;    // agents must present a certificate signed by this CA (mutual TLS)

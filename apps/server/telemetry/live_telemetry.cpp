@@ -472,17 +472,24 @@ void live_telemetry::restore(const std::vector<store::stats_rollup_row>& rows) {
   history_.restore(rollups);
 }
 
-metrics_snapshot live_telemetry::metrics(std::size_t agents_online, std::size_t pending_commands) const {
+metrics_snapshot live_telemetry::metrics(std::size_t agents_online, std::size_t pending_commands, bool with_containers,
+                                         const container_choice& choose) const {
   metrics_snapshot out;
   auto host_name = [&](const std::string& id) {
     auto it = host_names_.find(id);
     return it == host_names_.end() ? std::string() : it->second;
   };
   for (const auto& [host_id, per_host] : containers_) {
+    if (!with_containers) break;
     const auto host = host_name(host_id);
-    for (const auto& [id, latest] : per_host) out.containers.push_back({host_id, host, id, latest.name, latest.point});
+    for (const auto& [id, latest] : per_host) {
+      if (!choose || choose(host_id, host, latest.name)) out.containers.push_back({host_id, host, id, latest.name, latest.point});
+    }
   }
-  for (const auto& [host_id, p] : hosts_) out.hosts.push_back({host_id, host_name(host_id), p});
+  for (const auto& [host_id, p] : hosts_) {
+    const auto reported = containers_.find(host_id);
+    out.hosts.push_back({host_id, host_name(host_id), p, reported == containers_.end() ? 0 : reported->second.size()});
+  }
   out.agents_online = agents_online;
   out.pending_commands = pending_commands;
   out.samples_ingested = samples_ingested_;

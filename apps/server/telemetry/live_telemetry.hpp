@@ -80,7 +80,12 @@ class live_telemetry {
   std::optional<json::object> container_history(const std::string& host_id, const std::string& cid,
                                                 std::chrono::seconds window) const;
   // What /metrics shows, copied for formatting on another thread (prometheus.hpp).
-  metrics_snapshot metrics(std::size_t agents_online, std::size_t pending_commands) const;
+  // Which containers a snapshot copies: (host id, host name, container name) -> keep it.
+  using container_choice = std::function<bool(const std::string&, const std::string&, const std::string&)>;
+  // with_containers false copies none (the default /metrics: at fleet size copying them all would hold the
+  // I/O thread for a tenth of a second); choose empty copies every one.
+  metrics_snapshot metrics(std::size_t agents_online, std::size_t pending_commands, bool with_containers = true,
+                           const container_choice& choose = {}) const;
 
   // Persistence: events and completed rollups waiting for the store, taken by the flusher.
   std::vector<store::event_record> take_events();

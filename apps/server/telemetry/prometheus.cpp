@@ -84,7 +84,10 @@ std::string prometheus_text(const metrics_snapshot& s) {
     l.append(std::string_view("\"}"));
     labels.emplace_back(l.data(), l.size());
   }
-  for (const auto& m : container_metrics) family(out, m, s.containers, labels);
+  // A scrape without containers (the default /metrics) leaves their families out altogether.
+  if (!s.containers.empty()) {
+    for (const auto& m : container_metrics) family(out, m, s.containers, labels);
+  }
   labels.clear();
   for (const auto& h : s.hosts) {
     fmt::memory_buffer l;
@@ -96,6 +99,12 @@ std::string prometheus_text(const metrics_snapshot& s) {
     labels.emplace_back(l.data(), l.size());
   }
   for (const auto& m : host_metrics) family(out, m, s.hosts, labels);
+  header(out, "dockmon_host_containers", "gauge", "Containers the host's agent reports stats of (running ones)");
+  for (std::size_t i = 0; i < s.hosts.size(); ++i) {
+    out.append(std::string_view("dockmon_host_containers"));
+    out.append(labels[i]);
+    fmt::format_to(std::back_inserter(out), " {}\n", s.hosts[i].containers);
+  }
   counter(out, "dockmon_agents_connected", "gauge", "Agents connected to this server", s.agents_online);
   counter(out, "dockmon_pending_commands", "gauge", "Commands waiting for an agent's reply", s.pending_commands);
   counter(out, "dockmon_stats_samples_ingested_total", "counter", "Stats samples taken in from agents", s.samples_ingested);

@@ -19,6 +19,7 @@ struct metrics_snapshot {
   struct host_row {
     std::string host_id, host;
     stats_point point;  // cpu_percent, memory_percent, and net bytes/s in network_rx
+    std::size_t containers = 0;  // containers the agent reports stats of (running ones)
   };
   std::vector<container_row> containers;
   std::vector<host_row> hosts;
