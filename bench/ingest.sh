@@ -2,7 +2,7 @@
 # Server ingest benchmark: simulated agents (bench/agent_load) stream container_stats_batch frames to a
 # release dockmon-server; the server's own counter, CPU time and RSS say what it took in and at what cost.
 # The generator runs on the same 2 cores as the server: it prints its own CPU seconds too.
-# Usage: bench/ingest.sh [server-binary] [agent_load options...]
+# Usage: [INGEST_DATABASE_URL=postgresql://...] bench/ingest.sh [server-binary] [agent_load options...]
 #   e.g. bench/ingest.sh build/release/apps/server/dockmon-server --agents 10 --containers 100 --seconds 20
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,7 +23,10 @@ cleanup() {
 trap cleanup EXIT
 
 # Port 0: the kernel picks a free one; the server prints the one it bound.
+# INGEST_DATABASE_URL: the server's --database-url (default: SQLite under its data folder), e.g. a new
+# PostgreSQL database, to compare the two stores in the same run of the same bench.
 DOCKMON_ADMIN_PASSWORD=$password "$server_bin" --listen 127.0.0.1:0 --data-dir "$work/server" \
+  ${INGEST_DATABASE_URL:+--database-url "$INGEST_DATABASE_URL"} \
   >"$work/server.out" 2>"$work/server.log" &
 server_pid=$!
 addr=""

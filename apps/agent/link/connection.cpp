@@ -100,14 +100,14 @@ net::awaitable<void> connection::run_forever() {
       self_update_->on_connection_closed(std::exchange(close_reason_, std::string()));
       co_await self_update_->hold_while_handing_over();
     }
-    if (how == ended::registered_then_dropped) delays.reset();
+
     // With several servers (DOCKMON_URL=a,b), the next one in turn: a server that refused or dropped us
     // may be down while another of its replicas is up.
     if (config_.servers.size() > 1) {
       next_server_ = (next_server_ + 1) % config_.servers.size();
       config_.server = config_.servers[next_server_];
     }
-    auto delay = delays.next();
+    auto delay = how == ended::registered_then_dropped ? delays.after_drop() : delays.next();
     spdlog::info("reconnecting to {} in {} ms", config_.server.describe(), delay.count());
     pause.expires_after(delay);
     co_await pause.async_wait(use_tuple);

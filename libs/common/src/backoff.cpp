@@ -18,4 +18,11 @@ backoff::duration backoff::next() {
   return std::max(initial_, base - duration(jitter(rng_)));
 }
 
+backoff::duration backoff::after_drop() {
+  attempt_ = 1;
+  const auto spread = std::min(max_, std::max(initial_, duration(10'000)));
+  std::uniform_int_distribution<std::int64_t> pick(initial_.count(), spread.count());
+  return duration(pick(rng_));
+}
+
 }  // namespace dockmon

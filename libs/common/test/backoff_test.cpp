@@ -26,3 +26,21 @@ TEST(backoff, reset_starts_over) {
   b.reset();
   EXPECT_LE(b.next(), 100ms);
 }
+
+TEST(backoff, after_a_drop_a_fleet_comes_back_spread_over_seconds) {
+  backoff b(1000ms, 60000ms, 7);
+  int early = 0, late = 0;
+  for (int i = 0; i < 1000; ++i) {
+    auto d = b.after_drop();
+    ASSERT_GE(d, 1000ms);
+    ASSERT_LE(d, 10000ms);
+    early += d < 2000ms;
+    late += d > 9000ms;
+  }
+  EXPECT_GT(early, 50) << "not all late";
+  EXPECT_GT(late, 50) << "not all early: a restarted server is not met by the whole fleet in one second";
+  b.after_drop();
+  EXPECT_GE(b.next(), 1500ms) << "a failure after it grows from there";
+  backoff tight(200ms, 2000ms, 7);
+  for (int i = 0; i < 100; ++i) EXPECT_LE(tight.after_drop(), 2000ms) << "never beyond the maximum";
+}

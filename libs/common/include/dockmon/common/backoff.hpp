@@ -15,6 +15,10 @@ class backoff {
   // The next delay: initial * 2^attempt capped at max, then jittered down by up to 25%, never under initial.
   duration next();
   void reset() { attempt_ = 0; }
+  // The delay after a connection that was up dropped: anywhere between initial and 10 s (at most max), so
+  // that a fleet whose server restarted comes back spread over seconds instead of all in the same one.
+  // Failures after it grow from there as next() says.
+  duration after_drop();
   unsigned attempt() const { return attempt_; }
 
  private:
