@@ -276,8 +276,9 @@ std::string to_dollar_parameters(std::string_view sql, int& count) {
   return out;
 }
 
-std::string error_text(PGconn* conn) {
-  std::string msg = PQerrorMessage(conn);
+// libpq's message for a failed result (or, without one, the connection's), without its trailing newline.
+std::string error_text(PGconn* conn, const PGresult* result = nullptr) {
+  std::string msg = result != nullptr ? PQresultErrorMessage(result) : PQerrorMessage(conn);
   while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
   return msg;
 }
@@ -358,8 +359,7 @@ class pg_statement final : public sql::statement_impl {
     }
     const char* state = result_ ? PQresultErrorField(result_.get(), PG_DIAG_SQLSTATE) : nullptr;
     sqlstate_ = state != nullptr ? state : "";
-    std::string msg = result_ ? PQresultErrorMessage(result_.get()) : error_text(conn_);
-    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+    const auto msg = error_text(conn_, result_.get());
     result_.reset();
     throw store_error("database error while running a statement: " + msg);
   }
@@ -404,9 +404,7 @@ class pg_connection final : public sql::connection {
     result_ptr r(PQexec(conn_, sql), &PQclear);
     const auto status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-      std::string msg = r ? PQresultErrorMessage(r.get()) : error_text(conn_);
-      while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
-      throw store_error("database error: " + msg);
+      throw store_error("database error: " + error_text(conn_, r.get()));
     }
   }
   void begin_write() override {
