@@ -390,8 +390,18 @@ class pg_connection final : public sql::connection {
       throw store_error("cannot reach PostgreSQL at " + redact_database_url(url) + ": " + msg +
                         "; check --database-url, that the server runs and that it accepts this user");
     }
-    // NOTICEs ("relation already exists, skipping") are not the server's log material.
-    PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
+    // NOTICEs ("relation already exists, skipping") are not the server's log material. A FATAL that
+    // arrives while the connection is idle (the server ending the session) comes this way too, before
+    // the socket closes: it marks the connection for a new session.
+    PQsetNoticeReceiver(
+        conn_,
+        [](void* self, const PGresult* notice) {
+          const char* severity = PQresultErrorField(notice, PG_DIAG_SEVERITY_NONLOCALIZED);
+          if (severity != nullptr && (std::string_view(severity) == "FATAL" || std::string_view(severity) == "PANIC")) {
+            static_cast<pg_connection*>(self)->ended_by_server_ = true;
+          }
+        },
+        this);
   }
   ~pg_connection() override { PQfinish(conn_); }
   pg_connection(const pg_connection&) = delete;
@@ -427,8 +437,10 @@ class pg_connection final : public sql::connection {
     for (int i = 0; i < 4 && PQstatus(conn_) == CONNECTION_OK; ++i) {
       pollfd waiting{PQsocket(conn_), POLLIN, 0};
       if (::poll(&waiting, 1, 0) <= 0 || PQconsumeInput(conn_) == 0) break;
+      (void)PQisBusy(conn_);  // parses what was read, so a FATAL reaches the notice receiver
     }
-    if (PQstatus(conn_) == CONNECTION_OK) return true;
+    if (PQstatus(conn_) == CONNECTION_OK && !ended_by_server_) return true;
+    ended_by_server_ = false;
     PQreset(conn_);
     return PQstatus(conn_) == CONNECTION_OK;
   }
@@ -445,6 +457,7 @@ class pg_connection final : public sql::connection {
 
  private:
   PGconn* conn_ = nullptr;
+  bool ended_by_server_ = false;
 };
 
 class pg_database;
