@@ -1,6 +1,7 @@
 // dockmon-server: reads its settings, opens the store, and serves HTTP, the REST API and agents on one port.
 #include "agents/health_link.hpp"
 #include "agents/housekeeping.hpp"
+#include "agents/replica_link.hpp"
 #include "alerts/alert_runner.hpp"
 #include "api/router.hpp"
 #include "auth/auth.hpp"
@@ -71,7 +72,7 @@ int main(int argc, char** argv) {
     store::store_options store_settings;
     store_settings.pool_size = config.database_pool_size;
     auto db = store::open_store(config.database_url, store_settings);
-    db->mark_all_agents_offline();
+    db->mark_all_agents_offline(sys_clock::now());
     if (auto generated = bootstrap_admin(*db, config.admin_password); !generated.empty()) {
       std::printf("admin password (shown once): %s\n", generated.c_str());
       std::fflush(stdout);
@@ -88,6 +89,7 @@ int main(int argc, char** argv) {
     restore_telemetry(ctx);
     start_alerts(ctx);
     load_health_checks(ctx);
+    announce_replica(ctx);
     auto acceptor = bind_listener(ioc.get_executor(), config.listen);
     auto bound = acceptor.local_endpoint();
     std::printf("dockmon-server %s listening on %s://%s:%u\n", DOCKMON_VERSION, scheme.c_str(),
@@ -108,6 +110,7 @@ int main(int argc, char** argv) {
     net::co_spawn(ioc, run_alert_engine(ctx), net::detached);
     net::co_spawn(ioc, run_server_checks(ctx), net::detached);
     net::co_spawn(ioc, notify::run_outbox(ctx), net::detached);
+    net::co_spawn(ioc, run_replica_link(ctx), net::detached);
     net::signal_set signals(ioc, SIGINT, SIGTERM);
     signals.async_wait([&](error_code ec, int sig) {
       if (ec) return;
@@ -118,6 +121,7 @@ int main(int argc, char** argv) {
     ioc.run();
     ctx.notify_pool.join();
     ctx.db_pool.join();
+    retire_replica(ctx);
     flush_telemetry_now(ctx);
     save_alert_changes(ctx);
   } catch (const config_error& e) {

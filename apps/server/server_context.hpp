@@ -18,6 +18,7 @@
 #include "http/tls_setup.hpp"
 #include "notify/bursts.hpp"
 #include "notify/outbox.hpp"
+#include "replicas/replica_registry.hpp"
 
 #include <memory>
 
@@ -65,6 +66,7 @@ struct server_context {
   wake_signal outbox_wake{executor};
   notify::delivery_counters notifications;
   notify::burst_grouping bursts{config.notify_burst_window};  // a host's many changes at once: one message
+  replica_registry replicas{config.replica_address};  // one of several servers on one database, or not
 
   // A user's sessions or keys were ended (signed out everywhere, disabled, deleted, new password).
   void sessions_ended(const std::string& user_id) { feeds.wake(user_id); }

@@ -15,19 +15,6 @@ using namespace dockmon::test;
 
 namespace {
 
-// Runs the enclosed servers on PostgreSQL, whatever DOCKMON_TEST_STORE says for the rest of the run.
-struct on_postgres_for_this_test {
-  on_postgres_for_this_test() {
-    if (const char* was = std::getenv("DOCKMON_TEST_STORE")) previous = was;
-    ::setenv("DOCKMON_TEST_STORE", "postgres", 1);
-  }
-  ~on_postgres_for_this_test() {
-    if (previous.empty()) ::unsetenv("DOCKMON_TEST_STORE");
-    else ::setenv("DOCKMON_TEST_STORE", previous.c_str(), 1);
-  }
-  std::string previous;
-};
-
 std::string admin_url() { return std::string(std::getenv("DOCKMON_TEST_POSTGRES_URL")) + "/postgres"; }
 
 // Stops (or allows again) new sessions to the database and ends the ones it has, as a database going down

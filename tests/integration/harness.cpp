@@ -320,6 +320,45 @@ std::string postgres_database_of(const std::string& data_dir) {
 
 }  // namespace
 
+test_balancer::test_balancer(const std::vector<unsigned short>& server_ports)
+    : dir_(make_temp_dir("dockmon-it-haproxy")), port_(free_port()) {
+  std::string config =
+      "global\n  maxconn 2000\n"
+      "defaults\n  mode http\n  timeout connect 2s\n  timeout client 120s\n  timeout server 120s\n"
+      "  timeout tunnel 1h\n  option redispatch\n  retries 2\n"
+      "frontend front\n  bind 127.0.0.1:" + std::to_string(port_) + "\n  default_backend replicas\n"
+      "backend replicas\n  balance roundrobin\n  option httpchk GET /healthz/ready\n  http-check expect status 200\n";
+  for (std::size_t i = 0; i < server_ports.size(); ++i)
+    config += "  server r" + std::to_string(i) + " 127.0.0.1:" + std::to_string(server_ports[i]) +
+              " check inter 300ms fall 2 rise 1\n";
+  std::ofstream(dir_ + "/haproxy.cfg") << config;
+  proc_ = std::make_unique<process>("/usr/sbin/haproxy", std::vector<std::string>{"-db", "-f", dir_ + "/haproxy.cfg"},
+                                    std::map<std::string, std::string>{}, dir_ + "/haproxy.log");
+  const auto answers = [this] {
+    try {
+      return http_request(port_, http::verb::get, "/healthz", {}, {}, 1s).status == 200;
+    } catch (const std::exception&) {
+      return false;
+    }
+  };
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (!answers()) {
+    if (std::chrono::steady_clock::now() > deadline || !proc_->running())
+      throw std::runtime_error("haproxy did not start; its log:\n" + proc_->log());
+    std::this_thread::sleep_for(100ms);
+  }
+}
+
+on_postgres_for_this_test::on_postgres_for_this_test() {
+  if (const char* was = std::getenv("DOCKMON_TEST_STORE")) previous = was;
+  ::setenv("DOCKMON_TEST_STORE", "postgres", 1);
+}
+
+on_postgres_for_this_test::~on_postgres_for_this_test() {
+  if (previous.empty()) ::unsetenv("DOCKMON_TEST_STORE");
+  else ::setenv("DOCKMON_TEST_STORE", previous.c_str(), 1);
+}
+
 test_server::test_server(std::map<std::string, std::string> extra_env, std::string data_dir, unsigned short port)
     : data_dir_(std::move(data_dir)), wanted_port_(port) {
   if (data_dir_.empty()) {

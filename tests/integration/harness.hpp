@@ -110,6 +110,30 @@ class ws_client {
 // A registration frame as our agent would send it, with the given token and engine id.
 json::object register_frame(const std::string& token, const std::string& engine_id);
 
+// Runs the test_servers made while it lives on PostgreSQL, whatever DOCKMON_TEST_STORE says for the rest
+// of the run.
+struct on_postgres_for_this_test {
+  on_postgres_for_this_test();
+  ~on_postgres_for_this_test();
+  on_postgres_for_this_test(const on_postgres_for_this_test&) = delete;
+  on_postgres_for_this_test& operator=(const on_postgres_for_this_test&) = delete;
+  std::string previous;
+};
+
+// Debian's haproxy in front of servers on loopback, as a fleet would run replicas: WebSockets passed
+// through, each server checked on /healthz/ready every 300 ms and taken out after two misses.
+class test_balancer {
+ public:
+  explicit test_balancer(const std::vector<unsigned short>& server_ports);
+  unsigned short port() const { return port_; }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  std::string dir_;
+  unsigned short port_ = 0;
+  std::unique_ptr<process> proc_;
+};
+
 // The admin password every test_server starts with.
 inline constexpr const char* test_admin_password = "integration-admin-pw";
 

@@ -64,6 +64,11 @@ TEST(server_config, a_bad_value_stops_the_start_with_exit_2_naming_the_setting) 
       {{"--database-url", "postgresql://dockmon@127.0.0.1:1/none?connect_timeout=2"}, {}, "cannot reach PostgreSQL"},
       {{}, {{"DOCKMON_PUBLIC_URL", "dockmon.example.com"}}, "--public-url/DOCKMON_PUBLIC_URL"},
       {{}, {{"DOCKMON_DATABASE_URL", "mysql://x"}}, "database URL"},
+      {{"--replica-address", "http://10.0.0.5:8080"}, {}, "--replica-address/DOCKMON_REPLICA_ADDRESS"},  // on SQLite
+      {{"--replica-address", "https://10.0.0.5:8080", "--database-url", "postgresql://db/dockmon"}, {},
+       "--replica-address/DOCKMON_REPLICA_ADDRESS"},
+      {{}, {{"DOCKMON_REPLICA_ADDRESS", "http://10.0.0.5"}, {"DOCKMON_DATABASE_URL", "postgresql://db/dockmon"}},
+       "--replica-address/DOCKMON_REPLICA_ADDRESS"},
   };
   for (const auto& c : cases) {
     auto r = start_and_wait(c.args, c.env);

@@ -55,6 +55,13 @@ std::shared_ptr<agent_connection> agent_hub::find_by_host(std::string_view host_
   return a == by_agent_.end() ? nullptr : a->second;
 }
 
+std::vector<std::string> agent_hub::host_ids() const {
+  std::vector<std::string> out;
+  out.reserve(agent_by_host_.size());
+  for (const auto& [host, agent] : agent_by_host_) out.push_back(host);
+  return out;
+}
+
 template <class Message>
 net::awaitable<command_outcome> agent_hub::execute(std::string host_id, Message msg, std::chrono::milliseconds timeout) {
   msg.id = random_uuid();

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 namespace dockmon::server {
 
@@ -53,6 +54,8 @@ class agent_hub {
   std::shared_ptr<agent_connection> find_by_host(std::string_view host_id) const;
   bool is_online(std::string_view host_id) const { return find_by_host(host_id) != nullptr; }
   std::size_t online_count() const { return by_agent_.size(); }
+  // The hosts whose agents are connected here.
+  std::vector<std::string> host_ids() const;
   std::size_t pending_count() const { return pending_.size(); }
 
   // Gives the message a fresh correlation id, sends it and waits for the reply or the deadline.

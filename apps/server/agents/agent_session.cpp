@@ -4,6 +4,7 @@
 
 #include "agents/health_link.hpp"
 #include "agents/listed_containers.hpp"
+#include "agents/replica_link.hpp"
 
 #include "dockmon/common/crypto.hpp"
 #include "dockmon/common/json_fields.hpp"
@@ -254,6 +255,7 @@ net::awaitable<void> run_agent_session(server_context& ctx, Stream stream, http:
   auto outbox = std::make_shared<ws_outbox<agent_websocket>>(ws, agent_outbox);
   auto connection = std::make_shared<ws_connection<agent_websocket>>(outbox, reg.reply.agent_id, reg.reply.host_id);
   ctx.hub.attach(connection);
+  co_await hold_host(ctx, reg.reply.host_id);  // among replicas, this one serves the host now
   const auto host_name = frame->hostname.empty() ? frame->engine_id : frame->hostname;
   ctx.telemetry.host_named(reg.reply.host_id, host_name);
   ctx.alerts.host_connected(reg.reply.host_id, host_name, sys_clock::now());
@@ -353,10 +355,16 @@ net::awaitable<void> run_agent_session(server_context& ctx, Stream stream, http:
   if (ctx.hub.detach(*connection)) {
     auto agent_id = reg.reply.agent_id;
     auto wall = sys_clock::now();
-    ctx.alerts.host_disconnected(reg.reply.host_id, wall);
     ctx.telemetry.on_agent_link(reg.reply.host_id, false);
+    if (co_await held_elsewhere(ctx, reg.reply.host_id)) {
+      ctx.replicas.let_go(reg.reply.host_id);
+      spdlog::info("agent {} moved to another replica", agent_id);
+      co_return;  // not offline: the replica that holds it now says what it is
+    }
+    ctx.alerts.host_disconnected(reg.reply.host_id, wall);
     auto gone = ctx.with_store([agent_id, wall](store::store& s) { s.set_agent_status(agent_id, "offline", wall); });
     co_await std::move(gone);
+    co_await release_host(ctx, reg.reply.host_id);
     spdlog::info("agent {} offline", agent_id);
   }
 }

@@ -7,6 +7,8 @@
 #include "tags/tag_book.hpp"
 #include "dockmon/common/crypto.hpp"
 
+#include <unordered_set>
+
 namespace dockmon::server {
 
 namespace {
@@ -66,8 +68,9 @@ class hosts_api : private route_answers {
   explicit hosts_api(route_call& c) : route_answers(c.req), ctx_(c.ctx), req_(c.req), principal_(c.who) {}
 
   // A page that lists hosts can show numbers at once instead of waiting a stats interval for the feed.
-  json::object host_with_stats(const store::host_record& h) const {
-    auto o = host_json(h, ctx_.hub.is_online(h.id), has_role(principal_, role::admin));
+  // held_elsewhere: another replica on the database holds its agent.
+  json::object host_with_stats(const store::host_record& h, bool held_elsewhere) const {
+    auto o = host_json(h, held_elsewhere || ctx_.hub.is_online(h.id), has_role(principal_, role::admin));
     o["stats"] = ctx_.telemetry.latest_host_point(h.id);
     o["tags"] = tags_json(ctx_.tags.of(h.id));
     return o;
@@ -141,20 +144,34 @@ net::awaitable<std::optional<store::host_record>> find_host(server_context& ctx,
   co_return co_await std::move(find);
 }
 
+namespace {
+
+// The hosts other replicas hold (none for a single server): online, though not connected here.
+net::awaitable<std::unordered_set<std::string>> held_by_replicas(server_context& ctx) {
+  if (!ctx.replicas.enabled()) co_return std::unordered_set<std::string>{};
+  auto held = ctx.with_store([](store::store& s) { return s.hosts_held(sys_clock::now()); });
+  auto ids = co_await std::move(held);
+  co_return std::unordered_set<std::string>(ids.begin(), ids.end());
+}
+
+}  // namespace
+
 net::awaitable<response> list_hosts(route_call& c) {
   auto list = c.ctx.with_store([](store::store& s) { return s.list_hosts(); });
   auto all = co_await std::move(list);
+  const auto held = co_await held_by_replicas(c.ctx);
   hosts_api api(c);
   json::array out;
-  for (const auto& h : all) out.push_back(api.host_with_stats(h));
+  for (const auto& h : all) out.push_back(api.host_with_stats(h, held.contains(h.id)));
   co_return c.ok(out);
 }
 
 net::awaitable<response> get_host(route_call& c) {
   auto host = co_await find_host(c.ctx, c.param(0));
   if (!host) co_return c.fail(http::status::not_found, "no such host");
+  const auto held = co_await held_by_replicas(c.ctx);
   hosts_api api(c);
-  co_return c.ok(api.host_with_stats(*host));
+  co_return c.ok(api.host_with_stats(*host, held.contains(host->id)));
 }
 
 net::awaitable<response> host_stats(route_call& c) {

@@ -2,8 +2,11 @@
 #include "api/router.hpp"
 
 #include "auth/auth.hpp"
+#include "replicas/forward.hpp"
 
 #include <spdlog/spdlog.h>
+
+#include <charconv>
 
 namespace dockmon::server {
 
@@ -70,6 +73,29 @@ std::string_view access_name(access a) {
 
 namespace {
 
+// How long a request sent on to another replica may take: the command's own wait (a stop's ?timeout=
+// seconds) and the agent's, with a margin.
+std::chrono::milliseconds forward_timeout(const server_context& ctx, std::string_view query) {
+  auto wait = ctx.config.command_timeout + std::chrono::seconds(15);
+  if (auto t = query_param(query, "timeout")) {
+    int seconds = 0;
+    auto [end, ec] = std::from_chars(t->data(), t->data() + t->size(), seconds);
+    if (ec == std::errc{} && end == t->data() + t->size() && seconds > 0 && seconds <= 600) wait += std::chrono::seconds(seconds);
+  }
+  return wait;
+}
+
+// The replica holding the host's agent, when it is another live one and the request was not sent on
+// already.
+net::awaitable<std::optional<store::replica_holder>> other_holder(server_context& ctx, const request& req,
+                                                                  std::string host_id) {
+  if (!ctx.replicas.enabled() || ctx.hub.is_online(host_id) || req.find(forwarded_header) != req.end()) co_return std::nullopt;
+  auto find = ctx.with_store([host_id](store::store& s) { return s.host_holder(host_id, sys_clock::now()); });
+  auto holder = co_await std::move(find);
+  if (holder && holder->replica_id == ctx.replicas.id()) holder.reset();
+  co_return holder;
+}
+
 net::awaitable<response> route_request(server_context& ctx, const request& req, std::string peer) {
   const std::string_view target = req.target();
   const auto q = target.find('?');
@@ -109,6 +135,12 @@ net::awaitable<response> route_request(server_context& ctx, const request& req, 
   if (!known_path) co_return answer.fail(http::status::not_found, "not found");
   if (found == nullptr) co_return answer.method_not_allowed();
   if (!may_call(who, found->role)) co_return answer.fail(http::status::forbidden, refusal_for(found->role));
+  if (found->where == reach::holder) {
+    if (auto holder = co_await other_holder(ctx, req, std::string(params.at(0)))) {
+      forward_target to{holder->replica_id, holder->address};
+      co_return co_await forward_request(ctx.executor, req, to, ctx.replicas.id(), peer, forward_timeout(ctx, query));
+    }
+  }
   route_call call(ctx, req, peer, who, std::move(params), query);
   co_return co_await found->handler(call);
 }

@@ -18,6 +18,11 @@ namespace dockmon::server {
 enum class access { open, viewer, operator_, admin };
 std::string_view access_name(access a);
 
+// Where a route is served when several servers share one database (--replica-address): on the replica
+// the request reached, or, for a route about one host ({host_id} first) that needs its agent or what
+// its agent last said, on the replica holding that agent, to which the request is sent on.
+enum class reach { here, holder };
+
 // One request on its way through the route that matched it: what a handler needs and its answers.
 struct route_call : route_answers {
   route_call(server_context& c, const request& r, std::string_view p, const store::principal& w,
@@ -53,6 +58,7 @@ struct route {
   std::string_view pattern;  // "/api/hosts/{host_id}/containers/{container_id}/logs"
   access role;
   route_handler handler;
+  reach where;
 };
 
 // The table, in routes.cpp: the API's contents page.

@@ -80,6 +80,10 @@ server_config parse_server_config(int argc, char** argv) {
   std::string pool_size = std::to_string(cfg.database_pool_size);
   app.add_option("--database-pool-size", pool_size, "PostgreSQL connections, and threads running store calls (1-256)")
       ->envname("DOCKMON_DATABASE_POOL_SIZE");
+  app.add_option("--replica-address", cfg.replica_address,
+                 "run as one of several servers on one PostgreSQL database: the http://address:port the others "
+                 "reach this one at (a private network)")
+      ->envname("DOCKMON_REPLICA_ADDRESS");
   app.add_option("--tls-cert", cfg.tls_cert, "PEM certificate chain for HTTPS/WSS")->envname("DOCKMON_TLS_CERT");
   app.add_option("--tls-key", cfg.tls_key, "PEM private key for HTTPS/WSS")->envname("DOCKMON_TLS_KEY");
   app.add_option("--client-ca", cfg.client_ca, "PEM CA that must have signed every agent's client certificate")
@@ -149,6 +153,17 @@ server_config parse_server_config(int argc, char** argv) {
     throw config_error("--metrics-containers/DOCKMON_METRICS_CONTAINERS", e.what());
   }
   cfg.database_pool_size = parse_count("--database-pool-size/DOCKMON_DATABASE_POOL_SIZE", pool_size, 1, 256);
+  if (!cfg.replica_address.empty()) {
+    while (cfg.replica_address.ends_with('/')) cfg.replica_address.pop_back();
+    const auto host = url_host(cfg.replica_address);
+    const auto after_host = cfg.replica_address.substr(std::min(cfg.replica_address.size(), 7 + host.size()));
+    if (!cfg.replica_address.starts_with("http://") || host.empty() || !after_host.starts_with(':') ||
+        after_host.find('/') != std::string::npos)
+      throw config_error("--replica-address/DOCKMON_REPLICA_ADDRESS", "must be http://host:port (the replicas' own network)");
+    if (!cfg.database_url.starts_with("postgresql://") && !cfg.database_url.starts_with("postgres://"))
+      throw config_error("--replica-address/DOCKMON_REPLICA_ADDRESS",
+                         "needs a PostgreSQL --database-url: replicas share one database, which SQLite cannot be");
+  }
   if (cfg.tls_cert.empty() != cfg.tls_key.empty())
     throw config_error("--tls-cert/--tls-key", "give both the certificate and its key, or neither");
   if (tls == "auto") cfg.tls = server_config::tls_mode::automatic;

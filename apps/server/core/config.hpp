@@ -17,8 +17,11 @@ struct server_config {
   host_port listen{"127.0.0.1", 8080};
   std::string data_dir = "./data";
   std::string database_url;  // default sqlite://<data_dir>/dockmon.db
-  std::size_t database_pool_size = 8;
-  metrics_selection metrics_containers;  // containers with series of their own on /metrics (none by default)  // PostgreSQL connections, and threads running store calls
+  std::size_t database_pool_size = 8;  // PostgreSQL connections, and threads running store calls
+  // Where the other replicas on the same PostgreSQL database reach this one (http://10.0.0.5:8080); empty:
+  // a single server.
+  std::string replica_address;
+  metrics_selection metrics_containers;  // containers with series of their own on /metrics (none by default)
   std::string tls_cert;
   std::string tls_key;
   std::string client_ca;    // agents must present a certificate signed by this CA (mutual TLS)
@@ -30,8 +33,8 @@ struct server_config {
   // Agents offline longer than this are removed with their hosts (0: never).
   std::chrono::milliseconds agent_retention{std::chrono::hours(24 * 30)};
   std::chrono::milliseconds notify_burst_window{std::chrono::seconds(10)};
-  bool notify_ack_links = false;
-  std::string tag_label = "com.docker.compose.project";  // a container's tag from this label's value; empty: none  // messages carry a link that acknowledges the alert without signing in
+  bool notify_ack_links = false;  // messages carry a link that acknowledges the alert without signing in
+  std::string tag_label = "com.docker.compose.project";  // a container's tag from this label's value; empty: none
   std::string log_level = "info";
   bool log_json = false;
   // The address browsers use, when a TLS proxy sits in front (--tls off): https here makes cookies Secure

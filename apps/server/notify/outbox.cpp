@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <iterator>
 #include <ctime>
 #include <map>
 #include <set>
@@ -26,6 +27,7 @@ using namespace std::chrono_literals;
 constexpr std::size_t most_in_flight = 4;    // sends at once: a dead service holds one slot, not the queue
 constexpr std::size_t most_due_read = 500;   // rows read at a time: a burst of a whole host's goes as one
 constexpr auto send_timeout = 15s;
+constexpr std::int64_t claim_ms = 120'000;  // a claimed row is this server's to send; after, anyone's
 constexpr auto idle_poll = 5s;               // besides being woken: a retry's time coming round
 
 std::int64_t now_ms() {
@@ -178,19 +180,29 @@ send_result send_test(const store::channel_record& channel, const secret_box& se
 net::awaitable<void> run_outbox(server_context& ctx) {
   std::size_t in_flight = 0;
   std::set<std::int64_t> sending;  // rows in an attempt now, not to be picked again until it ends
+  // Whose claims these are: the replica's id, or this run's own (a single server's previous run, killed
+  // while sending, claimed rows that are free again now).
+  const std::string claimer = ctx.replicas.enabled() ? ctx.replicas.id() : "server-" + random_token(8);
   const auto ex = co_await net::this_coro::executor;
   for (;;) {
     std::vector<store::notification_record> due;
     std::optional<std::int64_t> next;
     try {
-      auto read = ctx.with_store([](store::store& s) { return std::pair(s.due_notifications(now_ms(), most_due_read), s.next_notification_due()); });
+      auto read = ctx.with_store([&claimer](store::store& s) {
+        const auto now = now_ms();
+        return std::pair(s.claim_due_notifications(now, most_due_read, claimer, now + claim_ms), s.next_notification_due());
+      });
       std::tie(due, next) = co_await std::move(read);
     } catch (const std::exception& e) {
       spdlog::error("cannot read the notification outbox: {}", e.what());
     }
     std::erase_if(due, [&sending](const auto& n) { return sending.contains(n.id); });
+    std::vector<store::notification_record> not_now;  // claimed, but every slot is taken: given back
     for (auto& rows : as_messages(std::move(due))) {
-      if (in_flight >= most_in_flight) break;
+      if (in_flight >= most_in_flight) {
+        std::move(rows.begin(), rows.end(), std::back_inserter(not_now));
+        continue;
+      }
       ++in_flight;
       std::vector<std::int64_t> ids;
       for (const auto& n : rows) ids.push_back(n.id);
@@ -201,6 +213,16 @@ net::awaitable<void> run_outbox(server_context& ctx) {
         for (auto id : ids) sending.erase(id);
         ctx.outbox_wake.wake();
       });
+    }
+    if (!not_now.empty()) {
+      try {
+        auto give_back = ctx.with_store([rows = std::move(not_now)](store::store& s) {
+          for (const auto& row : rows) s.record_attempt(row);  // as read: due when it was
+        });
+        co_await std::move(give_back);
+      } catch (const std::exception& e) {
+        spdlog::warn("cannot give back claimed notifications (they are sent after the claim runs out): {}", e.what());
+      }
     }
     // Until the next retry comes round; a row due now is in a send already, whose end wakes this loop,
     // as new rows do.

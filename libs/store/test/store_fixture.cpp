@@ -120,6 +120,13 @@ std::int64_t store_fixture::raw_int(const std::string& sql) {
   return value;
 }
 
+registration_outcome store_fixture::register_engine(store& s, const std::string& engine_id) {
+  s.create_registration_token("reg-" + engine_id, "admin-id", now_ + std::chrono::hours(1));
+  auto out = s.register_with_token("reg-" + engine_id, "perm-" + engine_id, sample_registration(engine_id), now_);
+  EXPECT_EQ(out.status, registration_status::ok) << engine_id;
+  return out;
+}
+
 agent_registration store_fixture::sample_registration(std::string engine_id) {
   agent_registration reg;
   reg.engine_id = std::move(engine_id);

@@ -34,6 +34,8 @@ class store_fixture : public ::testing::Test {
   std::int64_t raw_int(const std::string& sql);
 
   static agent_registration sample_registration(std::string engine_id = "ENGINE-1");
+  // Registers a new agent for the engine with a token of its own (fails the test when refused).
+  registration_outcome register_engine(store& s, const std::string& engine_id);
 
   backend backend_;
   std::filesystem::path dir_;      // SQLite: the test's folder

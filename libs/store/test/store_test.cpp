@@ -40,7 +40,7 @@ TEST_P(store_test, newer_schema_version_is_refused) {
     open();
     FAIL() << "expected store_error";
   } catch (const store_error& e) {
-    EXPECT_NE(std::string(e.what()).find("database schema version 99 is newer than this build supports (12); "
+    EXPECT_NE(std::string(e.what()).find("database schema version 99 is newer than this build supports (13); "
                                          "upgrade dockmon-server"),
               std::string::npos)
         << e.what();
@@ -352,12 +352,7 @@ TEST_P(store_test, permanent_token_from_another_engine_is_refused_and_changes_no
 TEST_P(store_test, agent_status_and_mark_all_offline) {
   auto s = open();
   std::vector<std::string> agent_ids;
-  for (std::string e : {"E1", "E2"}) {
-    s->create_registration_token("reg-" + e, "admin-id", now_ + 1h);
-    auto out = s->register_with_token("reg-" + e, "perm-" + e, sample_registration(e), now_);
-    ASSERT_EQ(out.status, registration_status::ok);
-    agent_ids.push_back(out.agent_id);
-  }
+  for (std::string e : {"E1", "E2"}) agent_ids.push_back(register_engine(*s, e).agent_id);
   auto seen = now_ + 5min;
   s->set_agent_status(agent_ids[0], "degraded", seen);
   for (const auto& h : s->list_hosts()) {
@@ -369,11 +364,43 @@ TEST_P(store_test, agent_status_and_mark_all_offline) {
       EXPECT_EQ(h.agent->status, "online");
     }
   }
-  s->mark_all_agents_offline();
+  s->mark_all_agents_offline(now_);
   for (const auto& h : s->list_hosts()) {
     EXPECT_EQ(h.agent->status, "offline");
     EXPECT_FALSE(h.agent->last_seen_at.empty());  // last_seen_at is kept: it says when it was last there
   }
+}
+
+TEST_P(store_test, a_host_is_held_by_one_live_replica_and_freed_when_it_stops_being_seen) {
+  auto s = open();
+  std::vector<std::string> hosts;
+  for (std::string e : {"E1", "E2"}) hosts.push_back(register_engine(*s, e).host_id);
+  s->replica_alive("A", "http://10.0.0.1:8080", now_ + 15s);
+  s->replica_alive("B", "http://10.0.0.2:8080", now_ + 15s);
+  s->hold_host(hosts[0], "A", now_);
+  s->hold_host(hosts[1], "A", now_);
+  auto holder = s->host_holder(hosts[0], now_);
+  ASSERT_TRUE(holder);
+  EXPECT_EQ(holder->replica_id, "A");
+  EXPECT_EQ(holder->address, "http://10.0.0.1:8080");
+  EXPECT_EQ(s->hosts_held(now_).size(), 2u);
+
+  // The agent of the first host reaches B: B holds it, and A letting go afterwards changes nothing.
+  s->hold_host(hosts[0], "B", now_ + 1s);
+  s->release_host(hosts[0], "A");
+  holder = s->host_holder(hosts[0], now_ + 1s);
+  ASSERT_TRUE(holder);
+  EXPECT_EQ(holder->replica_id, "B");
+  EXPECT_EQ(s->hosts_held_by("A"), std::vector<std::string>{hosts[1]});
+
+  // A stops being seen (killed): what it held is held by nobody once its time is up; B's stays.
+  s->replica_alive("B", "http://10.0.0.2:8080", now_ + 40s);
+  EXPECT_FALSE(s->host_holder(hosts[1], now_ + 20s));
+  EXPECT_EQ(s->hosts_held(now_ + 20s), std::vector<std::string>{hosts[0]});
+  // B stops cleanly: its holds go with it at once.
+  s->replica_gone("B");
+  EXPECT_FALSE(s->host_holder(hosts[0], now_ + 2s));
+  EXPECT_TRUE(s->hosts_held_by("B").empty());
 }
 
 TEST_P(store_test, sql_metacharacters_and_markup_are_stored_verbatim) {
@@ -1010,15 +1037,51 @@ TEST_P(store_test, a_channel_is_kept_sealed_replaced_by_id_and_deleted_with_its_
   n.message = R"({"title":"x"})";
   n.created_at = "2026-12-02T10:00:00Z";
   s->save_alerts({}, {n, n});
-  auto sent = s->due_notifications(0, 10)[0];
+  auto sent = s->claim_due_notifications(0, 10, "me", 60000)[0];
   sent.state = "sent";
   s->record_attempt(sent);
   EXPECT_TRUE(s->delete_channel("c1"));
   EXPECT_FALSE(s->delete_channel("c1"));
   EXPECT_FALSE(s->find_channel("c1"));
-  EXPECT_TRUE(s->due_notifications(0, 10).empty()) << "a deleted channel's pending messages go with it";
+  EXPECT_TRUE(s->claim_due_notifications(0, 10, "me", 60000).empty()) << "a deleted channel's pending messages go with it";
   ASSERT_EQ(s->list_notifications({}).size(), 1u) << "what was sent stays as history";
   EXPECT_EQ(s->list_notifications({})[0].state, "sent");
+}
+
+TEST_P(store_test, a_due_notification_is_claimed_by_one_live_server_until_its_claim_runs_out) {
+  auto s = open();
+  notification_record n;
+  n.alert_id = "a1";
+  n.channel_id = "c1";
+  n.message = R"({"title":"x"})";
+  n.next_attempt_ms = 1000;
+  n.created_at = "2026-12-02T10:00:00Z";
+  s->save_alerts({}, {n, n, n});
+  const auto at = [](std::int64_t ms) { return sys_clock::time_point(std::chrono::milliseconds(ms)); };
+  s->replica_alive("A", "http://a:1", at(100'000));
+  s->replica_alive("B", "http://b:1", at(100'000));
+  // Two live servers on one database ask at once: each row goes to one of them.
+  std::vector<notification_record> first, second;
+  std::thread other([&] { second = s->claim_due_notifications(2000, 10, "B", 62000); });
+  first = s->claim_due_notifications(2000, 10, "A", 62000);
+  other.join();
+  EXPECT_EQ(first.size() + second.size(), 3u) << "every due row claimed once, none twice";
+  EXPECT_TRUE(s->claim_due_notifications(61999, 10, "A", 121999).empty()) << "claimed rows wait for their sender";
+  EXPECT_TRUE(s->claim_due_notifications(61999, 10, "B", 121999).empty());
+  // A sender that died leaves them to whoever asks after the claim.
+  EXPECT_EQ(s->claim_due_notifications(62000, 10, "B", 122000).size(), 3u);
+  // A claim by a server that is no live replica (the previous run of a single server) holds nothing.
+  EXPECT_EQ(s->claim_due_notifications(63000, 10, "single-server-run-2", 123000).size(), 0u) << "B is alive";
+  EXPECT_EQ(s->claim_due_notifications(100'001, 10, "single-server-run-2", 160000).size(), 3u) << "B is gone";
+  // A recorded attempt ends the claim: a retry is due at its own time, for anyone.
+  auto claimed = s->claim_due_notifications(100'002, 10, "single-server-run-2", 160000);
+  ASSERT_TRUE(claimed.empty()) << "its own claims hold against itself";
+  auto again = s->claim_due_notifications(100'002, 10, "single-server-run-3", 160000);
+  ASSERT_EQ(again.size(), 3u) << "the previous run's claims hold nothing";
+  again[0].next_attempt_ms = 150'000;
+  s->record_attempt(again[0]);
+  EXPECT_TRUE(s->claim_due_notifications(149'999, 10, "single-server-run-3", 200000).empty());
+  EXPECT_EQ(s->claim_due_notifications(150'000, 10, "single-server-run-3", 200000).size(), 1u);
 }
 
 TEST_P(store_test, notifications_are_stored_with_their_alert_and_come_due_in_order) {
@@ -1045,8 +1108,8 @@ TEST_P(store_test, notifications_are_stored_with_their_alert_and_come_due_in_ord
   s->save_alerts({a}, {later, n});
   EXPECT_TRUE(s->find_alert("a1"));
   EXPECT_EQ(s->next_notification_due(), 1000);
-  EXPECT_TRUE(s->due_notifications(999, 10).empty());
-  auto due = s->due_notifications(5000, 10);
+  EXPECT_TRUE(s->claim_due_notifications(999, 10, "me", 60999).empty());
+  auto due = s->claim_due_notifications(5000, 10, "me", 65000);
   ASSERT_EQ(due.size(), 2u);
   EXPECT_EQ(due[0].message, R"({"title":"first"})") << "the earliest due first";
   EXPECT_EQ(due[0].state, "pending");
@@ -1064,7 +1127,7 @@ TEST_P(store_test, notifications_are_stored_with_their_alert_and_come_due_in_ord
   failed.last_error = "HTTP 404";
   s->record_attempt(failed);
   EXPECT_EQ(s->next_notification_due(), 9000);
-  EXPECT_TRUE(s->due_notifications(8999, 10).empty()) << "a failed message is never due again";
+  EXPECT_TRUE(s->claim_due_notifications(8999, 10, "me", 68999).empty()) << "a failed message is never due again";
   auto stored = s->list_notifications({"pending", "a1", 10});
   ASSERT_EQ(stored.size(), 1u);
   EXPECT_EQ(stored[0].attempts, 1);

@@ -243,6 +243,21 @@ CREATE TABLE health_checks (
   PRIMARY KEY (host_id, container_name)
 );
 )sql"},
+    {13, R"sql(
+CREATE TABLE replicas (
+  id ctext PRIMARY KEY,
+  address ctext NOT NULL,
+  seen_until ctext NOT NULL
+);
+CREATE TABLE agent_holders (
+  host_id ctext PRIMARY KEY REFERENCES docker_hosts(id) ON DELETE CASCADE,
+  replica_id ctext NOT NULL,
+  since ctext NOT NULL
+);
+CREATE INDEX agent_holders_by_replica ON agent_holders(replica_id);
+ALTER TABLE notifications ADD COLUMN claimed_by ctext NOT NULL DEFAULT '';
+ALTER TABLE notifications ADD COLUMN claimed_until_ms BIGINT NOT NULL DEFAULT 0;
+)sql"},
 };
 
 static_assert(std::size(migrations) == sql::latest_schema_version, "every schema version needs its migration");

@@ -26,7 +26,8 @@ constexpr auto t = kind::text;
 constexpr auto i = kind::integer;
 constexpr auto r = kind::real;
 
-// Schema version 12, parents before the rows that refer to them.
+// Schema version 13, parents before the rows that refer to them. The replicas and their holds are live
+// state, true only of the servers running now: they stay behind.
 const std::vector<table>& tables() {
   static const std::vector<table> all = {
       {"users", false, {{"id", t}, {"username", t}, {"password_hash", t}, {"role", t}, {"created_at", t}, {"disabled", i}}},

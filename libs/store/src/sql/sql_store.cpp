@@ -539,10 +539,11 @@ void sql_store::set_agent_status(std::string_view agent_id, std::string_view sta
   s.bind_all(agent_id, status, to_iso8601(last_seen)).run();
 }
 
-void sql_store::mark_all_agents_offline() {
+void sql_store::mark_all_agents_offline(sys_clock::time_point now) {
   auto c = db_->acquire();
-  statement s(**c, "UPDATE agents SET status = 'offline' WHERE status <> 'offline'");
-  s.run();
+  statement s(**c, "UPDATE agents SET status = 'offline' WHERE status <> 'offline' AND host_id NOT IN "
+                   "(SELECT h.host_id FROM agent_holders h JOIN replicas r ON r.id = h.replica_id WHERE r.seen_until > ?1)");
+  s.bind_all(to_iso8601(now, true)).run();
 }
 
 std::vector<host_record> sql_store::list_hosts() {
@@ -913,13 +914,25 @@ bool sql_store::delete_channel(std::string_view channel_id) {
   return deleted;
 }
 
-std::vector<notification_record> sql_store::due_notifications(std::int64_t now_ms, std::size_t limit) {
+std::vector<notification_record> sql_store::claim_due_notifications(std::int64_t now_ms, std::size_t limit,
+                                                                    std::string_view claimer, std::int64_t claim_until_ms) {
   auto c = db_->acquire();
+  // Under the writer's lock: a server claiming at the same time reads after this one's claim commits.
+  transaction tx(**c);
+  const auto now = to_iso8601(sys_clock::time_point(std::chrono::milliseconds(now_ms)), true);
   statement s(**c, std::string(select_notification_sql) +
-                         "WHERE state = 'pending' AND next_attempt_ms <= ?1 ORDER BY next_attempt_ms, id LIMIT ?2");
-  s.bind_all(now_ms, static_cast<std::int64_t>(std::min(limit, max_notification_limit)));
+                         "WHERE state = 'pending' AND next_attempt_ms <= ?1 AND (claimed_until_ms <= ?1 OR "
+                         "(claimed_by <> ?3 AND claimed_by NOT IN (SELECT id FROM replicas WHERE seen_until > ?4))) "
+                         "ORDER BY next_attempt_ms, id LIMIT ?2");
+  s.bind_all(now_ms, static_cast<std::int64_t>(std::min(limit, max_notification_limit)), claimer, now);
   std::vector<notification_record> due;
   while (s.step()) due.push_back(read_notification(s));
+  statement claim(**c, "UPDATE notifications SET claimed_by = ?2, claimed_until_ms = ?3 WHERE id = ?1");
+  for (const auto& n : due) {
+    claim.bind_all(n.id, claimer, claim_until_ms).run();
+    claim.reset();
+  }
+  tx.commit();
   return due;
 }
 
@@ -933,8 +946,8 @@ std::optional<std::int64_t> sql_store::next_notification_due() {
 void sql_store::record_attempt(const notification_record& n) {
   auto c = db_->acquire();
   statement s(**c,
-              "UPDATE notifications SET state = ?2, attempts = ?3, next_attempt_ms = ?4, last_error = ?5, sent_at = ?6 "
-              "WHERE id = ?1");
+              "UPDATE notifications SET state = ?2, attempts = ?3, next_attempt_ms = ?4, last_error = ?5, sent_at = ?6, "
+              "claimed_by = '', claimed_until_ms = 0 WHERE id = ?1");
   s.bind_all(n.id, n.state, std::int64_t{n.attempts}, n.next_attempt_ms, n.last_error, n.sent_at).run();
 }
 
@@ -945,6 +958,65 @@ std::vector<notification_record> sql_store::list_notifications(const notificatio
   s.bind_all(f.state, f.alert_id, static_cast<std::int64_t>(std::min(f.limit, max_notification_limit)));
   std::vector<notification_record> out;
   while (s.step()) out.push_back(read_notification(s));
+  return out;
+}
+
+// --- replicas ---
+
+void sql_store::replica_alive(std::string_view replica_id, std::string_view address, sys_clock::time_point until) {
+  auto c = db_->acquire();
+  statement s(**c, "INSERT INTO replicas (id, address, seen_until) VALUES (?1, ?2, ?3) "
+                   "ON CONFLICT (id) DO UPDATE SET address = ?2, seen_until = ?3");
+  s.bind_all(replica_id, address, to_iso8601(until, true)).run();
+}
+
+void sql_store::replica_gone(std::string_view replica_id) {
+  auto c = db_->acquire();
+  transaction tx(**c);
+  statement holds(**c, "DELETE FROM agent_holders WHERE replica_id = ?1");
+  holds.bind_all(replica_id).run();
+  statement row(**c, "DELETE FROM replicas WHERE id = ?1");
+  row.bind_all(replica_id).run();
+  tx.commit();
+}
+
+void sql_store::hold_host(std::string_view host_id, std::string_view replica_id, sys_clock::time_point now) {
+  auto c = db_->acquire();
+  statement s(**c, "INSERT INTO agent_holders (host_id, replica_id, since) VALUES (?1, ?2, ?3) "
+                   "ON CONFLICT (host_id) DO UPDATE SET replica_id = ?2, since = ?3");
+  s.bind_all(host_id, replica_id, to_iso8601(now, true)).run();
+}
+
+void sql_store::release_host(std::string_view host_id, std::string_view replica_id) {
+  auto c = db_->acquire();
+  statement s(**c, "DELETE FROM agent_holders WHERE host_id = ?1 AND replica_id = ?2");
+  s.bind_all(host_id, replica_id).run();
+}
+
+std::optional<replica_holder> sql_store::host_holder(std::string_view host_id, sys_clock::time_point now) {
+  auto c = db_->acquire();
+  statement s(**c, "SELECT r.id, r.address FROM agent_holders h JOIN replicas r ON r.id = h.replica_id "
+                   "WHERE h.host_id = ?1 AND r.seen_until > ?2");
+  s.bind_all(host_id, to_iso8601(now, true));
+  if (!s.step()) return std::nullopt;
+  return replica_holder{s.text(0), s.text(1)};
+}
+
+std::vector<std::string> sql_store::hosts_held(sys_clock::time_point now) {
+  auto c = db_->acquire();
+  statement s(**c, "SELECT h.host_id FROM agent_holders h JOIN replicas r ON r.id = h.replica_id WHERE r.seen_until > ?1");
+  s.bind_all(to_iso8601(now, true));
+  std::vector<std::string> out;
+  while (s.step()) out.push_back(s.text(0));
+  return out;
+}
+
+std::vector<std::string> sql_store::hosts_held_by(std::string_view replica_id) {
+  auto c = db_->acquire();
+  statement s(**c, "SELECT host_id FROM agent_holders WHERE replica_id = ?1");
+  s.bind_all(replica_id);
+  std::vector<std::string> out;
+  while (s.step()) out.push_back(s.text(0));
   return out;
 }
 

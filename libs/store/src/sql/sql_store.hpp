@@ -53,7 +53,7 @@ class sql_store final : public store {
   std::vector<removed_agent> remove_agents_offline_since(sys_clock::time_point cutoff) override;
 
   void set_agent_status(std::string_view agent_id, std::string_view status, sys_clock::time_point last_seen) override;
-  void mark_all_agents_offline() override;
+  void mark_all_agents_offline(sys_clock::time_point now) override;
 
   std::vector<host_record> list_hosts() override;
   std::optional<host_record> find_host(std::string_view host_id) override;
@@ -96,10 +96,18 @@ class sql_store final : public store {
   std::vector<channel_record> list_channels() override;
   std::optional<channel_record> find_channel(std::string_view channel_id) override;
   bool delete_channel(std::string_view channel_id) override;
-  std::vector<notification_record> due_notifications(std::int64_t now_ms, std::size_t limit) override;
+  std::vector<notification_record> claim_due_notifications(std::int64_t now_ms, std::size_t limit,
+                                                           std::string_view claimer, std::int64_t claim_until_ms) override;
   std::optional<std::int64_t> next_notification_due() override;
   void record_attempt(const notification_record& n) override;
   std::vector<notification_record> list_notifications(const notification_filter& f) override;
+  void replica_alive(std::string_view replica_id, std::string_view address, sys_clock::time_point until) override;
+  void replica_gone(std::string_view replica_id) override;
+  void hold_host(std::string_view host_id, std::string_view replica_id, sys_clock::time_point now) override;
+  void release_host(std::string_view host_id, std::string_view replica_id) override;
+  std::optional<replica_holder> host_holder(std::string_view host_id, sys_clock::time_point now) override;
+  std::vector<std::string> hosts_held(sys_clock::time_point now) override;
+  std::vector<std::string> hosts_held_by(std::string_view replica_id) override;
 
  private:
   // True when no enabled admin but user_id would be left. Caller holds a write transaction.

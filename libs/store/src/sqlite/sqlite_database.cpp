@@ -286,6 +286,24 @@ CREATE TABLE health_checks (
   PRIMARY KEY (host_id, container_name)
 );
 )sql"},
+    // Several servers on one database: which are alive (until seen_until, ISO 8601 with milliseconds) and
+    // where, which holds each host's agent, and which is sending a notification until when. Live state:
+    // migrate-store leaves it behind.
+    {13, R"sql(
+CREATE TABLE replicas (
+  id TEXT PRIMARY KEY,
+  address TEXT NOT NULL,
+  seen_until TEXT NOT NULL
+);
+CREATE TABLE agent_holders (
+  host_id TEXT PRIMARY KEY REFERENCES docker_hosts(id) ON DELETE CASCADE,
+  replica_id TEXT NOT NULL,
+  since TEXT NOT NULL
+);
+CREATE INDEX agent_holders_by_replica ON agent_holders(replica_id);
+ALTER TABLE notifications ADD COLUMN claimed_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE notifications ADD COLUMN claimed_until_ms INTEGER NOT NULL DEFAULT 0;
+)sql"},
 };
 
 static_assert(std::size(migrations) == sql::latest_schema_version, "every schema version needs its migration");

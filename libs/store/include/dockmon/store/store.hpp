@@ -264,6 +264,12 @@ struct alert_filter {
   std::size_t limit = 100;  // capped at max_alert_limit
 };
 
+// The replica holding a host: its id and the address the other replicas reach it at.
+struct replica_holder {
+  std::string replica_id;
+  std::string address;
+};
+
 inline constexpr std::size_t max_event_limit = 1000;
 inline constexpr std::size_t max_replay_events = 1'000'000;
 inline constexpr std::size_t max_alert_limit = 1000;
@@ -348,11 +354,29 @@ class store {
   virtual std::vector<removed_agent> remove_agents_offline_since(sys_clock::time_point cutoff) = 0;
 
   virtual void set_agent_status(std::string_view agent_id, std::string_view status, sys_clock::time_point last_seen) = 0;
-  // Marks every agent offline (server start: no agent is connected yet).
-  virtual void mark_all_agents_offline() = 0;
+  // Marks every agent offline (server start: no agent is connected yet) but those a live replica holds
+  // at `now` (another server on the same database serves them).
+  virtual void mark_all_agents_offline(sys_clock::time_point now) = 0;
 
   virtual std::vector<host_record> list_hosts() = 0;
   virtual std::optional<host_record> find_host(std::string_view host_id) = 0;
+
+  // Several servers on one database (replicas). Each says, again and again, that it is alive until a
+  // time and at which address the others reach it; it holds the hosts whose agents it serves. A replica
+  // not seen alive holds nothing: its hosts are free for whichever replica their agents reach next.
+  virtual void replica_alive(std::string_view replica_id, std::string_view address, sys_clock::time_point until) = 0;
+  // A replica that stops cleanly: its row and its holds go.
+  virtual void replica_gone(std::string_view replica_id) = 0;
+  // The replica now holds the host (taking it from any other).
+  virtual void hold_host(std::string_view host_id, std::string_view replica_id, sys_clock::time_point now) = 0;
+  // Lets go of the host, when this replica still holds it (another may have taken it since).
+  virtual void release_host(std::string_view host_id, std::string_view replica_id) = 0;
+  // The live replica holding the host at `now`, if any.
+  virtual std::optional<replica_holder> host_holder(std::string_view host_id, sys_clock::time_point now) = 0;
+  // Every host held by a live replica at `now`.
+  virtual std::vector<std::string> hosts_held(sys_clock::time_point now) = 0;
+  // The hosts this replica holds by the database's record (another may have taken some of its agents).
+  virtual std::vector<std::string> hosts_held_by(std::string_view replica_id) = 0;
 
   // audit log of user operations
   virtual void append_audit(std::string_view user_id, std::string_view action, std::string_view target,
@@ -418,8 +442,13 @@ class store {
   virtual std::optional<channel_record> find_channel(std::string_view channel_id) = 0;
   // Deletes the channel and its pending notifications. False when there was no such channel.
   virtual bool delete_channel(std::string_view channel_id) = 0;
-  // Pending notifications due at now_ms, oldest first, at most limit.
-  virtual std::vector<notification_record> due_notifications(std::int64_t now_ms, std::size_t limit) = 0;
+  // Pending notifications due at now_ms, oldest first, at most limit, claimed by `claimer` (a server's
+  // id for this run): no other server gets them before claim_until_ms unless their attempt is recorded
+  // first, so that servers sharing the database never send one twice. A claim by a server that is not
+  // a live replica (one killed, or the previous run of a single server) holds nothing.
+  virtual std::vector<notification_record> claim_due_notifications(std::int64_t now_ms, std::size_t limit,
+                                                                   std::string_view claimer,
+                                                                   std::int64_t claim_until_ms) = 0;
   // When the next pending notification is due; nullopt when none is pending.
   virtual std::optional<std::int64_t> next_notification_due() = 0;
   // Stores an attempt's outcome: state, attempts, next_attempt_ms, last_error and sent_at, by id.

@@ -1,0 +1,169 @@
+// Two servers on one PostgreSQL database (--replica-address): an agent is held by the one it reached,
+// a request for its host that lands on the other is sent on and answered as one server would, and when
+// the holder dies (kill -9) requests fail fast with 502 rather than hang, and the agent moves over as
+// the same host.
+#include "harness.hpp"
+
+#include <gtest/gtest.h>
+
+#include <future>
+
+using namespace dockmon;
+using namespace dockmon::test;
+
+namespace {
+
+std::map<std::string, std::string> replica_env(unsigned short port) {
+  return {{"DOCKMON_REPLICA_ADDRESS", "http://127.0.0.1:" + std::to_string(port)}};
+}
+
+// Two replicas on one new PostgreSQL database: a, and b on a's data folder (the same database and
+// secrets key).
+class replicas : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_NE(std::getenv("DOCKMON_TEST_POSTGRES_URL"), nullptr) << "run scripts/test-env start"; }
+
+  on_postgres_for_this_test pg_;
+  const unsigned short port_a_ = free_port();
+  const unsigned short port_b_ = free_port();
+  test_server a{replica_env(port_a_), {}, port_a_};
+  test_server b{replica_env(port_b_), a.data_dir(), port_b_};
+};
+
+// How long the request took and what it answered.
+struct timed_answer {
+  http_response response;
+  std::chrono::milliseconds took{};
+};
+
+// One value from the server's database.
+std::string one(test_server& server, const std::string& statement) {
+  auto out = server.sql(statement);
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+  return out;
+}
+
+timed_answer timed(const std::function<http_response()>& call) {
+  const auto start = std::chrono::steady_clock::now();
+  auto r = call();
+  return {std::move(r), std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start)};
+}
+
+}  // namespace
+
+TEST_F(replicas, a_host_held_by_one_replica_is_served_through_the_other) {
+  test_agent agent(a.port(), a.registration_token());
+  auto host = a.wait_for_engine(engine_id(), 30s);
+  ASSERT_TRUE(host) << agent.log();
+  const std::string host_id(host->at("id").as_string());
+  scoped_container web("replica-web", "sleep 300");
+
+  // b shows the host online, though its agent is connected to a.
+  auto seen_on_b = b.host(host_id);
+  ASSERT_TRUE(seen_on_b);
+  EXPECT_EQ(seen_on_b->at("status").as_string(), "online") << json::serialize(*seen_on_b);
+
+  // Its containers, through b: a's list.
+  auto listed = b.get("/api/hosts/" + host_id + "/containers");
+  ASSERT_EQ(listed.status, 200u) << listed.body;
+  EXPECT_NE(listed.body.find("replica-web"), std::string::npos) << listed.body;
+
+  // A change through b happens on the engine.
+  auto stopped = b.post("/api/hosts/" + host_id + "/containers/replica-web/stop?timeout=1");
+  ASSERT_EQ(stopped.status, 200u) << stopped.body;
+  EXPECT_EQ(docker_inspect("replica-web", "{{.State.Running}}"), "false");
+  auto started = b.post("/api/hosts/" + host_id + "/containers/replica-web/start");
+  ASSERT_EQ(started.status, 200u) << started.body;
+  EXPECT_EQ(docker_inspect("replica-web", "{{.State.Running}}"), "true");
+
+  // The holder checks the caller again: a viewer's key through b may look but not stop.
+  const auto viewer_key = a.api_key("viewer");
+  auto refused = b.request(http::verb::post, "/api/hosts/" + host_id + "/containers/replica-web/stop", "{}",
+                           {{"Authorization", "Bearer " + viewer_key}});
+  EXPECT_EQ(refused.status, 403u) << refused.body;
+  EXPECT_EQ(docker_inspect("replica-web", "{{.State.Running}}"), "true");
+  // A stranger gets nothing from either.
+  EXPECT_EQ(http_request(b.port(), http::verb::get, "/api/hosts/" + host_id + "/containers").status, 401u);
+
+  // The database names a as the holder, once.
+  EXPECT_EQ(one(a, "SELECT COUNT(*) FROM agent_holders WHERE host_id = '" + host_id + "'"), "1");
+  EXPECT_EQ(one(a, "SELECT r.address FROM agent_holders h JOIN replicas r ON r.id = h.replica_id WHERE h.host_id = '" +
+                  host_id + "'"),
+            "http://127.0.0.1:" + std::to_string(port_a_));
+}
+
+TEST_F(replicas, when_the_holder_is_killed_requests_fail_fast_and_the_agent_moves_to_the_other) {
+  // The agent knows both; after a drop it waits 3-4 s, so that b is asked while a's hold still stands.
+  const std::string urls = "http://127.0.0.1:" + std::to_string(port_a_) + ",http://127.0.0.1:" + std::to_string(port_b_);
+  test_agent agent(a.port(), a.registration_token(), {},
+                   {{"DOCKMON_URL", urls}, {"RECONNECT_INITIAL", "3s"}, {"RECONNECT_MAX", "4s"}});
+  auto host = a.wait_for_engine(engine_id(), 30s);
+  ASSERT_TRUE(host) << agent.log();
+  const std::string host_id(host->at("id").as_string());
+  // PID 1 of busybox ignores SIGTERM: a stop waits its whole timeout, long enough to be cut off.
+  scoped_container slow("replica-slow", "sleep 300");
+
+  // A stop in flight through b, to a, when a dies.
+  auto in_flight = std::async(std::launch::async, [&] {
+    return timed([&] { return b.post("/api/hosts/" + host_id + "/containers/replica-slow/stop?timeout=20"); });
+  });
+  std::this_thread::sleep_for(1500ms);
+  a.kill_hard();
+  auto cut_off = in_flight.get();
+  EXPECT_EQ(cut_off.response.status, 502u) << cut_off.response.body;
+  EXPECT_LT(cut_off.took, 5s) << "the caller waited for a dead replica";
+
+  // Asked while a's hold stands and the agent has not come over yet: 502 at once, not a hang.
+  auto early = timed([&] { return b.get("/api/hosts/" + host_id + "/containers"); });
+  EXPECT_EQ(early.response.status, 502u) << early.response.body;
+  EXPECT_LT(early.took, 2s);
+
+  // The agent reconnects to b within its backoff, as the same host.
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  http_response listed;
+  do {
+    std::this_thread::sleep_for(300ms);
+    listed = b.get("/api/hosts/" + host_id + "/containers");
+  } while (listed.status != 200 && std::chrono::steady_clock::now() < deadline);
+  ASSERT_EQ(listed.status, 200u) << listed.body << agent.log();
+  EXPECT_NE(listed.body.find("replica-slow"), std::string::npos);
+  EXPECT_EQ(b.hosts().size(), 1u) << "registered twice";
+  EXPECT_EQ(one(b, "SELECT COUNT(*) FROM agents"), "1");
+  auto on_b = b.post("/api/hosts/" + host_id + "/containers/replica-slow/stop?timeout=1");
+  EXPECT_EQ(on_b.status, 200u) << on_b.body;
+  EXPECT_EQ(docker_inspect("replica-slow", "{{.State.Running}}"), "false");
+}
+
+TEST_F(replicas, behind_haproxy_an_agent_and_its_requests_find_the_replica_left_when_one_dies) {
+  test_balancer lb({port_a_, port_b_});
+  test_agent agent(lb.port(), a.registration_token());
+  auto host = a.wait_for_engine(engine_id(), 30s);
+  ASSERT_TRUE(host) << agent.log();
+  const std::string host_id(host->at("id").as_string());
+  const auto through_lb = [&](const std::string& target) {
+    return http_request(lb.port(), http::verb::get, target, {}, {{"Cookie", a.cookie()}}, 10s);
+  };
+  // Round robin sends these to both replicas; whichever holds the agent, each answers.
+  for (int i = 0; i < 4; ++i) {
+    auto listed = through_lb("/api/hosts/" + host_id + "/containers");
+    EXPECT_EQ(listed.status, 200u) << listed.body;
+  }
+
+  const auto holder = one(a, "SELECT r.address FROM agent_holders h JOIN replicas r ON r.id = h.replica_id");
+  ASSERT_TRUE(holder == a.url() || holder == b.url()) << holder;
+  test_server& gone = holder == a.url() ? a : b;
+  test_server& left = holder == a.url() ? b : a;
+  gone.kill_hard();
+
+  // haproxy takes the dead one out; the agent comes back through it to the one left, as the same host.
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  int in_a_row = 0;
+  while (in_a_row < 4 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(200ms);
+    in_a_row = through_lb("/api/hosts/" + host_id + "/containers").status == 200 ? in_a_row + 1 : 0;
+  }
+  EXPECT_EQ(in_a_row, 4) << agent.log();
+  EXPECT_EQ(one(left, "SELECT r.address FROM agent_holders h JOIN replicas r ON r.id = h.replica_id"), left.url());
+  EXPECT_EQ(one(left, "SELECT COUNT(*) FROM agents"), "1") << "registered twice";
+  EXPECT_EQ(left.hosts().size(), 1u);
+}
