@@ -3,6 +3,7 @@
 // the holder dies (kill -9) requests fail fast with 502 rather than hang, and the agent moves over as
 // the same host.
 #include "harness.hpp"
+#include "receiver.hpp"
 
 #include <gtest/gtest.h>
 
@@ -166,4 +167,37 @@ TEST_F(replicas, behind_haproxy_an_agent_and_its_requests_find_the_replica_left_
   EXPECT_EQ(one(left, "SELECT r.address FROM agent_holders h JOIN replicas r ON r.id = h.replica_id"), left.url());
   EXPECT_EQ(one(left, "SELECT COUNT(*) FROM agents"), "1") << "registered twice";
   EXPECT_EQ(left.hosts().size(), 1u);
+}
+
+TEST_F(replicas, a_host_whose_agent_stops_is_one_alert_and_one_message_whichever_replica_counts_it) {
+  receiver hook;
+  auto channel = a.post("/api/notification-channels",
+                        R"({"name":"hook","type":"webhook","config":{"url":")" + hook.url() + "\"}}");
+  ASSERT_EQ(channel.status, 201u) << channel.body;
+  auto rule = a.post("/api/alert-rules", R"({"name":"down","kind":"host_down","fire_after_seconds":2,"channel_ids":[")" +
+                                             std::string(channel.json().at("id").as_string()) + "\"]}");
+  ASSERT_EQ(rule.status, 201u) << rule.body;
+  test_agent agent(a.port(), a.registration_token());
+  auto host = a.wait_for_engine(engine_id(), 30s);
+  ASSERT_TRUE(host) << agent.log();
+  const std::string host_name(host->at("name").as_string());
+  // b starts knowing the rule and the host, whose agent a holds: it must not count it away.
+  b.restart(replica_env(port_b_));
+  std::this_thread::sleep_for(5s);
+  EXPECT_TRUE(alerts_on(a, host_name).empty()) << a.get("/api/alerts").body;
+
+  // The agent stops: one replica counts the host away, so one alert and one message.
+  agent.proc().stop();
+  auto down = wait_for_alert(a, host_name, "firing", 30s);
+  ASSERT_TRUE(down) << a.get("/api/alerts").body;
+  ASSERT_TRUE(hook.wait_for(1, 15s));
+  std::this_thread::sleep_for(7s);  // two beats more and the grace again
+  EXPECT_EQ(one(a, "SELECT COUNT(*) FROM alerts WHERE kind = 'host_down'"), "1");
+  EXPECT_EQ(hook.requests().size(), 1u) << "a message per replica";
+
+  // Back (through a): the one alert is resolved.
+  agent.restart();
+  auto up = wait_for_alert(a, host_name, "resolved", 30s);
+  ASSERT_TRUE(up) << a.get("/api/alerts").body;
+  EXPECT_EQ(up->at("id"), down->at("id"));
 }

@@ -361,7 +361,8 @@ net::awaitable<void> run_agent_session(server_context& ctx, Stream stream, http:
       spdlog::info("agent {} moved to another replica", agent_id);
       co_return;  // not offline: the replica that holds it now says what it is
     }
-    ctx.alerts.host_disconnected(reg.reply.host_id, wall);
+    // Among replicas, a host no replica holds is the leader's to count (agents/replica_link).
+    if (!ctx.replicas.enabled() || ctx.replicas.leads()) ctx.alerts.host_disconnected(reg.reply.host_id, wall);
     auto gone = ctx.with_store([agent_id, wall](store::store& s) { s.set_agent_status(agent_id, "offline", wall); });
     co_await std::move(gone);
     co_await release_host(ctx, reg.reply.host_id);

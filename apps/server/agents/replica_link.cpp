@@ -11,13 +11,41 @@ namespace {
 
 sys_clock::time_point lease_end() { return sys_clock::now() + replica_registry::lease; }
 
+// What one beat reads: the hosts the database says this replica holds, the hosts any live replica
+// holds, and the live replicas.
+struct replica_view {
+  std::vector<std::string> mine;
+  std::vector<std::string> held;
+  std::vector<std::string> live;
+};
+
+replica_view beat_once(store::store& s, const std::string& id, const std::string& address) {
+  s.replica_alive(id, address, lease_end());
+  const auto now = sys_clock::now();
+  return {s.hosts_held_by(id), s.hosts_held(now), s.live_replicas(now)};
+}
+
+// The alert engine counts a host online while any live replica holds its agent; one held by none is
+// counted away by the leader only, and online by the others, so that it is one alert.
+void follow_other_replicas(server_context& ctx, const replica_view& view) {
+  ctx.replicas.set_leads(view.live.empty() || view.live.front() == ctx.replicas.id());
+  const std::unordered_set<std::string> held(view.held.begin(), view.held.end());
+  const auto now = sys_clock::now();
+  for (const auto& [host_id, online] : ctx.alerts.host_states()) {
+    if (ctx.hub.is_online(host_id)) continue;  // its agent is here: its session says
+    const bool counts_online = held.contains(host_id) || !ctx.replicas.leads();
+    if (counts_online != online) ctx.alerts.host_elsewhere(host_id, counts_online, now);
+  }
+  if (ctx.alerts.has_changes()) ctx.alerts_wake.wake();
+}
+
 }  // namespace
 
 void announce_replica(server_context& ctx) {
   if (!ctx.replicas.enabled()) return;
-  ctx.db->replica_alive(ctx.replicas.id(), ctx.replicas.address(), lease_end());
-  spdlog::info("replica {} at {}: agents and requests are shared with the other servers on this database",
-               ctx.replicas.id(), ctx.replicas.address());
+  follow_other_replicas(ctx, beat_once(*ctx.db, ctx.replicas.id(), ctx.replicas.address()));
+  spdlog::info("replica {} at {}: agents and requests are shared with the other servers on this database{}",
+               ctx.replicas.id(), ctx.replicas.address(), ctx.replicas.leads() ? " (it counts hosts no replica holds)" : "");
 }
 
 net::awaitable<void> run_replica_link(server_context& ctx) {
@@ -29,18 +57,18 @@ net::awaitable<void> run_replica_link(server_context& ctx) {
     if (ec) co_return;
     const auto asked = replica_registry::clock::now();
     auto beat = ctx.with_store([id = ctx.replicas.id(), address = ctx.replicas.address()](store::store& s) {
-      s.replica_alive(id, address, lease_end());
-      return s.hosts_held_by(id);
+      return beat_once(s, id, address);
     });
-    std::vector<std::string> held;
+    replica_view view;
     try {
-      held = co_await std::move(beat);
+      view = co_await std::move(beat);
     } catch (const std::exception& e) {
       // Without the database no replica can renew; the agents stay with this one meanwhile.
       spdlog::warn("replica heartbeat failed: {}", e.what());
       continue;
     }
-    const std::unordered_set<std::string> still_held(held.begin(), held.end());
+    follow_other_replicas(ctx, view);
+    const std::unordered_set<std::string> still_held(view.mine.begin(), view.mine.end());
     for (const auto& host_id : ctx.hub.host_ids()) {
       if (still_held.contains(host_id) || !ctx.replicas.taken_before(host_id, asked)) continue;
       if (auto c = ctx.hub.find_by_host(host_id)) {

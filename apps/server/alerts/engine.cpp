@@ -196,6 +196,18 @@ void engine::host_disconnected(const std::string& host_id, time_point now) {
   host_sample(host_id, 1, now);
 }
 
+void engine::host_elsewhere(const std::string& host_id, bool online, time_point now) {
+  hosts_[host_id].online = online;
+  host_sample(host_id, online ? 0 : 1, now);
+}
+
+std::vector<std::pair<std::string, bool>> engine::host_states() const {
+  std::vector<std::pair<std::string, bool>> out;
+  out.reserve(hosts_.size());
+  for (const auto& [id, info] : hosts_) out.emplace_back(id, info.online);
+  return out;
+}
+
 void engine::host_sample(const std::string& host_id, double down, time_point now) {
   const target host = host_target(host_id);
   for (const auto& [id, r] : rules_) {

@@ -49,6 +49,11 @@ class engine {
   void host_known(const std::string& host_id, const std::string& name, time_point now);
   void host_connected(const std::string& host_id, const std::string& name, time_point now);
   void host_disconnected(const std::string& host_id, time_point now);
+  // Among replicas: whether a host whose agent is not connected here counts as online (held by another
+  // replica) or away (held by none, counted by one replica only: agents/replica_link).
+  void host_elsewhere(const std::string& host_id, bool online, time_point now);
+  // Every host the engine knows, and whether it counts it online.
+  std::vector<std::pair<std::string, bool>> host_states() const;
 
   // An event as telemetry kept it (checked ids and names, attributes as JSON text): Docker's container
   // events, and the outcomes of container updates and agent self-updates.

@@ -21,6 +21,10 @@ class replica_registry {
   explicit replica_registry(std::string address);
 
   bool enabled() const { return !address_.empty(); }
+  // The live replica with the lowest id counts the hosts no replica holds (their agents are away), so
+  // that a host down is one alert, not one per replica.
+  bool leads() const { return leads_; }
+  void set_leads(bool leads) { leads_ = leads; }
   const std::string& id() const { return id_; }
   const std::string& address() const { return address_; }
 
@@ -33,6 +37,7 @@ class replica_registry {
  private:
   std::string id_;
   std::string address_;
+  bool leads_ = true;
   std::unordered_map<std::string, clock::time_point> taken_;
 };
 

@@ -1011,6 +1011,15 @@ std::vector<std::string> sql_store::hosts_held(sys_clock::time_point now) {
   return out;
 }
 
+std::vector<std::string> sql_store::live_replicas(sys_clock::time_point now) {
+  auto c = db_->acquire();
+  statement s(**c, "SELECT id FROM replicas WHERE seen_until > ?1 ORDER BY id");
+  s.bind_all(to_iso8601(now, true));
+  std::vector<std::string> out;
+  while (s.step()) out.push_back(s.text(0));
+  return out;
+}
+
 std::vector<std::string> sql_store::hosts_held_by(std::string_view replica_id) {
   auto c = db_->acquire();
   statement s(**c, "SELECT host_id FROM agent_holders WHERE replica_id = ?1");

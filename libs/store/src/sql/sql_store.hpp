@@ -108,6 +108,7 @@ class sql_store final : public store {
   std::optional<replica_holder> host_holder(std::string_view host_id, sys_clock::time_point now) override;
   std::vector<std::string> hosts_held(sys_clock::time_point now) override;
   std::vector<std::string> hosts_held_by(std::string_view replica_id) override;
+  std::vector<std::string> live_replicas(sys_clock::time_point now) override;
 
  private:
   // True when no enabled admin but user_id would be left. Caller holds a write transaction.

@@ -375,6 +375,8 @@ class store {
   virtual std::optional<replica_holder> host_holder(std::string_view host_id, sys_clock::time_point now) = 0;
   // Every host held by a live replica at `now`.
   virtual std::vector<std::string> hosts_held(sys_clock::time_point now) = 0;
+  // The replicas alive at `now`, by id.
+  virtual std::vector<std::string> live_replicas(sys_clock::time_point now) = 0;
   // The hosts this replica holds by the database's record (another may have taken some of its agents).
   virtual std::vector<std::string> hosts_held_by(std::string_view replica_id) = 0;
 
