@@ -963,6 +963,17 @@ std::vector<notification_record> sql_store::list_notifications(const notificatio
 
 // --- replicas ---
 
+namespace {
+
+// The first column of every row, as text.
+std::vector<std::string> first_column(statement& s) {
+  std::vector<std::string> out;
+  while (s.step()) out.push_back(s.text(0));
+  return out;
+}
+
+}  // namespace
+
 void sql_store::replica_alive(std::string_view replica_id, std::string_view address, sys_clock::time_point until) {
   auto c = db_->acquire();
   statement s(**c, "INSERT INTO replicas (id, address, seen_until) VALUES (?1, ?2, ?3) "
@@ -1006,27 +1017,21 @@ std::vector<std::string> sql_store::hosts_held(sys_clock::time_point now) {
   auto c = db_->acquire();
   statement s(**c, "SELECT h.host_id FROM agent_holders h JOIN replicas r ON r.id = h.replica_id WHERE r.seen_until > ?1");
   s.bind_all(to_iso8601(now, true));
-  std::vector<std::string> out;
-  while (s.step()) out.push_back(s.text(0));
-  return out;
+  return first_column(s);
 }
 
 std::vector<std::string> sql_store::live_replicas(sys_clock::time_point now) {
   auto c = db_->acquire();
   statement s(**c, "SELECT id FROM replicas WHERE seen_until > ?1 ORDER BY id");
   s.bind_all(to_iso8601(now, true));
-  std::vector<std::string> out;
-  while (s.step()) out.push_back(s.text(0));
-  return out;
+  return first_column(s);
 }
 
 std::vector<std::string> sql_store::hosts_held_by(std::string_view replica_id) {
   auto c = db_->acquire();
   statement s(**c, "SELECT host_id FROM agent_holders WHERE replica_id = ?1");
   s.bind_all(replica_id);
-  std::vector<std::string> out;
-  while (s.step()) out.push_back(s.text(0));
-  return out;
+  return first_column(s);
 }
 
 }  // namespace dockmon::store::sql
