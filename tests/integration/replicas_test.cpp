@@ -93,6 +93,41 @@ TEST_F(replicas, a_host_held_by_one_replica_is_served_through_the_other) {
             "http://127.0.0.1:" + std::to_string(port_a_));
 }
 
+TEST_F(replicas, the_live_feed_on_one_replica_shows_the_hosts_the_other_holds_once) {
+  test_agent agent(a.port(), a.registration_token());
+  auto host = a.wait_for_engine(engine_id(), 30s);
+  ASSERT_TRUE(host) << agent.log();
+  const std::string host_id(host->at("id").as_string());
+
+  // A browser on b, whose agent is on a: b relays a's feed for it.
+  ws_client feed(b.port(), "/ws", {{"Cookie", b.cookie()}, {"Origin", "http://127.0.0.1:" + std::to_string(port_b_)}});
+  feed.send(json::object{{"type", "subscribe"}, {"hosts", json::array{json::value(host_id)}}});
+  std::optional<scoped_container> started;
+  int host_stats = 0, container_stats = 0, starts = 0;
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  bool all_seen = false;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto msg = feed.read_json(2s);
+    if (!msg) continue;
+    const auto& o = msg->as_object();
+    const auto type = o.at("type").as_string();
+    if (type == "subscribed" && !started) started.emplace("replica-feed", "sleep 300");
+    if (type == "host_stats" && o.at("host_id").as_string() == host_id) ++host_stats;
+    if (started && type == "container_stats" && o.at("container_id").as_string() == started->id) ++container_stats;
+    if (started && type == "container_event" && o.at("container_id").as_string() == started->id &&
+        o.at("action").as_string() == "start")
+      ++starts;
+    if (!all_seen && host_stats > 0 && container_stats > 0 && starts > 0) {
+      all_seen = true;  // reads on for 3 s, to see that nothing comes twice
+      deadline = std::chrono::steady_clock::now() + 3s;
+    }
+  }
+  ASSERT_TRUE(started) << "b never answered the subscription";
+  EXPECT_GT(host_stats, 0) << "no host sample of a's host on b's feed";
+  EXPECT_GT(container_stats, 0) << "no container sample of a's host on b's feed";
+  EXPECT_EQ(starts, 1) << "the container's start on b's feed, once";
+}
+
 TEST_F(replicas, when_the_holder_is_killed_requests_fail_fast_and_the_agent_moves_to_the_other) {
   // The agent knows both; after a drop it waits 3-4 s, so that b is asked while a's hold still stands.
   const std::string urls = "http://127.0.0.1:" + std::to_string(port_a_) + ",http://127.0.0.1:" + std::to_string(port_b_);

@@ -16,7 +16,7 @@ sys_clock::time_point lease_end() { return sys_clock::now() + replica_registry::
 struct replica_view {
   std::vector<std::string> mine;
   std::vector<std::string> held;
-  std::vector<std::string> live;
+  std::vector<store::replica_place> live;  // by id
 };
 
 replica_view beat_once(store::store& s, const std::string& id, const std::string& address) {
@@ -28,7 +28,10 @@ replica_view beat_once(store::store& s, const std::string& id, const std::string
 // The alert engine counts a host online while any live replica holds its agent; one held by none is
 // counted away by the leader only, and online by the others, so that it is one alert.
 void follow_other_replicas(server_context& ctx, const replica_view& view) {
-  ctx.replicas.set_leads(view.live.empty() || view.live.front() == ctx.replicas.id());
+  ctx.replicas.set_leads(view.live.empty() || view.live.front().replica_id == ctx.replicas.id());
+  auto peers = view.live;
+  std::erase_if(peers, [&](const auto& p) { return p.replica_id == ctx.replicas.id(); });
+  ctx.replicas.set_peers(std::move(peers));
   const std::unordered_set<std::string> held(view.held.begin(), view.held.end());
   const auto now = sys_clock::now();
   for (const auto& [host_id, online] : ctx.alerts.host_states()) {

@@ -87,7 +87,7 @@ std::chrono::milliseconds forward_timeout(const server_context& ctx, std::string
 
 // The replica holding the host's agent, when it is another live one and the request was not sent on
 // already.
-net::awaitable<std::optional<store::replica_holder>> other_holder(server_context& ctx, const request& req,
+net::awaitable<std::optional<store::replica_place>> other_holder(server_context& ctx, const request& req,
                                                                   std::string host_id) {
   if (!ctx.replicas.enabled() || ctx.hub.is_online(host_id) || req.find(forwarded_header) != req.end()) co_return std::nullopt;
   auto find = ctx.with_store([host_id](store::store& s) { return s.host_holder(host_id, sys_clock::now()); });

@@ -161,7 +161,7 @@ net::awaitable<void> serve_http(server_context& ctx, Stream stream, std::string 
         co_return;
       }
       if (target == "/ws" || target.rfind("/ws?", 0) == 0) {
-        co_await run_browser_feed(ctx, std::move(stream), std::move(req));
+        co_await run_browser_feed(ctx, std::move(stream), std::move(req), client);
         co_return;
       }
       auto res = error_response(req, http::status::not_found, "no WebSocket endpoint here");

@@ -29,13 +29,13 @@ bool hop_by_hop(http::field f) {
   }
 }
 
-struct host_and_port {
-  std::string host;
-  std::string port;
-};
+response failure(const request& req, http::status status, std::string message) {
+  return route_answers(req).fail(status, message);
+}
 
-// "http://10.0.0.5:8080" -> {10.0.0.5, 8080}; config checked the form when the holder started.
-host_and_port split_address(std::string_view address) {
+}  // namespace
+
+host_and_port split_replica_address(std::string_view address) {
   auto rest = address.substr(address.find("://") + 3);
   rest = rest.substr(0, rest.find('/'));
   const auto colon = rest.rfind(':');
@@ -43,16 +43,10 @@ host_and_port split_address(std::string_view address) {
   return {std::string(rest.substr(0, colon)), std::string(rest.substr(colon + 1))};
 }
 
-response failure(const request& req, http::status status, std::string message) {
-  return route_answers(req).fail(status, message);
-}
-
-}  // namespace
-
 net::awaitable<response> forward_request(net::any_io_executor ex, const request& req, const forward_target& to,
                                          const std::string& from, const std::string& peer,
                                          std::chrono::milliseconds timeout) {
-  const auto where = split_address(to.address);
+  const auto where = split_replica_address(to.address);
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   net::ip::tcp::resolver resolver(ex);
   auto [rec, endpoints] = co_await resolver.async_resolve(where.host, where.port, use_tuple);

@@ -12,6 +12,14 @@
 
 namespace dockmon::server {
 
+struct host_and_port {
+  std::string host;
+  std::string port;
+};
+
+// "http://10.0.0.5:8080" -> {10.0.0.5, 8080}; config checked the form when the replica started.
+host_and_port split_replica_address(std::string_view address);
+
 struct forward_target {
   std::string replica_id;  // the holder's
   std::string address;     // http://host:port, as it recorded it (--replica-address)

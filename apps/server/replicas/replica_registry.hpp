@@ -4,10 +4,13 @@
 // alive for `lease` holds nothing (agents/replica_link renews it every `beat`).
 #pragma once
 
+#include "dockmon/store/store.hpp"
+
 #include <chrono>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 namespace dockmon::server {
 
@@ -26,6 +29,9 @@ class replica_registry {
   bool leads() const { return leads_; }
   void set_leads(bool leads) { leads_ = leads; }
   const std::string& id() const { return id_; }
+  // The other live replicas, as the last beat read them (a browser's live feed is relayed from each).
+  const std::vector<store::replica_place>& peers() const { return peers_; }
+  void set_peers(std::vector<store::replica_place> peers) { peers_ = std::move(peers); }
   const std::string& address() const { return address_; }
 
   // This replica took the host now (its agent connected here).
@@ -38,6 +44,7 @@ class replica_registry {
   std::string id_;
   std::string address_;
   bool leads_ = true;
+  std::vector<store::replica_place> peers_;
   std::unordered_map<std::string, clock::time_point> taken_;
 };
 

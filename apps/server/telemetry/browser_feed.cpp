@@ -7,6 +7,7 @@
 #include "dockmon/common/json_fields.hpp"
 #include "dockmon/common/validate.hpp"
 #include "dockmon/common/ws_outbox.hpp"
+#include "replicas/feed_relay.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -72,15 +73,51 @@ class feed_session final : public feed_subscriber {
   std::set<std::string> containers_;
 };
 
+// The headers a relayed feed takes to the other replicas: who the browser is, where its page came from.
+std::shared_ptr<const feed_credentials> relay_credentials(const server_context& ctx,
+                                                          const http::request<http::string_body>& upgrade,
+                                                          const std::string& client) {
+  auto credentials = std::make_shared<feed_credentials>();
+  for (auto field : {http::field::host, http::field::origin, http::field::cookie, http::field::authorization}) {
+    if (auto it = upgrade.find(field); it != upgrade.end())
+      credentials->headers.emplace_back(std::string(it->name_string()), std::string(it->value()));
+  }
+  credentials->from = ctx.replicas.id();
+  credentials->client = client;
+  return credentials;
+}
+
+// A frame another replica sent: stats into the coalescing lane, events in order; its heartbeats and
+// answers to the subscription are its own business.
+template <class FeedWebsocket>
+feed_relay::sink relayed_into(std::weak_ptr<ws_outbox<FeedWebsocket>> outbox) {
+  return [outbox = std::move(outbox)](std::string frame) {
+    auto out = outbox.lock();
+    if (!out) return;
+    error_code ec;
+    auto v = json::parse(frame, ec);
+    if (ec || !v.is_object()) return;
+    const auto& o = v.get_object();
+    const auto type = string_field(o, "type");
+    if (type == "heartbeat" || type == "subscribed" || type == "error") return;
+    if (type == "host_stats") out->put_stats("host:" + string_field(o, "host_id"), std::move(frame));
+    else if (type == "container_stats")
+      out->put_stats("ctr:" + string_field(o, "host_id") + ":" + string_field(o, "container_id"), std::move(frame));
+    else out->push_event(std::move(frame));
+  };
+}
+
 template <class FeedWebsocket>
 net::awaitable<void> watch_feed(server_context& ctx, std::shared_ptr<ws_outbox<FeedWebsocket>> outbox,
                                 std::shared_ptr<net::steady_timer> timer,
-                                std::shared_ptr<const http::request<http::string_body>> upgrade) {
+                                std::shared_ptr<const http::request<http::string_body>> upgrade,
+                                std::shared_ptr<feed_relays> relays) {
   int beats = 0;
   while (!outbox->closed()) {
     timer->expires_after(heartbeat_interval);
     auto [ec] = co_await timer->async_wait(use_tuple);
     if (outbox->closed()) co_return;
+    if (relays) relays->follow(ctx.replicas.peers());  // replicas come and go
     const bool woken = ec == net::error::operation_aborted;
     if (!woken) outbox->push(R"({"type":"heartbeat"})");
     if (!woken && ++beats % heartbeats_per_credential_check != 0) continue;
@@ -96,7 +133,8 @@ net::awaitable<void> watch_feed(server_context& ctx, std::shared_ptr<ws_outbox<F
 }  // namespace
 
 template <class Stream>
-net::awaitable<void> run_browser_feed(server_context& ctx, Stream stream, http::request<http::string_body> upgrade) {
+net::awaitable<void> run_browser_feed(server_context& ctx, Stream stream, http::request<http::string_body> upgrade,
+                                      std::string client) {
   using feed_websocket = websocket::stream<Stream>;
   auto who = co_await authenticate(ctx, upgrade);
   // A browser's WebSocket carries its cookie across sites; only our own pages may open it.
@@ -123,10 +161,17 @@ net::awaitable<void> run_browser_feed(server_context& ctx, Stream stream, http::
   auto session = std::make_shared<feed_session<feed_websocket>>(outbox);
   ctx.telemetry.subscribe(session);
   spdlog::debug("live feed opened by {}", who->username);
+  // Hosts other replicas hold come through their feeds; a feed relayed here is not relayed again.
+  std::shared_ptr<feed_relays> relays;
+  if (ctx.replicas.enabled() && upgrade.find(forwarded_header) == upgrade.end()) {
+    relays = std::make_shared<feed_relays>(ws->get_executor(), relay_credentials(ctx, upgrade, client),
+                                           relayed_into<feed_websocket>(outbox));
+    relays->follow(ctx.replicas.peers());
+  }
   auto watch_timer = std::make_shared<net::steady_timer>(ws->get_executor());
   ctx.feeds.add(who->user_id, watch_timer);
   auto credentials = std::make_shared<const http::request<http::string_body>>(std::move(upgrade));
-  net::co_spawn(ws->get_executor(), watch_feed<feed_websocket>(ctx, outbox, watch_timer, credentials), net::detached);
+  net::co_spawn(ws->get_executor(), watch_feed<feed_websocket>(ctx, outbox, watch_timer, credentials, relays), net::detached);
 
   beast::flat_buffer buffer;
   for (;;) {
@@ -144,14 +189,16 @@ net::awaitable<void> run_browser_feed(server_context& ctx, Stream stream, http::
       reply["error"] = problem;
     } else {
       reply["type"] = "subscribed";
+      if (relays) relays->subscribe(json::serialize(msg));
     }
     outbox->push(json::serialize(reply));
   }
   outbox->close();
   watch_timer->cancel();
+  if (relays) relays->close();
 }
 
-template net::awaitable<void> run_browser_feed(server_context&, plain_stream, http::request<http::string_body>);
-template net::awaitable<void> run_browser_feed(server_context&, tls_stream, http::request<http::string_body>);
+template net::awaitable<void> run_browser_feed(server_context&, plain_stream, http::request<http::string_body>, std::string);
+template net::awaitable<void> run_browser_feed(server_context&, tls_stream, http::request<http::string_body>, std::string);
 
 }  // namespace dockmon::server

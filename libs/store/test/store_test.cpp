@@ -397,8 +397,14 @@ TEST_P(store_test, a_host_is_held_by_one_live_replica_and_freed_when_it_stops_be
   s->replica_alive("B", "http://10.0.0.2:8080", now_ + 40s);
   EXPECT_FALSE(s->host_holder(hosts[1], now_ + 20s));
   EXPECT_EQ(s->hosts_held(now_ + 20s), std::vector<std::string>{hosts[0]});
-  EXPECT_EQ(s->live_replicas(now_ + 1s), (std::vector<std::string>{"A", "B"}));
-  EXPECT_EQ(s->live_replicas(now_ + 20s), std::vector<std::string>{"B"});
+  const auto live = s->live_replicas(now_ + 1s);
+  ASSERT_EQ(live.size(), 2u);
+  EXPECT_EQ(live[0].replica_id, "A");
+  EXPECT_EQ(live[1].replica_id, "B");
+  EXPECT_EQ(live[1].address, "http://10.0.0.2:8080");
+  const auto later = s->live_replicas(now_ + 20s);
+  ASSERT_EQ(later.size(), 1u);
+  EXPECT_EQ(later[0].replica_id, "B");
   // B stops cleanly: its holds go with it at once.
   s->replica_gone("B");
   EXPECT_FALSE(s->host_holder(hosts[0], now_ + 2s));

@@ -1004,13 +1004,13 @@ void sql_store::release_host(std::string_view host_id, std::string_view replica_
   s.bind_all(host_id, replica_id).run();
 }
 
-std::optional<replica_holder> sql_store::host_holder(std::string_view host_id, sys_clock::time_point now) {
+std::optional<replica_place> sql_store::host_holder(std::string_view host_id, sys_clock::time_point now) {
   auto c = db_->acquire();
   statement s(**c, "SELECT r.id, r.address FROM agent_holders h JOIN replicas r ON r.id = h.replica_id "
                    "WHERE h.host_id = ?1 AND r.seen_until > ?2");
   s.bind_all(host_id, to_iso8601(now, true));
   if (!s.step()) return std::nullopt;
-  return replica_holder{s.text(0), s.text(1)};
+  return replica_place{s.text(0), s.text(1)};
 }
 
 std::vector<std::string> sql_store::hosts_held(sys_clock::time_point now) {
@@ -1020,11 +1020,13 @@ std::vector<std::string> sql_store::hosts_held(sys_clock::time_point now) {
   return first_column(s);
 }
 
-std::vector<std::string> sql_store::live_replicas(sys_clock::time_point now) {
+std::vector<replica_place> sql_store::live_replicas(sys_clock::time_point now) {
   auto c = db_->acquire();
-  statement s(**c, "SELECT id FROM replicas WHERE seen_until > ?1 ORDER BY id");
+  statement s(**c, "SELECT id, address FROM replicas WHERE seen_until > ?1 ORDER BY id");
   s.bind_all(to_iso8601(now, true));
-  return first_column(s);
+  std::vector<replica_place> out;
+  while (s.step()) out.push_back({s.text(0), s.text(1)});
+  return out;
 }
 
 std::vector<std::string> sql_store::hosts_held_by(std::string_view replica_id) {

@@ -105,10 +105,10 @@ class sql_store final : public store {
   void replica_gone(std::string_view replica_id) override;
   void hold_host(std::string_view host_id, std::string_view replica_id, sys_clock::time_point now) override;
   void release_host(std::string_view host_id, std::string_view replica_id) override;
-  std::optional<replica_holder> host_holder(std::string_view host_id, sys_clock::time_point now) override;
+  std::optional<replica_place> host_holder(std::string_view host_id, sys_clock::time_point now) override;
   std::vector<std::string> hosts_held(sys_clock::time_point now) override;
   std::vector<std::string> hosts_held_by(std::string_view replica_id) override;
-  std::vector<std::string> live_replicas(sys_clock::time_point now) override;
+  std::vector<replica_place> live_replicas(sys_clock::time_point now) override;
 
  private:
   // True when no enabled admin but user_id would be left. Caller holds a write transaction.

@@ -264,8 +264,8 @@ struct alert_filter {
   std::size_t limit = 100;  // capped at max_alert_limit
 };
 
-// The replica holding a host: its id and the address the other replicas reach it at.
-struct replica_holder {
+// A replica: its id and the address the other replicas reach it at.
+struct replica_place {
   std::string replica_id;
   std::string address;
 };
@@ -372,11 +372,11 @@ class store {
   // Lets go of the host, when this replica still holds it (another may have taken it since).
   virtual void release_host(std::string_view host_id, std::string_view replica_id) = 0;
   // The live replica holding the host at `now`, if any.
-  virtual std::optional<replica_holder> host_holder(std::string_view host_id, sys_clock::time_point now) = 0;
+  virtual std::optional<replica_place> host_holder(std::string_view host_id, sys_clock::time_point now) = 0;
   // Every host held by a live replica at `now`.
   virtual std::vector<std::string> hosts_held(sys_clock::time_point now) = 0;
   // The replicas alive at `now`, by id.
-  virtual std::vector<std::string> live_replicas(sys_clock::time_point now) = 0;
+  virtual std::vector<replica_place> live_replicas(sys_clock::time_point now) = 0;
   // The hosts this replica holds by the database's record (another may have taken some of its agents).
   virtual std::vector<std::string> hosts_held_by(std::string_view replica_id) = 0;
 
