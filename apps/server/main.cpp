@@ -2,6 +2,7 @@
 #include "agents/health_link.hpp"
 #include "agents/housekeeping.hpp"
 #include "agents/replica_link.hpp"
+#include "agents/replica_settings.hpp"
 #include "alerts/alert_runner.hpp"
 #include "api/router.hpp"
 #include "auth/auth.hpp"
@@ -87,6 +88,7 @@ int main(int argc, char** argv) {
     net::io_context ioc(1);
     server_context ctx(ioc.get_executor(), config, std::move(db), std::move(tls));
     restore_telemetry(ctx);
+    begin_following_settings(ctx);  // before loading what the other replicas may change meanwhile
     start_alerts(ctx);
     load_health_checks(ctx);
     announce_replica(ctx);

@@ -29,6 +29,13 @@ class replicas : public ::testing::Test {
   const unsigned short port_b_ = free_port();
   test_server a{replica_env(port_a_), {}, port_a_};
   test_server b{replica_env(port_b_), a.data_dir(), port_b_};
+
+  // The agent's environment for both servers, a first, reconnecting after `wait` to `wait` + 1 s.
+  std::map<std::string, std::string> both_urls(const std::string& wait) const {
+    return {{"DOCKMON_URL", "http://127.0.0.1:" + std::to_string(port_a_) + ",http://127.0.0.1:" + std::to_string(port_b_)},
+            {"RECONNECT_INITIAL", wait + "s"},
+            {"RECONNECT_MAX", std::to_string(std::stoi(wait) + 1) + "s"}};
+  }
 };
 
 // How long the request took and what it answered.
@@ -130,9 +137,7 @@ TEST_F(replicas, the_live_feed_on_one_replica_shows_the_hosts_the_other_holds_on
 
 TEST_F(replicas, when_the_holder_is_killed_requests_fail_fast_and_the_agent_moves_to_the_other) {
   // The agent knows both; after a drop it waits 3-4 s, so that b is asked while a's hold still stands.
-  const std::string urls = "http://127.0.0.1:" + std::to_string(port_a_) + ",http://127.0.0.1:" + std::to_string(port_b_);
-  test_agent agent(a.port(), a.registration_token(), {},
-                   {{"DOCKMON_URL", urls}, {"RECONNECT_INITIAL", "3s"}, {"RECONNECT_MAX", "4s"}});
+  test_agent agent(a.port(), a.registration_token(), {}, both_urls("3"));
   auto host = a.wait_for_engine(engine_id(), 30s);
   ASSERT_TRUE(host) << agent.log();
   const std::string host_id(host->at("id").as_string());
@@ -202,6 +207,39 @@ TEST_F(replicas, behind_haproxy_an_agent_and_its_requests_find_the_replica_left_
   EXPECT_EQ(one(left, "SELECT r.address FROM agent_holders h JOIN replicas r ON r.id = h.replica_id"), left.url());
   EXPECT_EQ(one(left, "SELECT COUNT(*) FROM agents"), "1") << "registered twice";
   EXPECT_EQ(left.hosts().size(), 1u);
+}
+
+TEST_F(replicas, a_rule_and_a_health_check_changed_on_one_replica_apply_on_the_other) {
+  test_agent agent(a.port(), a.registration_token(), {}, both_urls("1"));
+  auto host = a.wait_for_engine(engine_id(), 30s);
+  ASSERT_TRUE(host) << agent.log();
+  const std::string host_id(host->at("id").as_string());
+  scoped_container web("replica-rule-web", "sleep 300");
+  const auto applied = [](test_server& server) {
+    return server.proc().log().find("settings changes made on other replicas applied") != std::string::npos;
+  };
+
+  // A rule made on b, whose container events only a hears: a applies it at its next beat.
+  auto rule = b.post("/api/alert-rules", R"({"name":"stopped","kind":"container_stopped","scope":{"name":"replica-rule-*"}})");
+  ASSERT_EQ(rule.status, 201u) << rule.body;
+  ASSERT_TRUE(wait_until([&] { return applied(a); }, 10s)) << a.proc().log();
+  ASSERT_TRUE(wait_until([&] { return event_seen(a, web.id, "start"); }, 20s));
+  ASSERT_EQ(docker_cli("kill replica-rule-web").exit_code, 0);
+  auto fired = wait_for_alert(a, "replica-rule-web", "firing", 20s);
+  ASSERT_TRUE(fired) << a.get("/api/alerts").body;
+  EXPECT_EQ(fired->at("rule_id"), rule.json().at("id"));
+
+  // A health check set through b is stored by a, which holds the agent; b applies it at its next beat,
+  // and serves it from its own book once the agent is b's.
+  const std::string check = "/api/hosts/" + host_id + "/containers/replica-rule-web/health-check";
+  auto set = b.put(check, R"({"url":"http://127.0.0.1:9/ready"})");
+  ASSERT_EQ(set.status, 200u) << set.body;
+  ASSERT_TRUE(wait_until([&] { return applied(b); }, 10s)) << b.proc().log();
+  a.kill_hard();
+  http_response on_b;
+  ASSERT_TRUE(wait_until([&] { return (on_b = b.get(check)).status != 502; }, 30s)) << agent.log();
+  ASSERT_EQ(on_b.status, 200u) << on_b.body;
+  EXPECT_NE(on_b.body.find("127.0.0.1:9/ready"), std::string::npos) << on_b.body;
 }
 
 TEST_F(replicas, a_host_whose_agent_stops_is_one_alert_and_one_message_whichever_replica_counts_it) {

@@ -36,6 +36,26 @@ void load_health_checks(server_context& ctx) {
   if (loaded > 0) spdlog::info("{} health checks loaded", loaded);
 }
 
+void apply_stored_health_check(server_context& ctx, const std::string& host_id, const std::string& container_name,
+                               const std::optional<store::health_check_record>& stored) {
+  const auto* previous = ctx.health.find(host_id, container_name);
+  const std::string old_id = previous != nullptr ? previous->container_id : std::string();
+  if (!stored) {
+    if (!ctx.health.remove(host_id, container_name)) return;
+    if (!old_id.empty()) push_health_check(ctx, host_id, container_name, old_id);
+    return;
+  }
+  if (previous != nullptr && previous->updated_at == stored->updated_at) return;  // this one already
+  auto settings = from_record(*stored, ctx.secrets);
+  if (!settings) {
+    spdlog::error("the health check of {} on host {} cannot be read (sealed under another key?); it is left out",
+                  container_name, host_id);
+    return;
+  }
+  ctx.health.put(host_id, container_name, std::move(*settings), stored->updated_at);  // keeps its container
+  push_health_check(ctx, host_id, container_name);
+}
+
 net::awaitable<void> give_health_checks(server_context& ctx, std::string host_id, std::shared_ptr<agent_connection> connection) {
   std::map<std::string, std::string> id_by_name;
   if (ctx.health.count_on(host_id) > 0) {
@@ -212,6 +232,8 @@ net::awaitable<void> run_server_checks(server_context& ctx) {
         check->next = now;
       }
       if (!e->settings.config.enabled || check->busy || now < check->next || *in_flight >= max_in_flight) continue;
+      // Among replicas, the one holding the host's agent probes it (the leader when none does).
+      if (!ctx.replicas.works_for(e->host_id, ctx.hub.is_online(e->host_id))) continue;
       check->busy = true;
       check->next = now + std::chrono::seconds(e->settings.config.check_interval_seconds);
       ++*in_flight;

@@ -10,6 +10,10 @@ namespace dockmon::server {
 
 // The stored checks into the book (a row that cannot be read is left out, and said).
 void load_health_checks(server_context& ctx);
+// One check as stored now (nullopt: removed) into the book, and to the host's agent when it is here: a
+// change another replica made.
+void apply_stored_health_check(server_context& ctx, const std::string& host_id, const std::string& container_name,
+                               const std::optional<store::health_check_record>& stored);
 // After registration: the host's checks, for its containers by their current ids.
 net::awaitable<void> give_health_checks(server_context& ctx, std::string host_id, std::shared_ptr<agent_connection> connection);
 // A check was set or removed: the agent hears of it at once (when it is online and the container known).

@@ -1,6 +1,8 @@
 // The replica's heartbeat and its holds in the database.
 #include "agents/replica_link.hpp"
 
+#include "agents/replica_settings.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <unordered_set>
@@ -12,17 +14,18 @@ namespace {
 sys_clock::time_point lease_end() { return sys_clock::now() + replica_registry::lease; }
 
 // What one beat reads: the hosts the database says this replica holds, the hosts any live replica
-// holds, and the live replicas.
+// holds, the live replicas, and the settings the others changed.
 struct replica_view {
   std::vector<std::string> mine;
   std::vector<std::string> held;
   std::vector<store::replica_place> live;  // by id
+  settings_news news;
 };
 
-replica_view beat_once(store::store& s, const std::string& id, const std::string& address) {
+replica_view beat_once(store::store& s, const std::string& id, const std::string& address, std::int64_t settings_seen) {
   s.replica_alive(id, address, lease_end());
   const auto now = sys_clock::now();
-  return {s.hosts_held_by(id), s.hosts_held(now), s.live_replicas(now)};
+  return {s.hosts_held_by(id), s.hosts_held(now), s.live_replicas(now), read_settings_news(s, settings_seen, id)};
 }
 
 // The alert engine counts a host online while any live replica holds its agent; one held by none is
@@ -32,6 +35,7 @@ void follow_other_replicas(server_context& ctx, const replica_view& view) {
   auto peers = view.live;
   std::erase_if(peers, [&](const auto& p) { return p.replica_id == ctx.replicas.id(); });
   ctx.replicas.set_peers(std::move(peers));
+  ctx.replicas.set_held(view.held);
   const std::unordered_set<std::string> held(view.held.begin(), view.held.end());
   const auto now = sys_clock::now();
   for (const auto& [host_id, online] : ctx.alerts.host_states()) {
@@ -46,7 +50,9 @@ void follow_other_replicas(server_context& ctx, const replica_view& view) {
 
 void announce_replica(server_context& ctx) {
   if (!ctx.replicas.enabled()) return;
-  follow_other_replicas(ctx, beat_once(*ctx.db, ctx.replicas.id(), ctx.replicas.address()));
+  auto view = beat_once(*ctx.db, ctx.replicas.id(), ctx.replicas.address(), ctx.replicas.settings_seen());
+  apply_settings_news(ctx, std::move(view.news));
+  follow_other_replicas(ctx, view);
   spdlog::info("replica {} at {}: agents and requests are shared with the other servers on this database{}",
                ctx.replicas.id(), ctx.replicas.address(), ctx.replicas.leads() ? " (it counts hosts no replica holds)" : "");
 }
@@ -59,9 +65,8 @@ net::awaitable<void> run_replica_link(server_context& ctx) {
     auto [ec] = co_await timer.async_wait(use_tuple);
     if (ec) co_return;
     const auto asked = replica_registry::clock::now();
-    auto beat = ctx.with_store([id = ctx.replicas.id(), address = ctx.replicas.address()](store::store& s) {
-      return beat_once(s, id, address);
-    });
+    auto beat = ctx.with_store([id = ctx.replicas.id(), address = ctx.replicas.address(),
+                                seen = ctx.replicas.settings_seen()](store::store& s) { return beat_once(s, id, address, seen); });
     replica_view view;
     try {
       view = co_await std::move(beat);
@@ -70,6 +75,7 @@ net::awaitable<void> run_replica_link(server_context& ctx) {
       spdlog::warn("replica heartbeat failed: {}", e.what());
       continue;
     }
+    apply_settings_news(ctx, std::move(view.news));
     follow_other_replicas(ctx, view);
     const std::unordered_set<std::string> still_held(view.mine.begin(), view.mine.end());
     for (const auto& host_id : ctx.hub.host_ids()) {

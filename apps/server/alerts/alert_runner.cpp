@@ -71,6 +71,18 @@ std::vector<store::notification_record> outbox_rows(server_context& ctx, const s
   return rows;
 }
 
+std::optional<alerts::rule> parse_stored_rule(const store::alert_rule_record& stored) {
+  error_code ec;
+  const auto definition = json::parse(stored.definition, ec);
+  auto parsed = ec ? std::variant<alerts::rule, std::string>(std::string("not JSON"))
+                   : alerts::parse_rule(stored.id, stored.name, definition);
+  if (auto* error = std::get_if<std::string>(&parsed)) {
+    spdlog::error("alert rule {} ({}) is left out: {}", stored.id, stored.name, *error);
+    return std::nullopt;
+  }
+  return std::get<alerts::rule>(std::move(parsed));
+}
+
 }  // namespace
 
 bool apply_stored_rule(server_context& ctx, const store::alert_rule_record& stored) {
@@ -79,16 +91,14 @@ bool apply_stored_rule(server_context& ctx, const store::alert_rule_record& stor
     ctx.alerts.remove_rule(stored.id, now);
     return true;
   }
-  error_code ec;
-  const auto definition = json::parse(stored.definition, ec);
-  auto parsed = ec ? std::variant<alerts::rule, std::string>(std::string("not JSON"))
-                   : alerts::parse_rule(stored.id, stored.name, definition);
-  if (auto* error = std::get_if<std::string>(&parsed)) {
-    spdlog::error("alert rule {} ({}) is left out: {}", stored.id, stored.name, *error);
-    return false;
-  }
-  ctx.alerts.set_rule(std::move(std::get<alerts::rule>(parsed)), now);
+  auto parsed = parse_stored_rule(stored);
+  if (!parsed) return false;
+  ctx.alerts.set_rule(std::move(*parsed), now);
   return true;
+}
+
+void snooze_stored_rule(server_context& ctx, const store::alert_rule_record& stored) {
+  if (auto parsed = parse_stored_rule(stored)) ctx.alerts.snooze_rule(stored.id, parsed->snoozed_until);
 }
 
 void apply_blackouts(server_context& ctx, const std::vector<store::blackout_record>& stored) {

@@ -21,5 +21,7 @@ void apply_blackouts(server_context& ctx, const std::vector<store::blackout_reco
 
 // A stored rule into the engine (enabled) or out of it (disabled); false when its definition is broken.
 bool apply_stored_rule(server_context& ctx, const store::alert_rule_record& stored);
+// Only the stored rule's snooze (its alerts go on, as with a snooze made here).
+void snooze_stored_rule(server_context& ctx, const store::alert_rule_record& stored);
 
 }  // namespace dockmon::server

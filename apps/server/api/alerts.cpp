@@ -1,7 +1,7 @@
 // Alert rules and alerts over REST. Rules are checked by the engine's own parser before they are stored,
 // and apply at once; viewers read, operators acknowledge and snooze, admins edit; every change is audited.
 #include "api/handlers.hpp"
-
+#include "agents/replica_settings.hpp"
 #include "alerts/ack_link.hpp"
 #include "alerts/alert_runner.hpp"
 #include "alerts/preview.hpp"
@@ -165,6 +165,7 @@ class alerts_api : private route_answers {
     record_audit(ctx_, who_, "delete_alert_rule", rule_id, deleted ? "ok" : "not found");
     if (!deleted) co_return fail(http::status::not_found, "no such rule");
     ctx_.alerts.remove_rule(rule_id, sys_clock::now());
+    co_await tell_replicas(ctx_, "alert_rule", rule_id);
     co_return ok(json::object{{"id", rule_id}, {"deleted", true}});
   }
 
@@ -243,6 +244,7 @@ class alerts_api : private route_answers {
     const auto saved = co_await std::move(save);
     if (!saved) co_return fail(http::status::not_found, "no such rule");
     ctx_.alerts.snooze_rule(rule_id, until);
+    co_await tell_replicas(ctx_, "alert_rule_snooze", rule_id);
     record_audit(ctx_, who_, "snooze_alert_rule", rule_id + " (" + saved->name + ")",
                  until == sys_clock::time_point{} ? std::string("woken") : "snoozed until " + to_iso8601(until));
     co_return ok(rule_json(*saved));
@@ -345,6 +347,7 @@ class alerts_api : private route_answers {
     const auto all = co_await std::move(save);
     if (!all) co_return fail(http::status::conflict, "there are 100 blackout windows already");
     apply_blackouts(ctx_, *all);
+    co_await tell_replicas(ctx_, "blackouts");
     record_audit(ctx_, who_, "create_blackout", record.id + " (" + record.name + ")", "ok");
     co_return ok(blackout_json(record), http::status::created);
   }
@@ -358,6 +361,7 @@ class alerts_api : private route_answers {
     record_audit(ctx_, who_, "delete_blackout", blackout_id, deleted ? "ok" : "not found");
     if (!deleted) co_return fail(http::status::not_found, "no such blackout window");
     apply_blackouts(ctx_, all);
+    co_await tell_replicas(ctx_, "blackouts");
     co_return ok(json::object{{"id", blackout_id}, {"deleted", true}});
   }
 
@@ -375,6 +379,7 @@ class alerts_api : private route_answers {
     const auto missing = co_await std::move(save);
     if (!missing.empty()) co_return fail(http::status::bad_request, "channel_ids: no channel has the id " + missing);
     apply_stored_rule(ctx_, rule);
+    co_await tell_replicas(ctx_, "alert_rule", rule.id);
     record_audit(ctx_, who_, std::move(action), rule.id + " (" + rule.name + ")", "ok");
     co_return ok(rule_json(rule), status);
   }

@@ -4,6 +4,7 @@
 #include "api/handlers.hpp"
 
 #include "agents/health_link.hpp"
+#include "agents/replica_settings.hpp"
 #include "auth/audit.hpp"
 #include "dockmon/common/time.hpp"
 #include "dockmon/common/validate.hpp"
@@ -68,6 +69,7 @@ net::awaitable<response> put_health_check_by_name(route_call& c, std::string hos
   c.ctx.health.container_seen(host_id, container_id, container_name);
   if (!old_id.empty() && old_id != container_id.substr(0, 12)) push_health_check(c.ctx, host_id, container_name, old_id);
   push_health_check(c.ctx, host_id, container_name);
+  co_await tell_replicas(c.ctx, "health_check", host_id + "/" + container_name);
   const auto* e = c.ctx.health.find(host_id, container_name);
   record_audit(c.ctx, c.who, "set_health_check", host_id + "/" + container_name, e->settings.config.url);
   co_return c.ok(health_book::status_json(*e));
@@ -81,6 +83,7 @@ net::awaitable<response> delete_health_check(route_call& c) {
   co_await std::move(gone);
   c.ctx.health.remove(host_id, name);
   if (!container_id.empty()) push_health_check(c.ctx, host_id, name, container_id);
+  co_await tell_replicas(c.ctx, "health_check", host_id + "/" + name);
   record_audit(c.ctx, c.who, "delete_health_check", host_id + "/" + name, "ok");
   co_return c.ok(json::object{{"host_id", host_id}, {"container_name", name}, {"deleted", true}});
 }

@@ -2,6 +2,8 @@
 // for new hosts and for re-attaching one, and revoking a host's agent.
 #include "api/handlers.hpp"
 
+#include "agents/replica_settings.hpp"
+
 #include "auth/audit.hpp"
 #include "auth/auth.hpp"
 #include "tags/tag_book.hpp"
@@ -87,6 +89,7 @@ class hosts_api : private route_answers {
     co_await std::move(save);
     ctx_.tags.set(host_id, container_name, tags);
     ctx_.alerts.set_tags(ctx_.tags);
+    co_await tell_replicas(ctx_, "tags");
     std::string list;
     for (const auto& t : tags) list += (list.empty() ? "" : ",") + t;
     audit("set_tags", std::move(target), "[" + list + "]");

@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace dockmon::server {
@@ -32,6 +33,16 @@ class replica_registry {
   // The other live replicas, as the last beat read them (a browser's live feed is relayed from each).
   const std::vector<store::replica_place>& peers() const { return peers_; }
   void set_peers(std::vector<store::replica_place> peers) { peers_ = std::move(peers); }
+  // The hosts any live replica holds, as the last beat read them.
+  void set_held(std::vector<std::string> held) { held_ = std::unordered_set<std::string>(held.begin(), held.end()); }
+  // Whether this replica does the work the server does itself for a host (its server-side health
+  // checks): the replica holding its agent, or the leader when none does. Always on a single server.
+  bool works_for(const std::string& host_id, bool agent_here) const {
+    return !enabled() || agent_here || (leads_ && !held_.contains(host_id));
+  }
+  // The last settings change read (store::settings_change's seq; agents/replica_settings).
+  std::int64_t settings_seen() const { return settings_seen_; }
+  void set_settings_seen(std::int64_t seq) { settings_seen_ = seq; }
   const std::string& address() const { return address_; }
 
   // This replica took the host now (its agent connected here).
@@ -45,6 +56,8 @@ class replica_registry {
   std::string address_;
   bool leads_ = true;
   std::vector<store::replica_place> peers_;
+  std::unordered_set<std::string> held_;
+  std::int64_t settings_seen_ = 0;
   std::unordered_map<std::string, clock::time_point> taken_;
 };
 

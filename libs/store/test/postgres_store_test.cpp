@@ -15,10 +15,10 @@ namespace {
 
 using namespace std::chrono_literals;
 
-TEST_F(postgres_store_test, fresh_database_is_at_schema_version_13_with_byte_ordered_text) {
+TEST_F(postgres_store_test, fresh_database_is_at_schema_version_14_with_byte_ordered_text) {
   open().reset();
-  EXPECT_EQ(raw_int("SELECT MAX(version) FROM schema_version"), 13);
-  EXPECT_EQ(raw_int("SELECT COUNT(*) FROM schema_version"), 13);
+  EXPECT_EQ(raw_int("SELECT MAX(version) FROM schema_version"), 14);
+  EXPECT_EQ(raw_int("SELECT COUNT(*) FROM schema_version"), 14);
   auto columns = [&](const std::string& table) {
     return raw_int("SELECT COUNT(*) FROM information_schema.columns WHERE table_name = '" + table + "'");
   };
@@ -26,6 +26,7 @@ TEST_F(postgres_store_test, fresh_database_is_at_schema_version_13_with_byte_ord
   EXPECT_EQ(columns("tags"), 3);
   EXPECT_EQ(columns("replicas"), 3);
   EXPECT_EQ(columns("agent_holders"), 3);
+  EXPECT_EQ(columns("settings_changes"), 5);
   EXPECT_EQ(columns("notifications"), 13);
   EXPECT_EQ(columns("alerts"), 15);
   EXPECT_EQ(columns("stats_rollups"), 12);
@@ -57,7 +58,7 @@ TEST_F(postgres_store_test, servers_starting_together_on_a_new_database_migrate_
   }
   for (auto& t : servers) t.join();
   EXPECT_EQ(failures.load(), 0);
-  EXPECT_EQ(raw_int("SELECT COUNT(*) FROM schema_version"), 13);
+  EXPECT_EQ(raw_int("SELECT COUNT(*) FROM schema_version"), 14);
 }
 
 TEST_F(postgres_store_test, a_registration_token_is_spent_once_by_servers_racing_for_it) {

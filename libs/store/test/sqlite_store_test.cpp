@@ -90,14 +90,15 @@ TEST_F(sqlite_store_test, database_uses_wal_mode) {
   EXPECT_EQ(mode, "wal");
 }
 
-TEST_F(sqlite_store_test, fresh_database_is_at_schema_version_13) {
+TEST_F(sqlite_store_test, fresh_database_is_at_schema_version_14) {
   open().reset();
-  EXPECT_EQ(raw_int("SELECT MAX(version) FROM schema_version"), 13);
-  EXPECT_EQ(raw_int("SELECT COUNT(*) FROM schema_version"), 13);
+  EXPECT_EQ(raw_int("SELECT MAX(version) FROM schema_version"), 14);
+  EXPECT_EQ(raw_int("SELECT COUNT(*) FROM schema_version"), 14);
   EXPECT_EQ(raw_int("SELECT COUNT(*) FROM pragma_table_info('health_checks')"), 5);
   EXPECT_EQ(raw_int("SELECT COUNT(*) FROM pragma_table_info('tags')"), 3);
   EXPECT_EQ(raw_int("SELECT COUNT(*) FROM pragma_table_info('replicas')"), 3);
   EXPECT_EQ(raw_int("SELECT COUNT(*) FROM pragma_table_info('agent_holders')"), 3);
+  EXPECT_EQ(raw_int("SELECT COUNT(*) FROM pragma_table_info('settings_changes')"), 5);
   EXPECT_EQ(raw_int("SELECT COUNT(*) FROM pragma_table_info('notifications')"), 13);
   EXPECT_EQ(raw_int("SELECT COUNT(*) FROM pragma_table_info('alerts')"), 15);
   EXPECT_EQ(raw_int("SELECT COUNT(*) FROM pragma_table_info('stats_rollups')"), 12);
@@ -108,7 +109,9 @@ TEST_F(sqlite_store_test, version_1_database_upgrades_to_the_latest_and_keeps_it
   // Turns a fresh database back into what migration 1 alone left (SQLite 3.35+ drops columns), then puts
   // in data as a version 1 server would have.
   open().reset();
-  raw_exec("DELETE FROM schema_version WHERE version = 13;"
+  raw_exec("DELETE FROM schema_version WHERE version = 14;"
+           "DROP TABLE settings_changes;"
+           "DELETE FROM schema_version WHERE version = 13;"
            "DROP TABLE agent_holders;"
            "DROP TABLE replicas;"
            "ALTER TABLE notifications DROP COLUMN claimed_by;"
@@ -160,7 +163,7 @@ TEST_F(sqlite_store_test, version_1_database_upgrades_to_the_latest_and_keeps_it
   ASSERT_EQ(raw_int("SELECT COUNT(*) FROM sqlite_master WHERE name = 'stats_rollups'"), 0);
 
   auto s = open();
-  EXPECT_EQ(raw_int("SELECT MAX(version) FROM schema_version"), 13);
+  EXPECT_EQ(raw_int("SELECT MAX(version) FROM schema_version"), 14);
   EXPECT_TRUE(s->find_user_by_name("alice"));
   EXPECT_FALSE(s->find_user_by_name("alice")->disabled);
   auto events = s->list_events({});

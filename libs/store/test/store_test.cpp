@@ -40,7 +40,7 @@ TEST_P(store_test, newer_schema_version_is_refused) {
     open();
     FAIL() << "expected store_error";
   } catch (const store_error& e) {
-    EXPECT_NE(std::string(e.what()).find("database schema version 99 is newer than this build supports (13); "
+    EXPECT_NE(std::string(e.what()).find("database schema version 99 is newer than this build supports (14); "
                                          "upgrade dockmon-server"),
               std::string::npos)
         << e.what();
@@ -409,6 +409,32 @@ TEST_P(store_test, a_host_is_held_by_one_live_replica_and_freed_when_it_stops_be
   s->replica_gone("B");
   EXPECT_FALSE(s->host_holder(hosts[0], now_ + 2s));
   EXPECT_TRUE(s->hosts_held_by("B").empty());
+}
+
+TEST_P(store_test, settings_changes_are_read_in_order_after_a_place_and_dropped_after_an_hour) {
+  auto s = open();
+  EXPECT_EQ(s->last_settings_change(), 0);
+  const auto first = s->note_settings_change("alert_rule", "r1", "A", now_);
+  const auto second = s->note_settings_change("health_check", "h1/web", "B", now_ + 1s);
+  const auto third = s->note_settings_change("tags", "", "A", now_ + 2s);
+  EXPECT_LT(first, second);
+  EXPECT_LT(second, third);
+  EXPECT_EQ(s->last_settings_change(), third);
+  auto after = s->settings_changes_after(first, 10);
+  ASSERT_EQ(after.size(), 2u);
+  EXPECT_EQ(after[0].seq, second);
+  EXPECT_EQ(after[0].what, "health_check");
+  EXPECT_EQ(after[0].subject, "h1/web");
+  EXPECT_EQ(after[0].by, "B");
+  EXPECT_EQ(after[1].what, "tags");
+  EXPECT_EQ(s->settings_changes_after(0, 1).size(), 1u);
+  EXPECT_TRUE(s->settings_changes_after(third, 10).empty());
+  // A change noted more than an hour after the first drops it; the numbers go on.
+  const auto later = s->note_settings_change("blackouts", "", "A", now_ + 1h + 500ms);
+  EXPECT_GT(later, third);
+  after = s->settings_changes_after(0, 10);
+  ASSERT_EQ(after.size(), 3u);
+  EXPECT_EQ(after[0].seq, second);
 }
 
 TEST_P(store_test, sql_metacharacters_and_markup_are_stored_verbatim) {

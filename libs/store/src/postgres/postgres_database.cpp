@@ -258,6 +258,15 @@ CREATE INDEX agent_holders_by_replica ON agent_holders(replica_id);
 ALTER TABLE notifications ADD COLUMN claimed_by ctext NOT NULL DEFAULT '';
 ALTER TABLE notifications ADD COLUMN claimed_until_ms BIGINT NOT NULL DEFAULT 0;
 )sql"},
+    {14, R"sql(
+CREATE TABLE settings_changes (
+  seq BIGSERIAL PRIMARY KEY,
+  what ctext NOT NULL,
+  subject ctext NOT NULL,
+  by_replica ctext NOT NULL,
+  at ctext NOT NULL
+);
+)sql"},
 };
 
 static_assert(std::size(migrations) == sql::latest_schema_version, "every schema version needs its migration");

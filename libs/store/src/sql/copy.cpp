@@ -26,8 +26,9 @@ constexpr auto t = kind::text;
 constexpr auto i = kind::integer;
 constexpr auto r = kind::real;
 
-// Schema version 13, parents before the rows that refer to them. The replicas and their holds are live
-// state, true only of the servers running now: they stay behind.
+// Schema version 14, parents before the rows that refer to them. The replicas, their holds and the
+// settings changes they tell each other are live state, true only of the servers running now: they stay
+// behind.
 const std::vector<table>& tables() {
   static const std::vector<table> all = {
       {"users", false, {{"id", t}, {"username", t}, {"password_hash", t}, {"role", t}, {"created_at", t}, {"disabled", i}}},

@@ -14,7 +14,7 @@
 namespace dockmon::store::sql {
 
 // The schema version this build migrates to, in each dialect's migrations.
-inline constexpr int latest_schema_version = 13;
+inline constexpr int latest_schema_version = 14;
 
 // One statement of one backend, made by a connection; the wrapper below is what the store uses.
 class statement_impl {

@@ -1036,4 +1036,36 @@ std::vector<std::string> sql_store::hosts_held_by(std::string_view replica_id) {
   return first_column(s);
 }
 
+// In a write transaction: on PostgreSQL the writers' lock makes the order of the numbers the order of
+// the commits, so a reader never passes over a change committed after a later one.
+std::int64_t sql_store::note_settings_change(std::string_view what, std::string_view subject, std::string_view by,
+                                             sys_clock::time_point now) {
+  auto c = db_->acquire();
+  transaction tx(**c);
+  statement old(**c, "DELETE FROM settings_changes WHERE at < ?1");
+  old.bind_all(to_iso8601(now - std::chrono::hours(1), true)).run();
+  statement s(**c, "INSERT INTO settings_changes (what, subject, by_replica, at) VALUES (?1, ?2, ?3, ?4) RETURNING seq");
+  s.bind_all(what, subject, by, to_iso8601(now, true));
+  if (!s.step()) throw store_error("a settings change got no number");
+  const auto seq = s.int64(0);
+  s.reset();
+  tx.commit();
+  return seq;
+}
+
+std::vector<settings_change> sql_store::settings_changes_after(std::int64_t seq, std::size_t limit) {
+  auto c = db_->acquire();
+  statement s(**c, "SELECT seq, what, subject, by_replica FROM settings_changes WHERE seq > ?1 ORDER BY seq LIMIT ?2");
+  s.bind_all(seq, static_cast<std::int64_t>(limit));
+  std::vector<settings_change> out;
+  while (s.step()) out.push_back({s.int64(0), s.text(1), s.text(2), s.text(3)});
+  return out;
+}
+
+std::int64_t sql_store::last_settings_change() {
+  auto c = db_->acquire();
+  statement s(**c, "SELECT COALESCE(MAX(seq), 0) FROM settings_changes");
+  return s.step() ? s.int64(0) : 0;
+}
+
 }  // namespace dockmon::store::sql

@@ -108,6 +108,10 @@ class sql_store final : public store {
   std::optional<replica_place> host_holder(std::string_view host_id, sys_clock::time_point now) override;
   std::vector<std::string> hosts_held(sys_clock::time_point now) override;
   std::vector<std::string> hosts_held_by(std::string_view replica_id) override;
+  std::int64_t note_settings_change(std::string_view what, std::string_view subject, std::string_view by,
+                                    sys_clock::time_point now) override;
+  std::vector<settings_change> settings_changes_after(std::int64_t seq, std::size_t limit) override;
+  std::int64_t last_settings_change() override;
   std::vector<replica_place> live_replicas(sys_clock::time_point now) override;
 
  private:

@@ -304,6 +304,17 @@ CREATE INDEX agent_holders_by_replica ON agent_holders(replica_id);
 ALTER TABLE notifications ADD COLUMN claimed_by TEXT NOT NULL DEFAULT '';
 ALTER TABLE notifications ADD COLUMN claimed_until_ms INTEGER NOT NULL DEFAULT 0;
 )sql"},
+    // What one replica changed of what every replica keeps in memory (alert rules, blackouts, tags,
+    // health checks), in order, for the others to apply. Live state, kept for an hour.
+    {14, R"sql(
+CREATE TABLE settings_changes (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  what TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  by_replica TEXT NOT NULL,
+  at TEXT NOT NULL
+);
+)sql"},
 };
 
 static_assert(std::size(migrations) == sql::latest_schema_version, "every schema version needs its migration");

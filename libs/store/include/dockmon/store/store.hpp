@@ -270,6 +270,14 @@ struct replica_place {
   std::string address;
 };
 
+// A change one replica made to what every replica keeps in memory, for the others to apply.
+struct settings_change {
+  std::int64_t seq = 0;  // in the order they were made
+  std::string what;      // alert_rule, alert_rule_snooze, blackouts, tags, health_check
+  std::string subject;   // the rule's id; "host id/container name" of a health check; empty: all of them
+  std::string by;        // the replica's id
+};
+
 inline constexpr std::size_t max_event_limit = 1000;
 inline constexpr std::size_t max_replay_events = 1'000'000;
 inline constexpr std::size_t max_alert_limit = 1000;
@@ -379,6 +387,14 @@ class store {
   virtual std::vector<replica_place> live_replicas(sys_clock::time_point now) = 0;
   // The hosts this replica holds by the database's record (another may have taken some of its agents).
   virtual std::vector<std::string> hosts_held_by(std::string_view replica_id) = 0;
+  // A replica changed rules, blackouts, tags or a health check (stored already): its place in the order.
+  // Changes older than an hour are dropped meanwhile.
+  virtual std::int64_t note_settings_change(std::string_view what, std::string_view subject, std::string_view by,
+                                            sys_clock::time_point now) = 0;
+  // The changes after `seq`, oldest first, at most `limit`.
+  virtual std::vector<settings_change> settings_changes_after(std::int64_t seq, std::size_t limit) = 0;
+  // The latest change's place (0 when none): where a replica that starts now begins to read.
+  virtual std::int64_t last_settings_change() = 0;
 
   // audit log of user operations
   virtual void append_audit(std::string_view user_id, std::string_view action, std::string_view target,
