@@ -209,7 +209,7 @@ TEST_F(replicas, behind_haproxy_an_agent_and_its_requests_find_the_replica_left_
   EXPECT_EQ(left.hosts().size(), 1u);
 }
 
-TEST_F(replicas, a_rule_and_a_health_check_changed_on_one_replica_apply_on_the_other) {
+TEST_F(replicas, rules_health_checks_and_firing_alerts_reach_the_replica_that_holds_the_agent) {
   test_agent agent(a.port(), a.registration_token(), {}, both_urls("1"));
   auto host = a.wait_for_engine(engine_id(), 30s);
   ASSERT_TRUE(host) << agent.log();
@@ -235,11 +235,21 @@ TEST_F(replicas, a_rule_and_a_health_check_changed_on_one_replica_apply_on_the_o
   auto set = b.put(check, R"({"url":"http://127.0.0.1:9/ready"})");
   ASSERT_EQ(set.status, 200u) << set.body;
   ASSERT_TRUE(wait_until([&] { return applied(b); }, 10s)) << b.proc().log();
+  const std::string alert_id(fired->at("id").as_string());
+  ASSERT_TRUE(wait_until([&] { return one(b, "SELECT state FROM alerts WHERE id = '" + alert_id + "'") == "firing"; }, 10s));
   a.kill_hard();
   http_response on_b;
   ASSERT_TRUE(wait_until([&] { return (on_b = b.get(check)).status != 502; }, 30s)) << agent.log();
   ASSERT_EQ(on_b.status, 200u) << on_b.body;
   EXPECT_NE(on_b.body.find("127.0.0.1:9/ready"), std::string::npos) << on_b.body;
+
+  // The alert a raised went with the agent: b ends it when the container starts again.
+  scoped_container probe("replica-rule-probe", "sleep 300");
+  ASSERT_TRUE(wait_until([&] { return event_seen(b, probe.id, "start"); }, 20s)) << "b hears the agent's events";
+  ASSERT_EQ(docker_cli("start replica-rule-web").exit_code, 0);
+  auto resolved = wait_for_alert(b, "replica-rule-web", "resolved", 20s);
+  ASSERT_TRUE(resolved) << b.get("/api/alerts").body;
+  EXPECT_EQ(resolved->at("id"), fired->at("id"));
 }
 
 TEST_F(replicas, a_host_whose_agent_stops_is_one_alert_and_one_message_whichever_replica_counts_it) {

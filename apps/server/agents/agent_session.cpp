@@ -358,6 +358,7 @@ net::awaitable<void> run_agent_session(server_context& ctx, Stream stream, http:
     ctx.telemetry.on_agent_link(reg.reply.host_id, false);
     if (co_await held_elsewhere(ctx, reg.reply.host_id)) {
       ctx.replicas.let_go(reg.reply.host_id);
+      ctx.alerts.forget_host(reg.reply.host_id);  // they went with it (agents/replica_link hold_host)
       spdlog::info("agent {} moved to another replica", agent_id);
       co_return;  // not offline: the replica that holds it now says what it is
     }

@@ -91,8 +91,12 @@ net::awaitable<void> run_replica_link(server_context& ctx) {
 net::awaitable<void> hold_host(server_context& ctx, std::string host_id) {
   if (!ctx.replicas.enabled()) co_return;
   ctx.replicas.took(host_id);
-  auto hold = ctx.with_store([host_id, id = ctx.replicas.id()](store::store& s) { s.hold_host(host_id, id, sys_clock::now()); });
-  co_await std::move(hold);
+  auto hold = ctx.with_store([host_id, id = ctx.replicas.id()](store::store& s) {
+    s.hold_host(host_id, id, sys_clock::now());
+    return s.list_alerts({"firing", host_id, store::max_alert_limit});
+  });
+  // The host's alerts follow its agent: what another replica raised, this one now ends or goes on with.
+  ctx.alerts.adopt(co_await std::move(hold), sys_clock::now());
 }
 
 net::awaitable<void> release_host(server_context& ctx, std::string host_id) {

@@ -11,7 +11,8 @@ namespace dockmon::server {
 void announce_replica(server_context& ctx);
 // Every beat: alive for another lease; agents another replica took meanwhile are closed here.
 net::awaitable<void> run_replica_link(server_context& ctx);
-// An agent connected here / its connection here ended.
+// An agent connected here (this replica holds its host and takes on its firing alerts) / its connection
+// here ended.
 net::awaitable<void> hold_host(server_context& ctx, std::string host_id);
 net::awaitable<void> release_host(server_context& ctx, std::string host_id);
 // Whether another live replica holds the host now (its agent moved there).

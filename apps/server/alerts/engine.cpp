@@ -125,6 +125,26 @@ void engine::restore(const std::vector<store::alert_record>& firing, time_point 
   }
 }
 
+void engine::adopt(const std::vector<store::alert_record>& firing, time_point now) {
+  std::vector<store::alert_record> taken;
+  for (const auto& record : firing) {
+    if (record.kind == "host_down" || firing_alert(record.id) != nullptr) continue;
+    taken.push_back(record);
+  }
+  restore(taken, now);
+}
+
+void engine::forget_host(const std::string& host_id) {
+  const std::string middle = '\n' + host_id + '\n';
+  std::erase_if(tracked_, [&](const auto& item) {
+    const auto& key = item.first;  // key_of: rule id, host id, container id
+    const auto at = key.find(middle);
+    if (at == std::string::npos) return false;
+    auto rule = rules_.find(key.substr(0, at));
+    return rule == rules_.end() || rule->second.kind != rule_kind::host_down;
+  });
+}
+
 engine::tracked& engine::track(const rule& r, const std::string& host_id, const std::string& container_id) {
   auto [it, added] = tracked_.try_emplace(key_of(r.id, host_id, container_id), r.controls);
   return it->second;

@@ -34,6 +34,11 @@ class engine {
   // Firing alerts from the store, after a restart: they stay firing without firing again (their rule
   // must be set first; an alert whose rule is gone ends).
   void restore(const std::vector<store::alert_record>& firing, time_point now);
+  // Among replicas, the alerts of a host follow its agent: the replica it comes to takes on the host's
+  // firing alerts another raised (adopt: those it does not track already, host_down aside, which the
+  // leader counts), and the one it left forgets them, without ending them.
+  void adopt(const std::vector<store::alert_record>& firing, time_point now);
+  void forget_host(const std::string& host_id);
 
   // Blackout windows, all of them at once: while one covers a host, its alerts tell no one.
   void set_blackouts(std::vector<blackout> windows) { blackouts_ = std::move(windows); }

@@ -134,6 +134,43 @@ TEST(alert_engine, a_firing_alert_comes_back_after_a_restart_without_firing_agai
   EXPECT_EQ(resolved[0].state, "resolved");
 }
 
+TEST(alert_engine, a_hosts_alerts_follow_its_agent_to_another_replica_but_host_down_stays_with_the_leader) {
+  engine a;
+  a.set_rule(make_rule("r1", R"({"kind":"container_stopped"})"), t0);
+  a.set_rule(make_rule("down", R"({"kind":"host_down","fire_after_seconds":60})"), t0);
+  a.host_connected("h1", "node-a", t0);
+  a.on_container_event(event("die"), t0 + 1s);
+  auto fired = a.take_changes();
+  ASSERT_EQ(fired.size(), 1u);
+  store::alert_record down = fired[0];
+  down.id = "down-alert";
+  down.rule_id = "down";
+  down.kind = "host_down";
+  down.container_id.clear();
+
+  // The agent moves to b: b takes on the container's alert (and not the leader's host_down), ends it
+  // on the start; taking it twice changes nothing.
+  engine b;
+  b.set_rule(make_rule("r1", R"({"kind":"container_stopped"})"), t0);
+  b.set_rule(make_rule("down", R"({"kind":"host_down","fire_after_seconds":60})"), t0);
+  b.host_connected("h1", "node-a", t0 + 2s);
+  b.take_changes();
+  b.adopt({fired[0], down}, t0 + 2s);
+  b.adopt({fired[0]}, t0 + 3s);
+  EXPECT_TRUE(b.take_changes().empty());
+  EXPECT_FALSE(b.acknowledge("down-alert", "ops", t0 + 3s)) << "host_down is the leader's";
+  b.on_container_event(event("start"), t0 + 4s);
+  auto resolved = b.take_changes();
+  ASSERT_EQ(resolved.size(), 1u);
+  EXPECT_EQ(resolved[0].id, fired[0].id);
+  EXPECT_EQ(resolved[0].state, "resolved");
+
+  // a forgets the host's alerts without ending them: the start it never hears leaves nothing behind.
+  a.forget_host("h1");
+  EXPECT_TRUE(a.take_changes().empty());
+  EXPECT_FALSE(a.acknowledge(fired[0].id, "ops", t0 + 5s));
+}
+
 TEST(alert_engine, a_changed_rule_ends_its_alerts_and_acknowledging_marks_the_row) {
   engine e;
   e.set_rule(make_rule("r1", R"({"kind":"container_stopped"})"), t0);
