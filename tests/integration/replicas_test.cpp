@@ -278,6 +278,14 @@ TEST_F(replicas, a_host_whose_agent_stops_is_one_alert_and_one_message_whichever
   EXPECT_EQ(one(a, "SELECT COUNT(*) FROM alerts WHERE kind = 'host_down'"), "1");
   EXPECT_EQ(hook.requests().size(), 1u) << "a message per replica";
 
+  // The leader keeps the alert; acknowledged through the other replica, it is acknowledged there.
+  const auto leader_url = one(a, "SELECT address FROM replicas ORDER BY id LIMIT 1");
+  test_server& other = leader_url == a.url() ? b : a;
+  const std::string alert_id(down->at("id").as_string());
+  auto ack = other.post("/api/alerts/" + alert_id + "/acknowledge");
+  EXPECT_EQ(ack.status, 200u) << ack.body;
+  EXPECT_TRUE(wait_until([&] { return one(a, "SELECT acknowledged_by FROM alerts WHERE id = '" + alert_id + "'") == "admin"; }, 5s));
+
   // Back (through a): the one alert is resolved.
   agent.restart();
   auto up = wait_for_alert(a, host_name, "resolved", 30s);

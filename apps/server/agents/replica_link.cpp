@@ -32,6 +32,7 @@ replica_view beat_once(store::store& s, const std::string& id, const std::string
 // counted away by the leader only, and online by the others, so that it is one alert.
 void follow_other_replicas(server_context& ctx, const replica_view& view) {
   ctx.replicas.set_leads(view.live.empty() || view.live.front().replica_id == ctx.replicas.id());
+  ctx.replicas.set_leader(view.live.empty() ? store::replica_place{} : view.live.front());
   auto peers = view.live;
   std::erase_if(peers, [&](const auto& p) { return p.replica_id == ctx.replicas.id(); });
   ctx.replicas.set_peers(std::move(peers));

@@ -489,6 +489,11 @@ void engine::tick(time_point now) {
   }
 }
 
+bool engine::keeps(const std::string& alert_id) const {
+  return std::any_of(tracked_.begin(), tracked_.end(),
+                     [&](const auto& item) { return item.second.record.id == alert_id && item.second.record.state == "firing"; });
+}
+
 engine::tracked* engine::firing_alert(const std::string& alert_id) {
   for (auto& [key, t] : tracked_)
     if (t.record.id == alert_id && t.record.state == "firing") return &t;

@@ -86,6 +86,8 @@ class engine {
   std::optional<store::alert_record> resolve(const std::string& alert_id, const std::string& username, time_point now);
   // The whole rule tells no one until then (a time in the past wakes it); false when there is no such rule.
   bool snooze_rule(const std::string& rule_id, time_point until);
+  // Whether a firing alert with that id is kept here.
+  bool keeps(const std::string& alert_id) const;
 
   // The rows that changed since the last call, in the order they changed, for the one writer to store.
   // They stay visible in pending_changes() until it says they are stored.

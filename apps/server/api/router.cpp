@@ -96,6 +96,30 @@ net::awaitable<std::optional<store::replica_place>> other_holder(server_context&
   co_return holder;
 }
 
+// The replica whose engine keeps the firing alert, when it is another live one: the holder of its host's
+// agent, or the leader for host_down (the leader counts absent hosts) and for hosts no replica holds.
+net::awaitable<std::optional<store::replica_place>> other_keeper(server_context& ctx, const request& req,
+                                                                  std::string alert_id) {
+  if (!ctx.replicas.enabled() || ctx.alerts.keeps(alert_id) || req.find(forwarded_header) != req.end())
+    co_return std::nullopt;
+  struct whereabouts {
+    bool known = false;  // stored: a change still in the engine's memory is this replica's
+    std::optional<store::replica_place> holder;
+  };
+  auto find = ctx.with_store([alert_id](store::store& s) {
+    whereabouts w;
+    auto alert = s.find_alert(alert_id);
+    w.known = alert.has_value();
+    if (alert && alert->kind != "host_down") w.holder = s.host_holder(alert->host_id, sys_clock::now());
+    return w;
+  });
+  const auto found = co_await std::move(find);
+  if (!found.known) co_return std::nullopt;
+  auto keeper = found.holder ? *found.holder : ctx.replicas.leader();
+  if (keeper.replica_id.empty() || keeper.replica_id == ctx.replicas.id()) co_return std::nullopt;
+  co_return keeper;
+}
+
 net::awaitable<response> route_request(server_context& ctx, const request& req, std::string peer) {
   const std::string_view target = req.target();
   const auto q = target.find('?');
@@ -135,9 +159,13 @@ net::awaitable<response> route_request(server_context& ctx, const request& req, 
   if (!known_path) co_return answer.fail(http::status::not_found, "not found");
   if (found == nullptr) co_return answer.method_not_allowed();
   if (!may_call(who, found->role)) co_return answer.fail(http::status::forbidden, refusal_for(found->role));
-  if (found->where == reach::holder) {
-    if (auto holder = co_await other_holder(ctx, req, std::string(params.at(0)))) {
-      forward_target to{holder->replica_id, holder->address};
+  if (found->where != reach::here) {
+    const std::string subject(params.at(0));
+    std::optional<store::replica_place> elsewhere;
+    if (found->where == reach::holder) elsewhere = co_await other_holder(ctx, req, subject);
+    else elsewhere = co_await other_keeper(ctx, req, subject);
+    if (elsewhere) {
+      forward_target to{elsewhere->replica_id, elsewhere->address};
       co_return co_await forward_request(ctx.executor, req, to, ctx.replicas.id(), peer, forward_timeout(ctx, query));
     }
   }

@@ -19,9 +19,11 @@ enum class access { open, viewer, operator_, admin };
 std::string_view access_name(access a);
 
 // Where a route is served when several servers share one database (--replica-address): on the replica
-// the request reached, or, for a route about one host ({host_id} first) that needs its agent or what
-// its agent last said, on the replica holding that agent, to which the request is sent on.
-enum class reach { here, holder };
+// the request reached; or, for a route about one host ({host_id} first) that needs its agent or what
+// its agent last said, on the replica holding that agent (holder); or, for a route that changes a firing
+// alert ({alert_id} first), on the replica whose engine keeps it (keeper): the holder of its host's
+// agent, or the leader for host_down and for hosts no replica holds. The request is sent on to it.
+enum class reach { here, holder, keeper };
 
 // One request on its way through the route that matched it: what a handler needs and its answers.
 struct route_call : route_answers {

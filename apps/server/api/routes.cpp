@@ -1,5 +1,5 @@
-// Every REST route, the role it needs, its handler, and where it is served among replicas (here, or by
-// the replica holding the host's agent: api/router.hpp): the API's contents page. `dockmon-server routes`
+// Every REST route, the role it needs, its handler, and where it is served among replicas (here, by the
+// replica holding the host's agent, or by the one keeping the alert: api/router.hpp): the API's contents page. `dockmon-server routes`
 // prints it; tests/integration/routes_test.cpp proves each one refuses strangers (401) and lower roles
 // (403). Served outside this table by http_session: the web UI's files, the WebSockets /ws (browsers)
 // and /api/agent/ws (agents), and GET /api/agent-builds/download/{ticket} (the ticket is the credential).
@@ -16,6 +16,7 @@ constexpr auto operator_ = access::operator_;
 constexpr auto admin = access::admin;
 constexpr auto here = reach::here;
 constexpr auto holder = reach::holder;
+constexpr auto keeper = reach::keeper;
 
 constexpr route table[] = {
     // The server itself
@@ -83,11 +84,11 @@ constexpr route table[] = {
     {delete_, "/api/alert-rules/{rule_id}", admin, delete_alert_rule, here},
     {post, "/api/alert-rules/{rule_id}/snooze", operator_, snooze_alert_rule, here},
     {get, "/api/alerts", viewer, list_alerts, here},
-    {post, "/api/alerts/{alert_id}/acknowledge", operator_, acknowledge_alert, here},
-    {post, "/api/alerts/{alert_id}/snooze", operator_, snooze_alert, here},
-    {post, "/api/alerts/{alert_id}/resolve", operator_, resolve_alert, here},
+    {post, "/api/alerts/{alert_id}/acknowledge", operator_, acknowledge_alert, keeper},
+    {post, "/api/alerts/{alert_id}/snooze", operator_, snooze_alert, keeper},
+    {post, "/api/alerts/{alert_id}/resolve", operator_, resolve_alert, keeper},
     {get, "/api/alerts/{alert_id}/ack-link", open, alert_ack_link_page, here},
-    {post, "/api/alerts/{alert_id}/ack-link", open, acknowledge_alert_by_link, here},
+    {post, "/api/alerts/{alert_id}/ack-link", open, acknowledge_alert_by_link, keeper},
     {get, "/api/blackouts", viewer, list_blackouts, here},
     {post, "/api/blackouts", admin, create_blackout, here},
     {delete_, "/api/blackouts/{blackout_id}", admin, delete_blackout, here},

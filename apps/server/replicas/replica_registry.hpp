@@ -33,6 +33,9 @@ class replica_registry {
   // The other live replicas, as the last beat read them (a browser's live feed is relayed from each).
   const std::vector<store::replica_place>& peers() const { return peers_; }
   void set_peers(std::vector<store::replica_place> peers) { peers_ = std::move(peers); }
+  // The live replica with the lowest id, as the last beat read it (empty before the first).
+  const store::replica_place& leader() const { return leader_; }
+  void set_leader(store::replica_place leader) { leader_ = std::move(leader); }
   // The hosts any live replica holds, as the last beat read them.
   void set_held(std::vector<std::string> held) { held_ = std::unordered_set<std::string>(held.begin(), held.end()); }
   // Whether this replica does the work the server does itself for a host (its server-side health
@@ -57,6 +60,7 @@ class replica_registry {
   bool leads_ = true;
   std::vector<store::replica_place> peers_;
   std::unordered_set<std::string> held_;
+  store::replica_place leader_;
   std::int64_t settings_seen_ = 0;
   std::unordered_map<std::string, clock::time_point> taken_;
 };
