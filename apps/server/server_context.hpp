@@ -55,7 +55,6 @@ struct server_context {
   agent_hub hub;
   live_telemetry telemetry;
   sign_in_limiter sign_in_limits;
-  download_tickets build_tickets;  // single-use downloads of agent builds
   feed_watch feeds;                // live feeds by user, closed when their sessions end
   alerts::engine alerts;           // rules applied to events and agents' links (alerts/alert_runner)
   wake_signal alerts_wake{executor};  // the engine changed: store it now rather than at the next tick

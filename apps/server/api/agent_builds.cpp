@@ -141,8 +141,10 @@ class build_routes : private route_answers {
     cmd.name = "self_update";
     cmd.payload["version"] = version;
     // A path on this server: the agent resolves it against its own DOCKMON_URL and its TLS settings.
-    cmd.payload["binary_url"] =
-        std::string(agent_build_download_prefix) + ctx_.build_tickets.mint(agent_build_ref{version, arch});
+    auto mint = ctx_.with_store([build = agent_build_ref{version, arch}](store::store& s) {
+      return mint_download_ticket(s, build, sys_clock::now());
+    });
+    cmd.payload["binary_url"] = std::string(agent_build_download_prefix) + co_await std::move(mint);
     cmd.payload["checksum"] = build->sha256;
     cmd.payload["signature"] = build->signature;
     json::object answer{{"version", version}, {"arch", arch}};
@@ -198,20 +200,16 @@ std::string agent_build_file(const std::string& data_dir, const agent_build_ref&
   return data_dir + "/agent-builds/" + build.arch + "/" + build.version;
 }
 
-std::string download_tickets::mint(agent_build_ref build, clock::time_point now) {
-  std::erase_if(by_hash_, [now](const auto& item) { return item.second.expires <= now; });
+std::string mint_download_ticket(store::store& s, const agent_build_ref& build, sys_clock::time_point now) {
   auto ticket = random_token();
-  by_hash_[sha256_hex(ticket)] = entry{std::move(build), now + lifetime};
+  s.add_download_ticket(sha256_hex(ticket), build.version, build.arch, now + download_ticket_lifetime, now);
   return ticket;
 }
 
-std::optional<agent_build_ref> download_tickets::redeem(std::string_view ticket, clock::time_point now) {
-  auto it = by_hash_.find(sha256_hex(ticket));
-  if (it == by_hash_.end()) return std::nullopt;
-  auto found = std::move(it->second);
-  by_hash_.erase(it);
-  if (found.expires <= now) return std::nullopt;
-  return std::move(found.build);
+std::optional<agent_build_ref> redeem_download_ticket(store::store& s, std::string_view ticket, sys_clock::time_point now) {
+  auto found = s.spend_download_ticket(sha256_hex(ticket), now);
+  if (!found) return std::nullopt;
+  return agent_build_ref{std::move(found->first), std::move(found->second)};
 }
 
 net::awaitable<response> upload_agent_build(route_call& c) { return serve<build_routes, &build_routes::upload>(c); }
@@ -231,14 +229,22 @@ net::awaitable<bool> may_send_agent_build(server_context& ctx, const request& he
   co_return who.has_value() && has_role(*who, role::admin);
 }
 
-build_download download_agent_build(server_context& ctx, const request& req) {
+net::awaitable<build_download> download_agent_build(server_context& ctx, const request& req) {
   build_download out;
   std::string_view target = req.target();
-  const auto ticket = target.substr(agent_build_download_prefix.size(), target.find('?') - agent_build_download_prefix.size());
-  auto build = ctx.build_tickets.redeem(ticket);
+  std::string ticket(target.substr(agent_build_download_prefix.size(), target.find('?') - agent_build_download_prefix.size()));
+  auto redeem = ctx.with_store([ticket](store::store& s) { return redeem_download_ticket(s, ticket, sys_clock::now()); });
+  std::optional<agent_build_ref> build;
+  try {
+    build = co_await std::move(redeem);
+  } catch (const std::exception& e) {
+    spdlog::error("cannot look up a download ticket: {}", e.what());
+    out.error = error_response(req, http::status::service_unavailable, "the database does not answer; try again");
+    co_return out;
+  }
   if (!build) {
     out.error = error_response(req, http::status::not_found, "no such download: the ticket is unknown, used or expired");
-    return out;
+    co_return out;
   }
   const auto path = agent_build_file(ctx.config.data_dir, *build);
   http::file_body::value_type file;
@@ -248,7 +254,7 @@ build_download download_agent_build(server_context& ctx, const request& req) {
     spdlog::error("agent build {} {} is in the store but its file {} cannot be read: {}", build->version, build->arch,
                   path, ec.message());
     out.error = error_response(req, http::status::not_found, "the build's file is missing on the server");
-    return out;
+    co_return out;
   }
   spdlog::info("serving agent build {} {} ({} bytes)", build->version, build->arch, file.size());
   http::response<http::file_body> res{std::piecewise_construct, std::make_tuple(std::move(file)),
@@ -258,7 +264,7 @@ build_download download_agent_build(server_context& ctx, const request& req) {
   res.keep_alive(false);
   res.prepare_payload();
   out.file = std::move(res);
-  return out;
+  co_return out;
 }
 
 }  // namespace dockmon::server

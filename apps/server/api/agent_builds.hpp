@@ -33,25 +33,14 @@ struct agent_build_ref {
 // "<version>-<arch>" could name two builds.
 std::string agent_build_file(const std::string& data_dir, const agent_build_ref& build);
 
-// Download tickets: random 256-bit, single use, valid 10 minutes, kept in memory (hashed). The agent only
-// has its WebSocket; a ticket in the URL lets it fetch one file over plain HTTP(S) without presenting its
-// permanent token anywhere but the socket, and is worth nothing once used or expired.
-class download_tickets {
- public:
-  using clock = std::chrono::steady_clock;
-  static constexpr auto lifetime = std::chrono::minutes(10);
-
-  std::string mint(agent_build_ref build, clock::time_point now = clock::now());
-  // The build the ticket was made for; nullopt when unknown, used or expired. Spends the ticket.
-  std::optional<agent_build_ref> redeem(std::string_view ticket, clock::time_point now = clock::now());
-
- private:
-  struct entry {
-    agent_build_ref build;
-    clock::time_point expires;
-  };
-  std::unordered_map<std::string, entry> by_hash_;
-};
+// Download tickets: random 256-bit, single use, valid 10 minutes, kept in the database by their hash (so
+// that any replica redeems one another made). The agent only has its WebSocket; a ticket in the URL lets
+// it fetch one file over plain HTTP(S) without presenting its permanent token anywhere but the socket, and
+// is worth nothing once used or expired. Both block: run them on the database pool.
+inline constexpr auto download_ticket_lifetime = std::chrono::minutes(10);
+std::string mint_download_ticket(store::store& s, const agent_build_ref& build, sys_clock::time_point now);
+// The build the ticket was made for; nullopt when unknown, used or expired. Spends the ticket.
+std::optional<agent_build_ref> redeem_download_ticket(store::store& s, std::string_view ticket, sys_clock::time_point now);
 
 // Whether the request whose header has arrived may send a body of up to max_agent_build_bytes: only an
 // admin's upload. Everyone else keeps the 1 MiB limit, so strangers cannot make the server read 64 MiB.
@@ -62,6 +51,6 @@ struct build_download {
   std::optional<http::response<http::file_body>> file;
   response error;
 };
-build_download download_agent_build(server_context& ctx, const request& req);
+net::awaitable<build_download> download_agent_build(server_context& ctx, const request& req);
 
 }  // namespace dockmon::server

@@ -172,7 +172,7 @@ net::awaitable<void> serve_http(server_context& ctx, Stream stream, std::string 
     bool keep_alive = req.keep_alive();
     if (req.method() == http::verb::get && req.target().starts_with(agent_build_download_prefix)) {
       // A file of up to 64 MiB, streamed from disk rather than held in memory; then the connection ends.
-      auto download = download_agent_build(ctx, req);
+      auto download = co_await download_agent_build(ctx, req);
       if (download.file) {
         set_common_headers(*download.file, ctx.door.browsers_use_https());
         beast::get_lowest_layer(stream).expires_after(agent_build_deadline);

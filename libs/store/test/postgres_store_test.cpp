@@ -27,6 +27,7 @@ TEST_F(postgres_store_test, fresh_database_is_at_schema_version_14_with_byte_ord
   EXPECT_EQ(columns("replicas"), 3);
   EXPECT_EQ(columns("agent_holders"), 3);
   EXPECT_EQ(columns("settings_changes"), 5);
+  EXPECT_EQ(columns("download_tickets"), 4);
   EXPECT_EQ(columns("notifications"), 13);
   EXPECT_EQ(columns("alerts"), 15);
   EXPECT_EQ(columns("stats_rollups"), 12);

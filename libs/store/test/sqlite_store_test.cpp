@@ -99,6 +99,7 @@ TEST_F(sqlite_store_test, fresh_database_is_at_schema_version_14) {
   EXPECT_EQ(raw_int("SELECT COUNT(*) FROM pragma_table_info('replicas')"), 3);
   EXPECT_EQ(raw_int("SELECT COUNT(*) FROM pragma_table_info('agent_holders')"), 3);
   EXPECT_EQ(raw_int("SELECT COUNT(*) FROM pragma_table_info('settings_changes')"), 5);
+  EXPECT_EQ(raw_int("SELECT COUNT(*) FROM pragma_table_info('download_tickets')"), 4);
   EXPECT_EQ(raw_int("SELECT COUNT(*) FROM pragma_table_info('notifications')"), 13);
   EXPECT_EQ(raw_int("SELECT COUNT(*) FROM pragma_table_info('alerts')"), 15);
   EXPECT_EQ(raw_int("SELECT COUNT(*) FROM pragma_table_info('stats_rollups')"), 12);
@@ -111,6 +112,7 @@ TEST_F(sqlite_store_test, version_1_database_upgrades_to_the_latest_and_keeps_it
   open().reset();
   raw_exec("DELETE FROM schema_version WHERE version = 14;"
            "DROP TABLE settings_changes;"
+           "DROP TABLE download_tickets;"
            "DELETE FROM schema_version WHERE version = 13;"
            "DROP TABLE agent_holders;"
            "DROP TABLE replicas;"

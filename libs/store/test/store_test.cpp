@@ -437,6 +437,20 @@ TEST_P(store_test, settings_changes_are_read_in_order_after_a_place_and_dropped_
   EXPECT_EQ(after[0].seq, second);
 }
 
+TEST_P(store_test, a_download_ticket_is_spent_once_and_not_after_it_expires) {
+  auto s = open();
+  auto other = open();  // another replica on the same database
+  s->add_download_ticket("h1", "1.2.0", "amd64", now_ + 10min, now_);
+  s->add_download_ticket("h2", "1.2.0", "arm64", now_ + 10min, now_);
+  auto spent = other->spend_download_ticket("h1", now_ + 1s);
+  ASSERT_TRUE(spent);
+  EXPECT_EQ(spent->first, "1.2.0");
+  EXPECT_EQ(spent->second, "amd64");
+  EXPECT_FALSE(s->spend_download_ticket("h1", now_ + 2s)) << "spent";
+  EXPECT_FALSE(s->spend_download_ticket("h2", now_ + 11min)) << "expired";
+  EXPECT_FALSE(s->spend_download_ticket("h3", now_));
+}
+
 TEST_P(store_test, sql_metacharacters_and_markup_are_stored_verbatim) {
   auto s = open();
   const std::string nasty = "x'); DROP TABLE users; -- \"<script>alert(1)</script>\" % _ \\ ?1";

@@ -266,6 +266,12 @@ CREATE TABLE settings_changes (
   by_replica ctext NOT NULL,
   at ctext NOT NULL
 );
+CREATE TABLE download_tickets (
+  ticket_hash ctext PRIMARY KEY,
+  version ctext NOT NULL,
+  arch ctext NOT NULL,
+  expires_at ctext NOT NULL
+);
 )sql"},
 };
 

@@ -26,9 +26,9 @@ constexpr auto t = kind::text;
 constexpr auto i = kind::integer;
 constexpr auto r = kind::real;
 
-// Schema version 14, parents before the rows that refer to them. The replicas, their holds and the
-// settings changes they tell each other are live state, true only of the servers running now: they stay
-// behind.
+// Schema version 14, parents before the rows that refer to them. The replicas, their holds, the settings
+// changes they tell each other and the download tickets are live state, true only of the servers running
+// now: they stay behind.
 const std::vector<table>& tables() {
   static const std::vector<table> all = {
       {"users", false, {{"id", t}, {"username", t}, {"password_hash", t}, {"role", t}, {"created_at", t}, {"disabled", i}}},

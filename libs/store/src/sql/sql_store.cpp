@@ -1068,4 +1068,29 @@ std::int64_t sql_store::last_settings_change() {
   return s.step() ? s.int64(0) : 0;
 }
 
+void sql_store::add_download_ticket(std::string_view ticket_hash, std::string_view version, std::string_view arch,
+                                    sys_clock::time_point expires, sys_clock::time_point now) {
+  auto c = db_->acquire();
+  transaction tx(**c);
+  statement old(**c, "DELETE FROM download_tickets WHERE expires_at <= ?1");
+  old.bind_all(to_iso8601(now, true)).run();
+  statement s(**c, "INSERT INTO download_tickets (ticket_hash, version, arch, expires_at) VALUES (?1, ?2, ?3, ?4)");
+  s.bind_all(ticket_hash, version, arch, to_iso8601(expires, true)).run();
+  tx.commit();
+}
+
+// One statement: of two replicas spending one ticket at once, one gets the row.
+std::optional<std::pair<std::string, std::string>> sql_store::spend_download_ticket(std::string_view ticket_hash,
+                                                                                   sys_clock::time_point now) {
+  auto c = db_->acquire();
+  statement s(**c, "DELETE FROM download_tickets WHERE ticket_hash = ?1 RETURNING version, arch, expires_at");
+  s.bind_all(ticket_hash);
+  if (!s.step()) return std::nullopt;
+  auto build = std::pair(s.text(0), s.text(1));
+  const bool expired = s.text(2) <= to_iso8601(now, true);
+  s.reset();
+  if (expired) return std::nullopt;
+  return build;
+}
+
 }  // namespace dockmon::store::sql

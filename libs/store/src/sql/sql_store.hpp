@@ -112,6 +112,10 @@ class sql_store final : public store {
                                     sys_clock::time_point now) override;
   std::vector<settings_change> settings_changes_after(std::int64_t seq, std::size_t limit) override;
   std::int64_t last_settings_change() override;
+  void add_download_ticket(std::string_view ticket_hash, std::string_view version, std::string_view arch,
+                           sys_clock::time_point expires, sys_clock::time_point now) override;
+  std::optional<std::pair<std::string, std::string>> spend_download_ticket(std::string_view ticket_hash,
+                                                                          sys_clock::time_point now) override;
   std::vector<replica_place> live_replicas(sys_clock::time_point now) override;
 
  private:

@@ -305,7 +305,8 @@ ALTER TABLE notifications ADD COLUMN claimed_by TEXT NOT NULL DEFAULT '';
 ALTER TABLE notifications ADD COLUMN claimed_until_ms INTEGER NOT NULL DEFAULT 0;
 )sql"},
     // What one replica changed of what every replica keeps in memory (alert rules, blackouts, tags,
-    // health checks), in order, for the others to apply. Live state, kept for an hour.
+    // health checks), in order, for the others to apply, kept for an hour; and the agent-build download
+    // tickets, so that any replica redeems one another made. Live state.
     {14, R"sql(
 CREATE TABLE settings_changes (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -313,6 +314,12 @@ CREATE TABLE settings_changes (
   subject TEXT NOT NULL,
   by_replica TEXT NOT NULL,
   at TEXT NOT NULL
+);
+CREATE TABLE download_tickets (
+  ticket_hash TEXT PRIMARY KEY,
+  version TEXT NOT NULL,
+  arch TEXT NOT NULL,
+  expires_at TEXT NOT NULL
 );
 )sql"},
 };

@@ -396,6 +396,14 @@ class store {
   // The latest change's place (0 when none): where a replica that starts now begins to read.
   virtual std::int64_t last_settings_change() = 0;
 
+  // Single-use download tickets for agent builds, by the ticket's hash, so that any replica redeems one
+  // another made. Adding one drops the expired.
+  virtual void add_download_ticket(std::string_view ticket_hash, std::string_view version, std::string_view arch,
+                                   sys_clock::time_point expires, sys_clock::time_point now) = 0;
+  // Spends the ticket: its build (version, arch), or nullopt when it is unknown, spent or expired at `now`.
+  virtual std::optional<std::pair<std::string, std::string>> spend_download_ticket(std::string_view ticket_hash,
+                                                                                  sys_clock::time_point now) = 0;
+
   // audit log of user operations
   virtual void append_audit(std::string_view user_id, std::string_view action, std::string_view target,
                             std::string_view result, sys_clock::time_point at) = 0;
