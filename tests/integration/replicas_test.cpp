@@ -209,6 +209,31 @@ TEST_F(replicas, behind_haproxy_an_agent_and_its_requests_find_the_replica_left_
   EXPECT_EQ(left.hosts().size(), 1u);
 }
 
+TEST_F(replicas, sign_in_attempts_on_either_replica_count_against_one_limit) {
+  // Both name the same leader (after a's next beat, which sees b).
+  const auto leader_of = [](test_server& server) {
+    auto status = server.get("/api/status");
+    if (status.status != 200) return std::string();
+    return std::string(status.json().at("replica").at("leader").as_string());
+  };
+  ASSERT_TRUE(wait_until([&] { return !leader_of(a).empty() && leader_of(a) == leader_of(b); }, 10s));
+  const auto attempt = [](test_server& server) {
+    return http_request(server.port(), http::verb::post, "/api/auth/login", R"({"username":"mallory","password":"guess"})",
+                        {{"Content-Type", "application/json"}})
+        .status;
+  };
+  // An account's five quick tries, spread over both replicas, and the sixth is refused on either.
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(attempt(i % 2 == 0 ? a : b), 401u) << "try " << i + 1;
+  EXPECT_EQ(attempt(a), 429u);
+  EXPECT_EQ(attempt(b), 429u);
+  // Signing in still works through either (the admin's address signed in before).
+  EXPECT_EQ(http_request(b.port(), http::verb::post, "/api/auth/login",
+                         std::string(R"({"username":"admin","password":")") + test_admin_password + "\"}",
+                         {{"Content-Type", "application/json"}})
+                .status,
+            200u);
+}
+
 TEST_F(replicas, rules_health_checks_and_firing_alerts_reach_the_replica_that_holds_the_agent) {
   test_agent agent(a.port(), a.registration_token(), {}, both_urls("1"));
   auto host = a.wait_for_engine(engine_id(), 30s);

@@ -120,6 +120,15 @@ net::awaitable<std::optional<store::replica_place>> other_keeper(server_context&
   co_return keeper;
 }
 
+// The leader, when it is another live replica and the request was not sent on already.
+std::optional<store::replica_place> other_leader(server_context& ctx, const request& req) {
+  const auto& leader = ctx.replicas.leader();
+  if (!ctx.replicas.enabled() || req.find(forwarded_header) != req.end() || leader.replica_id.empty() ||
+      leader.replica_id == ctx.replicas.id())
+    return std::nullopt;
+  return leader;
+}
+
 net::awaitable<response> route_request(server_context& ctx, const request& req, std::string peer) {
   const std::string_view target = req.target();
   const auto q = target.find('?');
@@ -160,13 +169,16 @@ net::awaitable<response> route_request(server_context& ctx, const request& req, 
   if (found == nullptr) co_return answer.method_not_allowed();
   if (!may_call(who, found->role)) co_return answer.fail(http::status::forbidden, refusal_for(found->role));
   if (found->where != reach::here) {
-    const std::string subject(params.at(0));
     std::optional<store::replica_place> elsewhere;
-    if (found->where == reach::holder) elsewhere = co_await other_holder(ctx, req, subject);
-    else elsewhere = co_await other_keeper(ctx, req, subject);
+    if (found->where == reach::holder) elsewhere = co_await other_holder(ctx, req, std::string(params.at(0)));
+    else if (found->where == reach::keeper) elsewhere = co_await other_keeper(ctx, req, std::string(params.at(0)));
+    else elsewhere = other_leader(ctx, req);
     if (elsewhere) {
       forward_target to{elsewhere->replica_id, elsewhere->address};
-      co_return co_await forward_request(ctx.executor, req, to, ctx.replicas.id(), peer, forward_timeout(ctx, query));
+      forward_origin origin{ctx.replicas.id(), peer, vouch_for(ctx.secrets, peer, sys_clock::now())};
+      auto relayed = co_await forward_request(ctx.executor, req, to, origin, forward_timeout(ctx, query));
+      // A leader just killed is still named for a few seconds: sign-ins go on here meanwhile.
+      if (found->where != reach::leader || relayed.result() != http::status::bad_gateway) co_return relayed;
     }
   }
   route_call call(ctx, req, peer, who, std::move(params), query);

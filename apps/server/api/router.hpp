@@ -22,8 +22,9 @@ std::string_view access_name(access a);
 // the request reached; or, for a route about one host ({host_id} first) that needs its agent or what
 // its agent last said, on the replica holding that agent (holder); or, for a route that changes a firing
 // alert ({alert_id} first), on the replica whose engine keeps it (keeper): the holder of its host's
-// agent, or the leader for host_down and for hosts no replica holds. The request is sent on to it.
-enum class reach { here, holder, keeper };
+// agent, or the leader for host_down and for hosts no replica holds; or on the leader (signing in, so
+// that one limiter counts every attempt). The request is sent on to it.
+enum class reach { here, holder, keeper, leader };
 
 // One request on its way through the route that matched it: what a handler needs and its answers.
 struct route_call : route_answers {

@@ -1,5 +1,5 @@
 // Every REST route, the role it needs, its handler, and where it is served among replicas (here, by the
-// replica holding the host's agent, or by the one keeping the alert: api/router.hpp): the API's contents page. `dockmon-server routes`
+// replica holding the host's agent, by the one keeping the alert, or by the leader: api/router.hpp): the API's contents page. `dockmon-server routes`
 // prints it; tests/integration/routes_test.cpp proves each one refuses strangers (401) and lower roles
 // (403). Served outside this table by http_session: the web UI's files, the WebSockets /ws (browsers)
 // and /api/agent/ws (agents), and GET /api/agent-builds/download/{ticket} (the ticket is the credential).
@@ -17,6 +17,7 @@ constexpr auto admin = access::admin;
 constexpr auto here = reach::here;
 constexpr auto holder = reach::holder;
 constexpr auto keeper = reach::keeper;
+constexpr auto leader = reach::leader;
 
 constexpr route table[] = {
     // The server itself
@@ -27,7 +28,7 @@ constexpr route table[] = {
     {get, "/api/status", admin, server_status, here},
 
     // Signing in and one's own account
-    {post, "/api/auth/login", open, sign_in, here},
+    {post, "/api/auth/login", open, sign_in, leader},
     {post, "/api/auth/logout", viewer, sign_out, here},
     {get, "/api/auth/me", viewer, who_am_i, here},
     {post, "/api/auth/password", viewer, change_password, here},

@@ -25,6 +25,14 @@ net::awaitable<response> server_status(route_call& c) {
   status["version"] = DOCKMON_VERSION;
   status["agents_online"] = c.ctx.hub.online_count();
   status["pending_commands"] = c.ctx.hub.pending_count();
+  if (c.ctx.replicas.enabled()) {
+    // As this replica's last beat saw the others.
+    const auto& r = c.ctx.replicas;
+    status["replica"] = json::object{{"id", r.id()},
+                                     {"address", r.address()},
+                                     {"leader", r.leader().replica_id},
+                                     {"others", r.peers().size()}};
+  }
   co_return c.ok(status);
 }
 

@@ -7,6 +7,7 @@
 #include "auth/auth.hpp"
 #include "dockmon/common/log.hpp"
 #include "http/web_ui.hpp"
+#include "replicas/forward.hpp"
 #include "telemetry/browser_feed.hpp"
 
 #include <spdlog/spdlog.h>
@@ -146,7 +147,8 @@ net::awaitable<void> serve_http(server_context& ctx, Stream stream, std::string 
       co_await answer_and_close(stream, std::move(res));
       co_return;
     }
-    const auto client = ctx.door.client_address(peer, req);
+    // A request another replica sent on names its client, sealed with the key the replicas share.
+    const auto client = vouched_client(ctx.secrets, req, sys_clock::now()).value_or(ctx.door.client_address(peer, req));
     if (websocket::is_upgrade(req)) {
       std::string_view target = req.target();
       if (target == "/api/agent/ws" || target.rfind("/api/agent/ws?", 0) == 0) {

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <array>
+#include <charconv>
 
 namespace dockmon::server {
 
@@ -43,9 +44,34 @@ host_and_port split_replica_address(std::string_view address) {
   return {std::string(rest.substr(0, colon)), std::string(rest.substr(colon + 1))};
 }
 
+namespace {
+
+constexpr std::string_view vouch_header = "X-DockMon-Vouched-Client";
+constexpr auto vouch_lifetime = std::chrono::seconds(30);
+
+}  // namespace
+
+std::string vouch_for(const secret_box& box, const std::string& client, sys_clock::time_point now) {
+  return box.seal(std::to_string(unix_seconds(now)) + " " + client);
+}
+
+std::optional<std::string> vouched_client(const secret_box& box, const request& req, sys_clock::time_point now) {
+  auto header = req.find(vouch_header);
+  if (header == req.end()) return std::nullopt;
+  auto opened = box.open(header->value());
+  if (!opened) return std::nullopt;
+  const auto space = opened->find(' ');
+  if (space == std::string::npos) return std::nullopt;
+  long long made = 0;
+  auto [end, ec] = std::from_chars(opened->data(), opened->data() + space, made);
+  if (ec != std::errc{} || end != opened->data() + space) return std::nullopt;
+  const auto age = unix_seconds(now) - made;
+  if (age < -5 || age > vouch_lifetime.count()) return std::nullopt;
+  return opened->substr(space + 1);
+}
+
 net::awaitable<response> forward_request(net::any_io_executor ex, const request& req, const forward_target& to,
-                                         const std::string& from, const std::string& peer,
-                                         std::chrono::milliseconds timeout) {
+                                         const forward_origin& origin, std::chrono::milliseconds timeout) {
   const auto where = split_replica_address(to.address);
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   net::ip::tcp::resolver resolver(ex);
@@ -65,10 +91,13 @@ net::awaitable<response> forward_request(net::any_io_executor ex, const request&
   }
   request out{req.method(), req.target(), 11};
   for (const auto& field : req) {
-    if (!hop_by_hop(field.name()) && field.name_string() != forwarded_header) out.insert(field.name_string(), field.value());
+    if (!hop_by_hop(field.name()) && !beast::iequals(field.name_string(), forwarded_header) &&
+        !beast::iequals(field.name_string(), vouch_header))
+      out.insert(field.name_string(), field.value());
   }
-  out.set(forwarded_header, from);
-  out.set("X-Forwarded-For", peer);
+  out.set(forwarded_header, origin.from);
+  out.set("X-Forwarded-For", origin.client);
+  out.set(vouch_header, origin.vouch);
   out.keep_alive(false);
   out.body() = req.body();
   out.prepare_payload();
