@@ -31,17 +31,15 @@ replica_view beat_once(store::store& s, const std::string& id, const std::string
 // The alert engine counts a host online while any live replica holds its agent; one held by none is
 // counted away by the leader only, and online by the others, so that it is one alert.
 void follow_other_replicas(server_context& ctx, const replica_view& view) {
-  ctx.replicas.set_leads(view.live.empty() || view.live.front().replica_id == ctx.replicas.id());
   ctx.replicas.set_leader(view.live.empty() ? store::replica_place{} : view.live.front());
   auto peers = view.live;
   std::erase_if(peers, [&](const auto& p) { return p.replica_id == ctx.replicas.id(); });
   ctx.replicas.set_peers(std::move(peers));
   ctx.replicas.set_held(view.held);
-  const std::unordered_set<std::string> held(view.held.begin(), view.held.end());
   const auto now = sys_clock::now();
   for (const auto& [host_id, online] : ctx.alerts.host_states()) {
     if (ctx.hub.is_online(host_id)) continue;  // its agent is here: its session says
-    const bool counts_online = held.contains(host_id) || !ctx.replicas.leads();
+    const bool counts_online = ctx.replicas.held_anywhere(host_id) || !ctx.replicas.leads();
     if (counts_online != online) ctx.alerts.host_elsewhere(host_id, counts_online, now);
   }
   if (ctx.alerts.has_changes()) ctx.alerts_wake.wake();

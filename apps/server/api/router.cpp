@@ -85,11 +85,9 @@ std::chrono::milliseconds forward_timeout(const server_context& ctx, std::string
   return wait;
 }
 
-// The replica holding the host's agent, when it is another live one and the request was not sent on
-// already.
-net::awaitable<std::optional<store::replica_place>> other_holder(server_context& ctx, const request& req,
-                                                                  std::string host_id) {
-  if (!ctx.replicas.enabled() || ctx.hub.is_online(host_id) || req.find(forwarded_header) != req.end()) co_return std::nullopt;
+// The replica holding the host's agent, when it is another live one.
+net::awaitable<std::optional<store::replica_place>> other_holder(server_context& ctx, std::string host_id) {
+  if (ctx.hub.is_online(host_id)) co_return std::nullopt;
   auto find = ctx.with_store([host_id](store::store& s) { return s.host_holder(host_id, sys_clock::now()); });
   auto holder = co_await std::move(find);
   if (holder && holder->replica_id == ctx.replicas.id()) holder.reset();
@@ -98,10 +96,8 @@ net::awaitable<std::optional<store::replica_place>> other_holder(server_context&
 
 // The replica whose engine keeps the firing alert, when it is another live one: the holder of its host's
 // agent, or the leader for host_down (the leader counts absent hosts) and for hosts no replica holds.
-net::awaitable<std::optional<store::replica_place>> other_keeper(server_context& ctx, const request& req,
-                                                                  std::string alert_id) {
-  if (!ctx.replicas.enabled() || ctx.alerts.keeps(alert_id) || req.find(forwarded_header) != req.end())
-    co_return std::nullopt;
+net::awaitable<std::optional<store::replica_place>> other_keeper(server_context& ctx, std::string alert_id) {
+  if (ctx.alerts.keeps(alert_id)) co_return std::nullopt;
   struct whereabouts {
     bool known = false;  // stored: a change still in the engine's memory is this replica's
     std::optional<store::replica_place> holder;
@@ -120,13 +116,10 @@ net::awaitable<std::optional<store::replica_place>> other_keeper(server_context&
   co_return keeper;
 }
 
-// The leader, when it is another live replica and the request was not sent on already.
-std::optional<store::replica_place> other_leader(server_context& ctx, const request& req) {
-  const auto& leader = ctx.replicas.leader();
-  if (!ctx.replicas.enabled() || req.find(forwarded_header) != req.end() || leader.replica_id.empty() ||
-      leader.replica_id == ctx.replicas.id())
-    return std::nullopt;
-  return leader;
+// The leader, when it is another live replica.
+std::optional<store::replica_place> other_leader(const server_context& ctx) {
+  if (ctx.replicas.leads()) return std::nullopt;
+  return ctx.replicas.leader();
 }
 
 net::awaitable<response> route_request(server_context& ctx, const request& req, std::string peer) {
@@ -168,15 +161,15 @@ net::awaitable<response> route_request(server_context& ctx, const request& req, 
   if (!known_path) co_return answer.fail(http::status::not_found, "not found");
   if (found == nullptr) co_return answer.method_not_allowed();
   if (!may_call(who, found->role)) co_return answer.fail(http::status::forbidden, refusal_for(found->role));
-  if (found->where != reach::here) {
+  // A request another replica sent on is served where it lands, never sent on again.
+  if (found->where != reach::here && ctx.replicas.enabled() && req.find(forwarded_header) == req.end()) {
     std::optional<store::replica_place> elsewhere;
-    if (found->where == reach::holder) elsewhere = co_await other_holder(ctx, req, std::string(params.at(0)));
-    else if (found->where == reach::keeper) elsewhere = co_await other_keeper(ctx, req, std::string(params.at(0)));
-    else elsewhere = other_leader(ctx, req);
+    if (found->where == reach::holder) elsewhere = co_await other_holder(ctx, std::string(params.at(0)));
+    else if (found->where == reach::keeper) elsewhere = co_await other_keeper(ctx, std::string(params.at(0)));
+    else elsewhere = other_leader(ctx);
     if (elsewhere) {
-      forward_target to{elsewhere->replica_id, elsewhere->address};
       forward_origin origin{ctx.replicas.id(), peer, vouch_for(ctx.secrets, peer, sys_clock::now())};
-      auto relayed = co_await forward_request(ctx.executor, req, to, origin, forward_timeout(ctx, query));
+      auto relayed = co_await forward_request(ctx.executor, req, *elsewhere, origin, forward_timeout(ctx, query));
       // A leader just killed is still named for a few seconds: sign-ins go on here meanwhile.
       if (found->where != reach::leader || relayed.result() != http::status::bad_gateway) co_return relayed;
     }

@@ -70,7 +70,7 @@ std::optional<std::string> vouched_client(const secret_box& box, const request& 
   return opened->substr(space + 1);
 }
 
-net::awaitable<response> forward_request(net::any_io_executor ex, const request& req, const forward_target& to,
+net::awaitable<response> forward_request(net::any_io_executor ex, const request& req, const store::replica_place& to,
                                          const forward_origin& origin, std::chrono::milliseconds timeout) {
   const auto where = split_replica_address(to.address);
   const auto deadline = std::chrono::steady_clock::now() + timeout;

@@ -8,6 +8,7 @@
 #include "dockmon/common/net.hpp"
 #include "dockmon/common/sealing.hpp"
 #include "dockmon/common/time.hpp"
+#include "dockmon/store/store.hpp"
 
 #include <chrono>
 #include <string>
@@ -22,10 +23,6 @@ struct host_and_port {
 // "http://10.0.0.5:8080" -> {10.0.0.5, 8080}; config checked the form when the replica started.
 host_and_port split_replica_address(std::string_view address);
 
-struct forward_target {
-  std::string replica_id;  // the holder's
-  std::string address;     // http://host:port, as it recorded it (--replica-address)
-};
 
 // Where a forwarded request comes from: this replica's id, the client's address, and the same address
 // vouched for (vouch_for), so that the replica it goes to counts the client, not this replica, in its
@@ -38,7 +35,7 @@ struct forward_origin {
 
 // 502 when the holder cannot be reached or breaks off, 504 when it does not answer within `timeout`;
 // never waits longer.
-net::awaitable<response> forward_request(net::any_io_executor ex, const request& req, const forward_target& to,
+net::awaitable<response> forward_request(net::any_io_executor ex, const request& req, const store::replica_place& to,
                                          const forward_origin& origin, std::chrono::milliseconds timeout);
 
 // The client's address sealed with the replicas' shared key (secrets.key) and the time: a header only

@@ -27,8 +27,8 @@ class replica_registry {
   bool enabled() const { return !address_.empty(); }
   // The live replica with the lowest id counts the hosts no replica holds (their agents are away), so
   // that a host down is one alert, not one per replica.
-  bool leads() const { return leads_; }
-  void set_leads(bool leads) { leads_ = leads; }
+  // Before the first beat, it leads.
+  bool leads() const { return leader_.replica_id.empty() || leader_.replica_id == id_; }
   const std::string& id() const { return id_; }
   // The other live replicas, as the last beat read them (a browser's live feed is relayed from each).
   const std::vector<store::replica_place>& peers() const { return peers_; }
@@ -38,10 +38,11 @@ class replica_registry {
   void set_leader(store::replica_place leader) { leader_ = std::move(leader); }
   // The hosts any live replica holds, as the last beat read them.
   void set_held(std::vector<std::string> held) { held_ = std::unordered_set<std::string>(held.begin(), held.end()); }
+  bool held_anywhere(const std::string& host_id) const { return held_.contains(host_id); }
   // Whether this replica does the work the server does itself for a host (its server-side health
   // checks): the replica holding its agent, or the leader when none does. Always on a single server.
   bool works_for(const std::string& host_id, bool agent_here) const {
-    return !enabled() || agent_here || (leads_ && !held_.contains(host_id));
+    return !enabled() || agent_here || (leads() && !held_anywhere(host_id));
   }
   // The last settings change read (store::settings_change's seq; agents/replica_settings).
   std::int64_t settings_seen() const { return settings_seen_; }
@@ -57,7 +58,6 @@ class replica_registry {
  private:
   std::string id_;
   std::string address_;
-  bool leads_ = true;
   std::vector<store::replica_place> peers_;
   std::unordered_set<std::string> held_;
   store::replica_place leader_;
